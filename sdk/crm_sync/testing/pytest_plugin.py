@@ -1,0 +1,42 @@
+"""pytest fixtures for the emulators.
+
+Enable with ``pytest_plugins = ["crm_sync.testing.pytest_plugin"]`` in the root conftest.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from .odoo_fake import FakeOdoo
+from .zoho_emulator import ZohoEmulator
+
+
+@pytest.fixture
+def make_zoho_emulator() -> Iterator[Callable[..., ZohoEmulator]]:
+    """Factory: ``make_zoho_emulator(latency=0.01, refresh_limit=3)`` → a started emulator."""
+    started: list[ZohoEmulator] = []
+
+    def factory(**options: Any) -> ZohoEmulator:
+        emulator = ZohoEmulator(**options).start()
+        started.append(emulator)
+        return emulator
+
+    yield factory
+    for emulator in started:
+        emulator.stop()
+
+
+@pytest.fixture
+def zoho_emulator(make_zoho_emulator: Callable[..., ZohoEmulator]) -> ZohoEmulator:
+    """A started Zoho CRM emulator with default credentials (data centre ``com``)."""
+    return make_zoho_emulator()
+
+
+@pytest.fixture
+def fake_odoo() -> Iterator[FakeOdoo]:
+    """A started fake Odoo JSON-RPC server with the addon's credit fields on res.partner."""
+    with FakeOdoo() as odoo:
+        yield odoo

@@ -1,0 +1,660 @@
+"""A Zoho CRM v8 emulator on loopback, faithful to the parts crm_sync uses.
+
+Behaviour follows Zoho's published v8 OpenAPI (record.json, common.json) and API limits:
+- accounts server per data centre at ``/accounts/<dc>/oauth/v2/token``; errors come back with
+  HTTP 200 (``{"error": "invalid_code"}``), and more than ``refresh_limit`` refreshes in
+  ``refresh_window`` seconds are throttled ("You have made too many requests continuously");
+- the API of each data centre at ``/api/<dc>/crm/v8/...``; a token is valid only in the data
+  centre that issued it and only until it expires (401 ``INVALID_TOKEN``);
+- GET records needs ``fields`` (``REQUIRED_PARAM_MISSING``), takes at most 50 of them,
+  ``per_page`` ≤ 200, refuses offsets beyond 2,000 without ``page_token``
+  (``DISCRETE_PAGINATION_LIMIT_EXCEEDED``), honours ``If-Modified-Since`` (304 when nothing
+  changed) and answers 204 when a module is empty;
+- upsert takes at most 100 records and answers per record (``DUPLICATE_DATA``,
+  ``INVALID_DATA`` with ``details.json_path``, ``MANDATORY_NOT_FOUND``) with HTTP 200/201/207/400;
+- ``/deleted`` lists deleted records;
+- faults can be injected: 5xx bursts, 429 storms with ``Retry-After``, token expiry mid-run,
+  malformed records, latency.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import itertools
+import json
+import re
+import secrets
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .http_server import LoopbackServer, Request, Response
+
+MAX_FIELDS = 50
+MAX_PER_PAGE = 200
+MAX_UPSERT = 100
+DISCRETE_LIMIT = 2000
+USER = {"name": "Sync Admin", "id": "4150868000000225013", "email": "admin@example.com"}
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+ACCOUNTS_FIELDS: dict[str, str] = {
+    "Account_Name": "text",
+    "Odoo_Partner_ID": "text",
+    "Email": "email",
+    "Phone": "phone",
+    "VAT_Number": "text",
+    "Billing_Street": "text",
+    "Billing_City": "text",
+    "Billing_Code": "text",
+    "Billing_Country": "text",
+    "Industry": "picklist",
+    "Owner": "ownerlookup",
+    "Credit_Grade": "text",
+    "Credit_Limit": "currency",
+    "Credit_Exposure": "currency",
+    "Credit_Available": "currency",
+    "Amount_Overdue": "currency",
+    "Oldest_Overdue_Days": "integer",
+    "Credit_Hold": "boolean",
+    "Last_Payment_Date": "date",
+    "Open_Invoice_Count": "integer",
+    "Open_Invoice_Amount": "currency",
+    "Paid_Last_365_Days": "currency",
+    "Odoo_Archived": "boolean",
+}
+PAYMENTS_FIELDS: dict[str, str] = {
+    "Name": "text",
+    "Account": "lookup",
+    "Amount": "currency",
+    "Payment_Date": "date",
+    "Reference": "text",
+}
+
+
+@dataclass
+class ModuleSchema:
+    fields: dict[str, str]
+    mandatory: tuple[str, ...] = ()
+    unique: tuple[str, ...] = ()
+
+
+def default_modules() -> dict[str, ModuleSchema]:
+    return {
+        "Accounts": ModuleSchema(ACCOUNTS_FIELDS, ("Account_Name",), ("Odoo_Partner_ID",)),
+        "Payments": ModuleSchema(PAYMENTS_FIELDS, ("Amount",), ()),
+    }
+
+
+@dataclass
+class Fault:
+    """Answer the next ``count`` matching API calls with ``status`` (429 or 5xx)."""
+
+    count: int
+    status: int = 503
+    retry_after: float | None = None
+    method: str | None = None
+    path_contains: str | None = None
+
+    def matches(self, request: Request) -> bool:
+        return (
+            self.count > 0
+            and (self.method is None or self.method == request.method)
+            and (self.path_contains is None or self.path_contains in request.path)
+        )
+
+
+def _error(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> Response:
+    return Response(
+        status, {"code": code, "details": details or {}, "message": message, "status": "error"}
+    )
+
+
+@dataclass
+class _Token:
+    data_centre: str
+    expires_at: float
+
+
+@dataclass
+class _PageToken:
+    module: str
+    fields: tuple[str, ...]
+    since: dt.datetime | None
+    sort_by: str
+    sort_order: str
+    offset: int
+    expires_at: float
+
+
+@dataclass
+class _Client:
+    client_id: str
+    client_secret: str
+    refresh_token: str
+    data_centre: str
+    refreshes: list[float] = field(default_factory=list)
+
+
+class ZohoEmulator:
+    """Start with ``with ZohoEmulator() as crm:`` or ``start()``/``stop()``."""
+
+    def __init__(
+        self,
+        *,
+        data_centres: tuple[str, ...] = ("com", "eu", "in", "com.au", "com.cn", "jp", "sa", "ca"),
+        client_id: str = "1000.EMULATORCLIENT",
+        client_secret: str = "emulator-client-secret",
+        refresh_token: str = "1000.emulator.refresh.token",
+        data_centre: str = "com",
+        token_ttl: float = 3600.0,
+        refresh_limit: int = 10,
+        refresh_window: float = 600.0,
+        latency: float = 0.0,
+        clock: Callable[[], float] = time.time,
+        modules: dict[str, ModuleSchema] | None = None,
+    ) -> None:
+        self.data_centres = data_centres
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.refresh_token = refresh_token
+        self.data_centre = data_centre
+        self.token_ttl = token_ttl
+        self.refresh_limit = refresh_limit
+        self.refresh_window = refresh_window
+        self.latency = latency
+        self.clock = clock
+        self.modules = modules or default_modules()
+        self._clients = {
+            refresh_token: _Client(client_id, client_secret, refresh_token, data_centre)
+        }
+        self._lock = threading.RLock()
+        self._ids = itertools.count(4150868000000300001)
+        self._records: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in self.modules}
+        self._deleted: dict[str, list[dict[str, Any]]] = {name: [] for name in self.modules}
+        self._tokens: dict[str, _Token] = {}
+        self._page_tokens: dict[str, _PageToken] = {}
+        self.faults: list[Fault] = []
+        self.calls: Counter[str] = Counter()
+        self.token_requests = 0
+        self._server = LoopbackServer(self._handle)
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def start(self) -> ZohoEmulator:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self) -> ZohoEmulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return self._server.url
+
+    def accounts_url(self, data_centre: str | None = None) -> str:
+        return f"{self.base_url}/accounts/{data_centre or self.data_centre}"
+
+    def api_domain(self, data_centre: str | None = None) -> str:
+        return f"{self.base_url}/api/{data_centre or self.data_centre}"
+
+    # -- data helpers for tests ----------------------------------------------------------
+    def _now(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc).replace(microsecond=0)
+
+    def _stamp(self) -> str:
+        return self._now().isoformat()
+
+    def add_record(self, module: str, values: dict[str, Any]) -> str:
+        """Create a record as a CRM user would; returns its id."""
+        with self._lock:
+            record_id = str(next(self._ids))
+            now = self._stamp()
+            self._records[module][record_id] = {
+                "id": record_id,
+                "Owner": dict(USER),
+                "Created_Time": now,
+                "Modified_Time": now,
+                "Created_By": {"name": USER["name"], "id": USER["id"]},
+                "Modified_By": {"name": USER["name"], "id": USER["id"]},
+                **values,
+            }
+            return record_id
+
+    def update_record(self, module: str, record_id: str, values: dict[str, Any]) -> None:
+        with self._lock:
+            self._records[module][record_id].update(values, Modified_Time=self._stamp())
+
+    def put_raw(self, module: str, record: dict[str, Any]) -> None:
+        """Store a record exactly as given (malformed records, odd timestamps)."""
+        with self._lock:
+            self._records[module][str(record["id"])] = dict(record)
+
+    def delete_record(self, module: str, record_id: str) -> None:
+        with self._lock:
+            record = self._records[module].pop(record_id)
+            self._deleted[module].append(
+                {
+                    "deleted_by": {"name": USER["name"], "id": USER["id"]},
+                    "id": record_id,
+                    "display_name": str(record.get("Account_Name") or record.get("Name") or ""),
+                    "type": "recycle",
+                    "created_by": {"name": USER["name"], "id": USER["id"]},
+                    "deleted_time": self._stamp(),
+                }
+            )
+
+    def records(self, module: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(record) for record in self._records[module].values()]
+
+    def get(self, module: str, record_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            record = self._records[module].get(record_id)
+            return dict(record) if record else None
+
+    # -- faults --------------------------------------------------------------------------
+    def inject(self, fault: Fault) -> Fault:
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def expire_tokens(self) -> None:
+        """Expire every access token now (a token expiring in the middle of a run)."""
+        with self._lock:
+            for token in self._tokens.values():
+                token.expires_at = 0
+
+    def issue_token(self, data_centre: str | None = None) -> str:
+        """An access token for direct API tests, without the OAuth round trip."""
+        token = f"1000.{secrets.token_hex(16)}.{secrets.token_hex(16)}"
+        with self._lock:
+            self._tokens[token] = _Token(
+                data_centre or self.data_centre, self.clock() + self.token_ttl
+            )
+        return token
+
+    # -- HTTP ----------------------------------------------------------------------------
+    def _handle(self, request: Request) -> Response:
+        if self.latency:
+            time.sleep(self.latency)
+        parts = request.path.strip("/").split("/")
+        if len(parts) >= 4 and parts[0] == "accounts" and parts[2:] == ["oauth", "v2", "token"]:
+            return self._token_endpoint(parts[1], request)
+        if len(parts) >= 5 and parts[0] == "api" and parts[2] == "crm" and parts[3] == "v8":
+            return self._api(parts[1], parts[4:], request)
+        return _error(
+            404, "INVALID_URL_PATTERN", "Please check if the URL trying to access is a correct one"
+        )
+
+    def _token_endpoint(self, data_centre: str, request: Request) -> Response:
+        params = {**request.query, **request.form()}
+        with self._lock:
+            self.token_requests += 1
+            if data_centre not in self.data_centres:
+                return Response(404, None)
+            if params.get("grant_type") != "refresh_token":
+                return Response(200, {"error": "unsupported_grant_type"})
+            client = self._clients.get(params.get("refresh_token", ""))
+            if client is None or client.data_centre != data_centre:
+                # Zoho answers a wrong or foreign refresh token with HTTP 200.
+                return Response(200, {"error": "invalid_code"})
+            if (params.get("client_id"), params.get("client_secret")) != (
+                client.client_id,
+                client.client_secret,
+            ):
+                return Response(200, {"error": "invalid_client"})
+            now = self.clock()
+            client.refreshes = [t for t in client.refreshes if now - t < self.refresh_window]
+            if len(client.refreshes) >= self.refresh_limit:
+                return Response(
+                    400,
+                    {
+                        "error_description": "You have made too many requests continuously. "
+                        "Please try again after some time.",
+                        "error": "Access Denied",
+                        "status": "failure",
+                    },
+                )
+            client.refreshes.append(now)
+            token = self.issue_token(data_centre)
+            return Response(
+                200,
+                {
+                    "access_token": token,
+                    "api_domain": self.api_domain(data_centre),
+                    "token_type": "Bearer",
+                    "expires_in": int(self.token_ttl),
+                },
+            )
+
+    def _api(self, data_centre: str, route: list[str], request: Request) -> Response:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Zoho-oauthtoken "):
+            return _error(401, "AUTHENTICATION_FAILURE", "Authentication failed")
+        with self._lock:
+            token = self._tokens.get(header.split(" ", 1)[1])
+            if (
+                token is None
+                or token.expires_at <= self.clock()
+                or token.data_centre != data_centre
+            ):
+                return _error(401, "INVALID_TOKEN", "invalid oauth token")
+            self.calls[f"{request.method} /{'/'.join(route)}"] += 1
+            for fault in self.faults:
+                if fault.matches(request):
+                    fault.count -= 1
+                    headers = {}
+                    if fault.retry_after is not None:
+                        headers["Retry-After"] = str(fault.retry_after)
+                    if fault.status == 429:
+                        return Response(
+                            429,
+                            {"code": "TOO_MANY_REQUESTS", "details": {},
+                             "message": "too many requests", "status": "error"},
+                            headers,
+                        )  # fmt: skip
+                    return Response(
+                        fault.status,
+                        {"code": "INTERNAL_ERROR", "details": {},
+                         "message": "Internal server error occurred.", "status": "error"},
+                        headers,
+                    )  # fmt: skip
+            module = route[0]
+            if module not in self.modules:
+                return _error(400, "INVALID_MODULE", "The module name given seems to be invalid",
+                              {"param_name": "module", "param": "module"})  # fmt: skip
+            if len(route) == 1 and request.method == "GET":
+                return self._get_records(module, request)
+            if route[1:] == ["upsert"] and request.method == "POST":
+                return self._upsert(module, request)
+            if route[1:] == ["deleted"] and request.method == "GET":
+                return self._deleted_records(module, request)
+            return _error(
+                400,
+                "INVALID_URL_PATTERN",
+                "Please check if the URL trying to access is a correct one",
+            )
+
+    # -- GET records ---------------------------------------------------------------------
+    @staticmethod
+    def _parse_since(request: Request) -> dt.datetime | None | Response:
+        raw = request.headers.get("If-Modified-Since")
+        if not raw:
+            return None
+        try:
+            since = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            header = "If-Modified-Since"
+            return _error(
+                400, "INVALID_DATA", "invalid data", {"param_name": header, "param": header}
+            )
+        return since if since.tzinfo else since.replace(tzinfo=dt.timezone.utc)
+
+    @staticmethod
+    def _modified(record: dict[str, Any], key: str = "Modified_Time") -> dt.datetime | None:
+        try:
+            stamp = dt.datetime.fromisoformat(str(record.get(key)).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.timezone.utc)
+
+    def _selection(
+        self, module: str, since: dt.datetime | None, sort_by: str, sort_order: str
+    ) -> list[dict[str, Any]]:
+        records = list(self._records[module].values())
+        if since is not None:
+            records = [r for r in records if (self._modified(r) or since) > since]
+
+        def key(record: dict[str, Any]) -> tuple[Any, ...]:
+            if sort_by == "id":
+                return (int(record["id"]),)
+            stamp = self._modified(record, sort_by)
+            return (stamp.timestamp() if stamp else 0.0, int(record["id"]))
+
+        return sorted(records, key=key, reverse=sort_order == "desc")
+
+    def _get_records(self, module: str, request: Request) -> Response:
+        query = request.query
+        fields_param = query.get("fields")
+        if not fields_param:
+            return _error(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
+                          {"param_name": "fields", "param": "fields"})  # fmt: skip
+        fields = tuple(name for name in fields_param.split(",") if name)
+        if len(fields) > MAX_FIELDS:
+            return _error(400, "LIMIT_EXCEEDED", "Max field limit exceeded",
+                          {"param": "fields", "limit": MAX_FIELDS})  # fmt: skip
+        try:
+            per_page = int(query.get("per_page", MAX_PER_PAGE))
+            page = int(query.get("page", 1))
+        except ValueError:
+            return _error(
+                400, "INVALID_DATA", "invalid data", {"param_name": "page", "param": "page"}
+            )
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            details = {"param_name": "per_page", "param": "per_page", "limit": MAX_PER_PAGE}
+            return _error(400, "INVALID_DATA", "invalid data", details)
+        token_value = query.get("page_token")
+        if token_value:
+            if "page" in query:
+                return _error(400, "INVALID_DATA", "invalid data",
+                              {"param_name": "page", "param": "page"})  # fmt: skip
+            state = self._page_tokens.get(token_value)
+            if state is None or state.expires_at < self.clock() or state.module != module:
+                return _error(400, "INVALID_DATA", "invalid data",
+                              {"param_name": "page_token", "param": "page_token"})  # fmt: skip
+            since, sort_by, sort_order, offset = (
+                state.since,
+                state.sort_by,
+                state.sort_order,
+                state.offset,
+            )
+        else:
+            parsed = self._parse_since(request)
+            if isinstance(parsed, Response):
+                return parsed
+            since = parsed
+            sort_by = query.get("sort_by", "id")
+            sort_order = query.get("sort_order", "desc")
+            offset = (page - 1) * per_page
+            if offset >= DISCRETE_LIMIT:
+                return _error(400, "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
+                              "The requested page can not be fetched. Use page_token to fetch "
+                              "records beyond 2000.", {"limit": DISCRETE_LIMIT})  # fmt: skip
+        selection = self._selection(module, since, sort_by, sort_order)
+        if not selection:
+            return Response(304 if since is not None else 204, None)
+        chunk = selection[offset : offset + per_page]
+        more = offset + per_page < len(selection)
+        data = [
+            {"id": r["id"], **{name: r.get(name) for name in fields if name != "id"}} for r in chunk
+        ]
+        info: dict[str, Any] = {
+            "per_page": per_page,
+            "count": len(data),
+            "page": offset // per_page + 1,
+            "sort_by": sort_by,
+            "sort_order": sort_order,
+            "more_records": more,
+        }
+        if more:
+            token = base64.urlsafe_b64encode(secrets.token_bytes(18)).decode()
+            expires = self.clock() + 86400
+            self._page_tokens[token] = _PageToken(
+                module, fields, since, sort_by, sort_order, offset + per_page, expires
+            )
+            info["next_page_token"] = token
+            info["page_token_expiry"] = dt.datetime.fromtimestamp(
+                expires, dt.timezone.utc
+            ).isoformat(timespec="seconds")
+        return Response(200, {"data": data, "info": info})
+
+    def _deleted_records(self, module: str, request: Request) -> Response:
+        parsed = self._parse_since(request)
+        if isinstance(parsed, Response):
+            return parsed
+        per_page = min(int(request.query.get("per_page", MAX_PER_PAGE)), MAX_PER_PAGE)
+        page = int(request.query.get("page", 1))
+        kind = request.query.get("type", "all")
+        rows = [
+            row
+            for row in self._deleted[module]
+            if (kind in ("all", row["type"]))
+            and (parsed is None or (self._modified(row, "deleted_time") or parsed) > parsed)
+        ]
+        if not rows:
+            return Response(304 if parsed is not None else 204, None)
+        offset = (page - 1) * per_page
+        chunk = rows[offset : offset + per_page]
+        return Response(
+            200,
+            {
+                "data": chunk,
+                "info": {"per_page": per_page, "count": len(chunk), "page": page,
+                         "more_records": offset + per_page < len(rows)},
+            },
+        )  # fmt: skip
+
+    # -- upsert --------------------------------------------------------------------------
+    def _type_error(self, kind: str, value: Any) -> str | None:
+        """The expected data type when ``value`` does not fit a field of ``kind``."""
+        if value is None:
+            return None
+        if kind in ("text", "picklist", "phone"):
+            return None if isinstance(value, str) and len(value) <= 255 else "text"
+        if kind == "email":
+            return None if isinstance(value, str) and "@" in value else "email"
+        if kind in ("currency", "double"):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            return None if ok else "double"
+        if kind == "integer":
+            return None if isinstance(value, int) and not isinstance(value, bool) else "integer"
+        if kind == "boolean":
+            return None if isinstance(value, bool) else "boolean"
+        if kind == "date":
+            return None if isinstance(value, str) and DATE_RE.match(value) else "date"
+        if kind in ("lookup", "ownerlookup"):
+            ok = isinstance(value, dict) and "id" in value or isinstance(value, str)
+            return None if ok else "jsonobject"
+        return None
+
+    def _find_existing(
+        self, module: str, record: dict[str, Any], check_fields: list[str]
+    ) -> tuple[str | None, str | None]:
+        for name in check_fields:
+            value = record.get(name)
+            if value in (None, ""):
+                continue
+            for existing in self._records[module].values():
+                if existing.get(name) == value:
+                    return existing["id"], name
+        return None, None
+
+    def _upsert(self, module: str, request: Request) -> Response:
+        try:
+            body = request.json()
+        except ValueError:
+            return _error(400, "INVALID_DATA", "body", {})
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list) or not data:
+            return _error(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
+                          {"param_name": "data", "param": "data"})  # fmt: skip
+        if len(data) > MAX_UPSERT:
+            return _error(400, "LIMIT_EXCEEDED", "Record count exceeded", {"limit": MAX_UPSERT})
+        schema = self.modules[module]
+        check_fields = list(body.get("duplicate_check_fields") or schema.unique)
+        results = [self._upsert_one(module, schema, index, record, check_fields)
+                   for index, record in enumerate(data)]  # fmt: skip
+        ok = [r for r in results if r["status"] == "success"]
+        if len(ok) == len(results):
+            status = 201 if all(r["action"] == "insert" for r in ok) else 200
+        else:
+            status = 207 if ok else 400
+        return Response(status, {"data": results})
+
+    def _upsert_one(
+        self,
+        module: str,
+        schema: ModuleSchema,
+        index: int,
+        record: Any,
+        check_fields: list[str],
+    ) -> dict[str, Any]:
+        def fail(code: str, message: str, api_name: str, **extra: Any) -> dict[str, Any]:
+            details = {"api_name": api_name, "json_path": f"$.data[{index}].{api_name}", **extra}
+            return {"code": code, "details": details, "message": message, "status": "error"}
+
+        if not isinstance(record, dict):
+            return fail("INVALID_DATA", "invalid data", "data", expected_data_type="jsonobject")
+        if "id" in record:
+            existing_id, matched_on = str(record["id"]), "id"
+            if existing_id not in self._records[module]:
+                return fail("INVALID_DATA", "the id given seems to be invalid", "id")
+        else:
+            existing_id, matched_on = self._find_existing(module, record, check_fields)
+        values = {key: value for key, value in record.items() if key in schema.fields}
+        for name, value in values.items():
+            expected = self._type_error(schema.fields[name], value)
+            if expected:
+                return fail("INVALID_DATA", "invalid data", name, expected_data_type=expected)
+        if existing_id is None:
+            for name in schema.mandatory:
+                if values.get(name) in (None, ""):
+                    return fail("MANDATORY_NOT_FOUND", "required field not found", name)
+        for name in schema.unique:
+            value = values.get(name)
+            if value in (None, ""):
+                continue
+            for other in self._records[module].values():
+                if other["id"] != existing_id and other.get(name) == value:
+                    return fail(
+                        "DUPLICATE_DATA",
+                        "duplicate data",
+                        name,
+                        duplicate_record={
+                            "id": other["id"],
+                            "module": {"api_name": module, "id": "4150868000000002175"},
+                            "Owner": {"name": USER["name"], "id": USER["id"]},
+                        },
+                    )
+        now = self._stamp()
+        user = {"name": USER["name"], "id": USER["id"]}
+        if existing_id is None:
+            existing_id = self.add_record(module, values)
+            action, message = "insert", "record added"
+        else:
+            self._records[module][existing_id].update(values, Modified_Time=now)
+            action, message = "update", "record updated"
+        stored = self._records[module][existing_id]
+        result: dict[str, Any] = {
+            "code": "SUCCESS",
+            "action": action,
+            "details": {
+                "Modified_Time": stored["Modified_Time"],
+                "Modified_By": user,
+                "Created_Time": stored.get("Created_Time", now),
+                "id": existing_id,
+                "Created_By": user,
+            },
+            "message": message,
+            "status": "success",
+        }
+        if action == "update" and matched_on:
+            result["duplicate_field"] = matched_on
+        return result
+
+    # -- introspection -------------------------------------------------------------------
+    def upsert_calls(self, module: str = "Accounts") -> int:
+        return self.calls[f"POST /{module}/upsert"]
+
+    def dump(self) -> str:
+        with self._lock:
+            return json.dumps(self._records, indent=1, default=str)

@@ -1,0 +1,182 @@
+"""Zoho OAuth2: the refresh-token flow, token persistence and the refresh budget.
+
+Zoho issues at most 10 access tokens per refresh token in 10 minutes and answers some errors
+with HTTP 200 (``{"error": "invalid_code"}``), so the body is always inspected. Tokens are
+persisted through a :class:`TokenStore` so that runs started every few minutes reuse the same
+access token for its whole hour instead of burning the refresh budget.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import requests
+from pydantic import SecretStr
+
+from .errors import AuthError, RateLimited, RemoteUnavailable
+from .redaction import register_secret
+from .state import StateStore
+
+REFRESH_LIMIT = 10
+REFRESH_WINDOW_SECONDS = 600.0
+EXPIRY_MARGIN_SECONDS = 60.0
+THROTTLE_MARKER = "too many requests"
+
+
+class TokenStore(Protocol):
+    def load(self, key: str) -> dict[str, Any] | None: ...
+
+    def save(self, key: str, token: dict[str, Any]) -> None: ...
+
+
+class MemoryTokenStore:
+    def __init__(self) -> None:
+        self._tokens: dict[str, dict[str, Any]] = {}
+
+    def load(self, key: str) -> dict[str, Any] | None:
+        return self._tokens.get(key)
+
+    def save(self, key: str, token: dict[str, Any]) -> None:
+        self._tokens[key] = dict(token)
+
+
+class StateTokenStore:
+    """Keeps the token in the sync state store (key ``token:<hash>``)."""
+
+    def __init__(self, state: StateStore) -> None:
+        self._state = state
+
+    def load(self, key: str) -> dict[str, Any] | None:
+        raw = self._state.get_value(f"token:{key}")
+        return json.loads(raw) if raw else None
+
+    def save(self, key: str, token: dict[str, Any]) -> None:
+        with self._state.transaction() as txn:
+            txn.set_value(f"token:{key}", json.dumps(token))
+
+
+class ZohoAuth:
+    """Hands out a valid access token and the API domain it belongs to."""
+
+    def __init__(
+        self,
+        *,
+        accounts_url: str,
+        client_id: str,
+        client_secret: SecretStr,
+        refresh_token: SecretStr,
+        store: TokenStore | None = None,
+        session: requests.Session | None = None,
+        timeout: float = 30.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.accounts_url = accounts_url.rstrip("/")
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self._refresh_token = refresh_token
+        register_secret(client_secret.get_secret_value())
+        register_secret(refresh_token.get_secret_value())
+        self._store = store or MemoryTokenStore()
+        self._session = session or requests.Session()
+        self._timeout = timeout
+        self._clock = clock
+        self._lock = threading.Lock()
+        # The key ties a cached token to its data centre and client: a token from another
+        # data centre is never reused.
+        self._key = hashlib.sha256(f"{self.accounts_url}|{client_id}".encode()).hexdigest()[:16]
+        self._token: dict[str, Any] | None = None
+
+    def __repr__(self) -> str:
+        return f"ZohoAuth(accounts_url={self.accounts_url!r}, client_id={self.client_id!r})"
+
+    def _cached(self) -> dict[str, Any]:
+        if self._token is None:
+            self._token = self._store.load(self._key) or {"refreshes": []}
+        return self._token
+
+    def access(self) -> tuple[str, str]:
+        """``(access_token, api_domain)``, refreshing when the cached token is (nearly) expired."""
+        with self._lock:
+            token = self._cached()
+            if token.get("access_token") and token.get("expires_at", 0) > (
+                self._clock() + EXPIRY_MARGIN_SECONDS
+            ):
+                register_secret(token["access_token"])
+                return token["access_token"], token["api_domain"]
+            return self._refresh(token)
+
+    def invalidate(self, access_token: str) -> None:
+        """Forget ``access_token`` after the API refused it (only if it is still current)."""
+        with self._lock:
+            token = self._cached()
+            if token.get("access_token") == access_token:
+                token["expires_at"] = 0
+
+    def _refresh(self, token: dict[str, Any]) -> tuple[str, str]:
+        now = self._clock()
+        recent = [
+            stamp for stamp in token.get("refreshes", []) if now - stamp < REFRESH_WINDOW_SECONDS
+        ]
+        if len(recent) >= REFRESH_LIMIT:
+            wait = REFRESH_WINDOW_SECONDS - (now - min(recent))
+            raise RateLimited(
+                "Zoho token refresh budget exhausted (10 per 10 minutes)",
+                code="token_refresh_budget",
+                status=None,
+                retry_after=wait,
+            )
+        recent.append(now)
+        token["refreshes"] = recent
+        self._store.save(self._key, token)  # count the attempt even if the process dies now
+        try:
+            response = self._session.post(
+                f"{self.accounts_url}/oauth/v2/token",
+                data={
+                    "refresh_token": self._refresh_token.get_secret_value(),
+                    "client_id": self.client_id,
+                    "client_secret": self._client_secret.get_secret_value(),
+                    "grant_type": "refresh_token",
+                },
+                timeout=self._timeout,
+            )
+        except requests.RequestException as exc:
+            raise RemoteUnavailable(
+                f"Zoho accounts server unreachable ({type(exc).__name__})", code="unreachable"
+            ) from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if not isinstance(body, dict):
+            body = {}
+        error = body.get("error")
+        if error or response.status_code >= 400 or "access_token" not in body:
+            described = f"{error or ''} {body.get('error_description', '')}".lower()
+            if THROTTLE_MARKER in described or response.status_code == 429:
+                raise RateLimited(
+                    "Zoho refused the token refresh: too many requests", code="token_throttled"
+                )
+            if response.status_code >= 500:
+                raise RemoteUnavailable(
+                    f"Zoho accounts server error (HTTP {response.status_code})",
+                    status=response.status_code,
+                )
+            # Only the error code goes into the message: the body may echo request values.
+            raise AuthError(
+                f"Zoho refused the refresh token: {error or 'no access token'}",
+                code=str(error or "invalid_response"),
+            )
+        access_token = str(body["access_token"])
+        register_secret(access_token)
+        token.update(
+            access_token=access_token,
+            api_domain=str(body.get("api_domain", "")).rstrip("/"),
+            expires_at=now + float(body.get("expires_in", 3600)),
+        )
+        self._store.save(self._key, token)
+        return access_token, token["api_domain"]

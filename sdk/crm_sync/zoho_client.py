@@ -1,0 +1,269 @@
+"""Zoho CRM v8 REST client: records, deleted records and upsert, with retries.
+
+Rules of the API this client keeps (see Zoho's v8 OpenAPI and API limits):
+- ``fields`` is required and takes at most 50 API names;
+- ``per_page`` is at most 200, and beyond 2,000 records only ``page_token`` pages further;
+- ``If-Modified-Since`` restricts a read to changed records (HTTP 304 when there are none);
+- upsert takes at most 100 records and answers per record (HTTP 200/201/207/400);
+- 401 ``INVALID_TOKEN`` is answered by one refresh; 429 and 5xx by backoff with jitter that
+  honours ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import requests
+
+from .errors import AuthError, RateLimited, RemoteError, RemoteUnavailable, ValidationError
+from .retry import RetryPolicy, parse_retry_after
+from .zoho_auth import ZohoAuth
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "v8"
+MAX_FIELDS = 50
+MAX_PER_PAGE = 200
+MAX_UPSERT = 100
+DISCRETE_PAGINATION_LIMIT = 2000
+TOKEN_ERRORS = {"INVALID_TOKEN", "AUTHENTICATION_FAILURE", "INVALID_OAUTHTOKEN"}
+
+
+def zoho_time(value: dt.datetime) -> str:
+    """Zoho's ISO 8601 form with an explicit offset, to the second."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.isoformat(timespec="seconds")
+
+
+class ZohoClient:
+    def __init__(
+        self,
+        auth: ZohoAuth,
+        *,
+        session: requests.Session | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.auth = auth
+        self._session = session or requests.Session()
+        self._timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.calls: dict[str, int] = {}
+
+    def __repr__(self) -> str:
+        return f"ZohoClient(auth={self.auth!r})"
+
+    def close(self) -> None:
+        self._session.close()
+
+    # -- transport -----------------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
+        """Send one API call; retries transient failures and refreshes a refused token once."""
+        attempt = 0
+        refreshed = False
+        while True:
+            attempt += 1
+            access_token, api_domain = self.auth.access()
+            all_headers = {"Authorization": f"Zoho-oauthtoken {access_token}", **(headers or {})}
+            try:
+                response = self._session.request(
+                    method,
+                    f"{api_domain}/crm/{API_VERSION}{path}",
+                    params=params,
+                    json=json,
+                    headers=all_headers,
+                    timeout=self._timeout,
+                )
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                self._wait_or_raise(
+                    attempt,
+                    None,
+                    RemoteUnavailable(
+                        f"Zoho CRM unreachable ({type(exc).__name__})", code="unreachable"
+                    ),
+                )
+                continue
+            self.calls[f"{method} {path}"] = self.calls.get(f"{method} {path}", 0) + 1
+            status = response.status_code
+            if status == 401:
+                code = _error_body(response).get("code")
+                if code in TOKEN_ERRORS and not refreshed:
+                    log.info("zoho access token refused (%s); refreshing once", code)
+                    self.auth.invalidate(access_token)
+                    refreshed = True
+                    attempt -= 1  # a token refresh is not a failed attempt
+                    continue
+                raise AuthError(f"Zoho CRM refused the access token ({code})", code=code)
+            if status == 429 or status >= 500:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                error: RemoteError
+                if status == 429:
+                    error = RateLimited(
+                        "Zoho CRM rate limit persisted",
+                        code="TOO_MANY_REQUESTS",
+                        retry_after=retry_after,
+                    )
+                else:
+                    error = RemoteUnavailable(
+                        f"Zoho CRM server error persisted (HTTP {status})", status=status
+                    )
+                self._wait_or_raise(attempt, retry_after, error)
+                continue
+            return response
+
+    def _wait_or_raise(self, attempt: int, retry_after: float | None, error: RemoteError) -> None:
+        if attempt >= self.retry.max_attempts:
+            raise error
+        delay = self.retry.delay(attempt, retry_after)
+        log.warning(
+            "zoho call failed (%s); retry %d/%d in %.2fs",
+            error.code or error.status,
+            attempt,
+            self.retry.max_attempts - 1,
+            delay,
+        )
+        self.retry.sleep(delay)
+
+    # -- reads ---------------------------------------------------------------------------
+    def iter_records(
+        self,
+        module: str,
+        fields: Sequence[str],
+        *,
+        since: dt.datetime | None = None,
+        per_page: int = MAX_PER_PAGE,
+        sort_by: str = "Modified_Time",
+        sort_order: str = "asc",
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Yield pages of raw records, switching to ``page_token`` beyond 2,000 records."""
+        if not fields:
+            raise ValidationError("at least one field is required", field="fields")
+        if len(fields) > MAX_FIELDS:
+            raise ValidationError(
+                f"Zoho accepts at most {MAX_FIELDS} fields per call, got {len(fields)}",
+                field="fields",
+                code="too_many_fields",
+            )
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            raise ValidationError(f"per_page must be 1..{MAX_PER_PAGE}", field="per_page")
+        base = {
+            "fields": ",".join(fields),
+            "per_page": per_page,
+            "sort_by": sort_by,
+            "sort_order": sort_order,
+        }
+        headers = {"If-Modified-Since": zoho_time(since)} if since else None
+        yield from self._paginate(f"/{module}", base, headers, per_page, tokens=True)
+
+    def iter_deleted(
+        self, module: str, *, since: dt.datetime | None = None, kind: str = "all"
+    ) -> Iterator[list[dict[str, Any]]]:
+        headers = {"If-Modified-Since": zoho_time(since)} if since else None
+        params = {"type": kind, "per_page": MAX_PER_PAGE}
+        yield from self._paginate(f"/{module}/deleted", params, headers, MAX_PER_PAGE, tokens=False)
+
+    def _paginate(
+        self,
+        path: str,
+        base: dict[str, Any],
+        headers: dict[str, str] | None,
+        per_page: int,
+        *,
+        tokens: bool,
+    ) -> Iterator[list[dict[str, Any]]]:
+        page = 1
+        page_token: str | None = None
+        while True:
+            params = dict(base)
+            if page_token:
+                params["page_token"] = page_token
+            else:
+                params["page"] = page
+            response = self.request("GET", path, params=params, headers=headers)
+            if response.status_code in (204, 304):
+                return
+            body = self._json_or_raise(response)
+            data = body.get("data") or []
+            yield [record for record in data if isinstance(record, dict)]
+            info = body.get("info") or {}
+            if not info.get("more_records"):
+                return
+            page += 1
+            if (page - 1) * per_page >= DISCRETE_PAGINATION_LIMIT or page_token:
+                page_token = info.get("next_page_token") if tokens else None
+                if not page_token:
+                    raise RemoteError(
+                        "more than 2,000 records and no next_page_token to continue",
+                        code="DISCRETE_PAGINATION_LIMIT_EXCEEDED",
+                    )
+
+    # -- writes --------------------------------------------------------------------------
+    def upsert(
+        self,
+        module: str,
+        records: Sequence[dict[str, Any]],
+        *,
+        duplicate_check_fields: Sequence[str],
+        trigger: Sequence[str] = (),
+    ) -> list[dict[str, Any]]:
+        """Upsert up to 100 records; returns Zoho's per-record result list, in order."""
+        if not records:
+            return []
+        if len(records) > MAX_UPSERT:
+            raise ValidationError(
+                f"Zoho upserts at most {MAX_UPSERT} records per call, got {len(records)}",
+                field="data",
+                code="too_many_records",
+            )
+        body = {
+            "data": list(records),
+            "duplicate_check_fields": list(duplicate_check_fields),
+            "trigger": list(trigger),
+        }
+        response = self.request("POST", f"/{module}/upsert", json=body)
+        payload = _error_body(response)
+        results = payload.get("data")
+        if response.status_code in (200, 201, 207, 400) and isinstance(results, list):
+            if len(results) != len(records):
+                raise RemoteError(
+                    f"upsert answered {len(results)} results for {len(records)} records",
+                    code="RESULT_MISMATCH",
+                    status=response.status_code,
+                )
+            return [item if isinstance(item, dict) else {} for item in results]
+        raise _as_error(response, payload)
+
+    def _json_or_raise(self, response: requests.Response) -> dict[str, Any]:
+        body = _error_body(response)
+        if response.status_code >= 400 or body.get("status") == "error":
+            raise _as_error(response, body)
+        return body
+
+
+def _error_body(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _as_error(response: requests.Response, body: dict[str, Any]) -> RemoteError:
+    code = str(body.get("code") or f"HTTP_{response.status_code}")
+    message = str(body.get("message") or response.reason or "error")
+    details = body.get("details") if isinstance(body.get("details"), dict) else {}
+    return RemoteError(
+        f"Zoho CRM error {code}: {message}", code=code, status=response.status_code, details=details
+    )
