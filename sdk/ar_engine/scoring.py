@@ -25,6 +25,7 @@ the amount (0..1, not a percentage).
 
 from __future__ import annotations
 
+import gc
 import math
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
@@ -357,7 +358,16 @@ def score_partners(
     facts: Iterable[CreditFacts], config: ScoringConfig = DEFAULT_SCORING_CONFIG
 ) -> list[CreditScore]:
     """Score many (partner, company) facts; results come back in input order."""
-    return [_score(item, config, index) for index, item in enumerate(facts)]
+    # A batch allocates ~100,000 small acyclic objects (reasons and their params); pausing
+    # the cyclic garbage collector meanwhile saves about a third of the time, and nothing
+    # built here can form a cycle that would need it.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return [_score(item, config, index) for index, item in enumerate(facts)]
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
 
 def score_partner(

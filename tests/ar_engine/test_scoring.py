@@ -1,3 +1,4 @@
+import gc
 import math
 from dataclasses import replace
 
@@ -525,3 +526,18 @@ def test_custom_policy_table_rounding():
     assert table.suggest("B", 1_170.0).credit_limit == 2_000.0
     assert table.suggest("B", 10.0).credit_limit == 250.0
     assert table.policy_for("B") == GradePolicy("B", 1.5, "net_30")
+
+
+def test_batch_restores_the_garbage_collector_state():
+    assert gc.isenabled()
+    score_partners([clean()])
+    assert gc.isenabled()
+    with pytest.raises(InvalidInputError):
+        score_partners([clean(amount_overdue=-1.0)])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        score_partners([clean()])
+        assert not gc.isenabled()  # a caller's choice is left alone
+    finally:
+        gc.enable()
