@@ -352,6 +352,8 @@ class SyncEngine:
         """Match or create each changed CRM customer in Odoo; update the matched in one batch."""
         ops: list[StateOp] = []
         updates: list[tuple[CrmCustomer, int, MapEntry | None, str]] = []
+        # Partners claimed earlier in this page, not yet committed to the id map.
+        claimed = {int(e.local_id): e.remote_id for e in entries.values()}
         for customer in customers:
             entry = entries.get(customer.crm_id)
             if entry is not None and entry.pull_hash == content_hash(customer.contact):
@@ -366,12 +368,14 @@ class SyncEngine:
                 )
                 if found is not None:
                     other = self.state.mappings_by_local(CUSTOMERS, [str(found)]).get(str(found))
-                    if other is not None and other.remote_id not in (None, customer.crm_id):
+                    owner = claimed.get(found, other.remote_id if other else None)
+                    if owner not in (None, customer.crm_id):
                         raise ValidationError(
                             f"Odoo partner {found} is already linked to CRM record "
-                            f"{other.remote_id}: duplicate in the CRM",
+                            f"{owner}: duplicate in the CRM",
                             code="duplicate_in_crm",
                         )
+                    claimed[found] = customer.crm_id
                     updates.append((customer, found, None, "odoo_matched"))
                 elif self.options.create_in_odoo:
                     if not customer.contact.name:
