@@ -1,0 +1,103 @@
+"""Shared set-up for the addon's tests: customers, invoices and payments built through the
+public API (post invoices, register payments), never by writing residuals directly."""
+
+from odoo import Command, fields
+from odoo.tests import new_test_user
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+class CreditControlCommon(AccountTestInvoicingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.company_data["company"]
+        cls.credit_manager = new_test_user(
+            cls.env,
+            login="credit_manager",
+            password="credit_manager",
+            name="Credit Manager",
+            groups="base.group_user,ar_credit_control.group_credit_control_manager",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+        cls.collector = new_test_user(
+            cls.env,
+            login="collector",
+            password="collector",
+            name="Collector",
+            groups="base.group_user,ar_credit_control.group_credit_control_user",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+        # A salesperson who may also invoice: plain Odoo lets them edit credit limits.
+        cls.salesperson = new_test_user(
+            cls.env,
+            login="salesperson",
+            password="salesperson",
+            name="Salesperson",
+            groups="base.group_user,sales_team.group_sale_salesman,account.group_account_invoice",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+
+    @classmethod
+    def create_customer(cls, name, **values):
+        return cls.env["res.partner"].create({"name": name, "is_company": True, **values})
+
+    @classmethod
+    def create_invoice(
+        cls,
+        partner,
+        amount,
+        invoice_date,
+        payment_term=None,
+        post=True,
+        currency=None,
+        move_type="out_invoice",
+        company=None,
+    ):
+        """A customer invoice of one untaxed line for `amount`, posted unless told otherwise."""
+        company = company or cls.company
+        move = (
+            cls.env["account.move"]
+            .with_company(company)
+            .create(
+                {
+                    "move_type": move_type,
+                    "partner_id": partner.id,
+                    "invoice_date": invoice_date,
+                    "date": invoice_date,
+                    "currency_id": (currency or company.currency_id).id,
+                    "invoice_payment_term_id": payment_term.id if payment_term else False,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": "Goods",
+                                "quantity": 1,
+                                "price_unit": amount,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
+        )
+        if post:
+            move.action_post()
+        return move
+
+    @classmethod
+    def pay_invoice(cls, invoice, amount=None, payment_date=None):
+        """Register a payment on the invoice with Odoo's payment wizard."""
+        wizard = (
+            cls.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create(
+                {
+                    "payment_date": payment_date or fields.Date.today(),
+                    **({"amount": amount} if amount is not None else {}),
+                }
+            )
+        )
+        return wizard._create_payments()

@@ -1,0 +1,124 @@
+"""Tier 2: install the addon in fresh Odoo databases and run its Odoo tests.
+
+Each run copies a cached template database (Odoo's base modules already installed), installs
+our addons with demo data and again without, runs their tests, checks that uninstalling leaves
+Odoo working, and drops the databases. Prints the number of tests Odoo really ran.
+
+Exit status: 0 all green; 1 a failure; 3 skipped (Odoo not importable). With CI=true a skip,
+or a run in which Odoo ran zero tests, is a failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import odoo_env  # noqa: E402
+
+ADDONS = ("ar_credit_control",)
+RESULT_RE = re.compile(r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests")
+# Log lines that mean the run is broken even when the process exits 0.
+BROKEN_RE = re.compile(r" (ERROR|CRITICAL) |Some modules are not loaded|Failed to load registry")
+LOG_DIR = odoo_env.REPO / "var" / "log"
+
+
+def run_scenario(label: str, demo: bool, check_uninstall: bool) -> tuple[int, int, list[str]]:
+    """Returns (tests run, failures+errors, problem lines)."""
+    template = odoo_env.ensure_template(demo=demo)
+    db = f"arcc_t2_{os.getpid()}_{label}"
+    odoo_env.copy_database(template, db)
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log_path = LOG_DIR / f"tier2-{label}.log"
+    started = time.monotonic()
+    try:
+        tags = ",".join(f"/{name}" for name in ADDONS)
+        cmd = odoo_env.odoo_command(
+            db,
+            odoo_env.free_port(),
+            "-i",
+            ",".join(ADDONS),
+            "--test-tags",
+            tags,
+            "--stop-after-init",
+            "--logfile",
+            str(log_path),
+            "--log-level",
+            "info",
+            *([] if demo else ["--without-demo", "all"]),
+        )
+        proc = subprocess.run(cmd, text=True, capture_output=True)
+        log = log_path.read_text(encoding="utf-8", errors="replace")
+        ran = failed = 0
+        for match in RESULT_RE.finditer(log):
+            failed += int(match.group(1)) + int(match.group(2))
+            ran += int(match.group(3))
+        problems = [line for line in log.splitlines() if BROKEN_RE.search(line)]
+        if proc.returncode != 0:
+            problems.append(f"odoo exited with status {proc.returncode}: {proc.stderr[-2000:]}")
+        if check_uninstall and not problems:
+            problems += check_uninstall_leaves_odoo_working(db)
+        print(
+            f"[tier2] {label}: {ran} tests, {failed} failed/errored, "
+            f"{time.monotonic() - started:.0f} s (log: {log_path.relative_to(odoo_env.REPO)})",
+            flush=True,
+        )
+        return ran, failed, problems
+    finally:
+        odoo_env.drop_database(db)
+
+
+def check_uninstall_leaves_odoo_working(db: str) -> list[str]:
+    """Uninstall our addons, then sell and invoice through Odoo's standard flow."""
+    script = odoo_env.REPO / "scripts" / "uninstall_check.py"
+    cmd = odoo_env.odoo_command(
+        db, odoo_env.free_port(), "--log-level", "warn", "--no-http", subcommand="shell"
+    )
+    proc = subprocess.run(cmd, stdin=script.open(), text=True, capture_output=True)
+    if "UNINSTALL-CHECK: OK" in proc.stdout:
+        print(
+            "[tier2] uninstall check: addon removed, a sale order was confirmed and invoiced",
+            flush=True,
+        )
+        return []
+    return [f"uninstall check failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=["demo", "nodemo"], help="run one scenario")
+    args = parser.parse_args()
+    in_ci = os.environ.get("CI", "").lower() == "true"
+    if not odoo_env.odoo_importable():
+        print("#" * 78)
+        print(f"# TIER 2 SKIPPED: 'import odoo' fails in this Python ({sys.executable}).")
+        print("# Install Odoo 18.0 (see README, Prerequisites) to run the addon's Odoo tests.")
+        print("#" * 78, flush=True)
+        return 1 if in_ci else 3
+    odoo_env.ensure_postgresql()
+    odoo_env.ensure_wkhtmltopdf()
+    scenarios = [("demo", True, False), ("nodemo", False, True)]
+    if args.only:
+        scenarios = [s for s in scenarios if s[0] == args.only]
+    total_ran = total_failed = 0
+    all_problems: list[str] = []
+    for label, demo, uninstall in scenarios:
+        ran, failed, problems = run_scenario(label, demo, uninstall)
+        total_ran += ran
+        total_failed += failed
+        all_problems += [f"[{label}] {p}" for p in problems]
+        if ran == 0:
+            all_problems.append(f"[{label}] Odoo ran zero tests")
+    for problem in all_problems:
+        print(f"[tier2] PROBLEM {problem}", flush=True)
+    print(f"tier2: {total_ran - total_failed} passed, {total_failed} failed", flush=True)
+    return 1 if (all_problems or total_failed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+# ruff: noqa: F821 - `env` is provided by `odoo shell`
+# Runs inside `odoo shell` (env is given): uninstall our addons, then prove that Odoo's
+# standard sell-and-invoice flow still works on the same database.
+modules = env["ir.module.module"].search(
+    [("name", "in", ["ar_credit_control", "ar_credit_control_stock"]), ("state", "=", "installed")]
+)
+assert modules, "ar_credit_control is not installed: nothing to uninstall"
+modules.button_immediate_uninstall()
+env.cr.commit()
+env.invalidate_all()
+
+remaining = env["ir.module.module"].search_count(
+    [("name", "like", "ar_credit_control"), ("state", "!=", "uninstalled")]
+)
+assert remaining == 0, "addon still installed after uninstall"
+env.cr.execute("SELECT count(*) FROM ir_model WHERE model LIKE 'ar.%%'")
+leftover = env.cr.fetchone()[0]
+assert leftover == 0, f"{leftover} ar.* models left behind"
+
+customer = env["res.partner"].create({"name": "Uninstall check customer"})
+product = env["product.product"].create(
+    {"name": "Uninstall check product", "list_price": 100.0, "invoice_policy": "order"}
+)
+order = env["sale.order"].create(
+    {"partner_id": customer.id, "order_line": [(0, 0, {"product_id": product.id})]}
+)
+order.action_confirm()
+assert order.state == "sale", order.state
+invoice = order._create_invoices()
+invoice.action_post()
+assert invoice.state == "posted" and invoice.amount_total > 0
+env.cr.rollback()
+print("UNINSTALL-CHECK: OK")

@@ -1,0 +1,44 @@
+"""Installs the pure-Python half of ar_credit_control: ``ar_engine`` and ``crm_sync``.
+
+The dependency ranges deliberately accept the versions Odoo 18.0 pins (requests 2.31,
+urllib3 1.26, lxml 4.9, zeep 4.2) so that installing into Odoo's Python never upgrades
+Odoo's own requirements.
+"""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="ar-credit-control-sdk",
+    version="18.0.1.0.0",
+    description="Accounts-receivable credit control: scoring/dunning/matching/forecast "
+    "algorithms (ar_engine) and the CRM sync SDK (crm_sync)",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="LGPL-3.0-or-later",
+    python_requires=">=3.10,<3.13",
+    package_dir={"": "sdk"},
+    packages=find_packages("sdk"),
+    package_data={"ar_engine": ["py.typed"], "crm_sync": ["py.typed", "wsdl/*.wsdl"]},
+    include_package_data=True,
+    install_requires=[
+        "pydantic>=2.4,<3",
+        "requests>=2.25,<3",
+        "urllib3>=1.26,<3",
+        "zeep>=4.1,<5",
+        "lxml>=4.8",
+        "tomli>=1.1; python_version<'3.11'",
+    ],
+    extras_require={
+        "test": [
+            "pytest>=7",
+            "ruff>=0.4",
+            "pylint-odoo>=9",
+        ],
+        "postgres": ["psycopg2>=2.9"],
+    },
+    entry_points={"console_scripts": ["crm-sync=crm_sync.cli:main"]},
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Framework :: Odoo :: 18.0",
+    ],
+)
