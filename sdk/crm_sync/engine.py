@@ -526,10 +526,8 @@ class SyncEngine:
                     report.add("replay_needs_source_fix")
                     continue
                 customer = CrmCustomer.model_validate(letter.payload)
-                entry = self.state.mappings_by_remote(CUSTOMERS, [customer.crm_id]).get(
-                    customer.crm_id
-                )
-                ops = self._apply_customer(customer, entry, report, dry_run=False)
+                entries = self.state.mappings_by_remote(CUSTOMERS, [customer.crm_id])
+                ops = self._apply_customers([customer], entries, report, dry_run=False)
                 self._commit_page(CURSOR_CRM_CUSTOMERS, None, ops, dry_run=False)
             for letter in self.state.dead_letters(DL_PAYMENTS):
                 if letter.code == "malformed":

@@ -110,6 +110,14 @@ class ZohoAuth:
                 return token["access_token"], token["api_domain"]
             return self._refresh(token)
 
+    def verify(self) -> str:
+        """Refresh now, proving the client secret and refresh token; returns the API domain.
+
+        Uses one refresh of the budget, so it is meant for ``crm-sync check``, not for runs.
+        """
+        with self._lock:
+            return self._refresh(self._cached())[1]
+
     def invalidate(self, access_token: str) -> None:
         """Forget ``access_token`` after the API refused it (only if it is still current)."""
         with self._lock:

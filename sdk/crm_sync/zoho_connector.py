@@ -105,6 +105,7 @@ class ZohoConnector:
         self.client.close()
 
     def check(self) -> None:
+        self.client.auth.verify()
         for _page in self.client.iter_records(
             self.settings.accounts_module, ["id"], per_page=1, sort_by="id"
         ):

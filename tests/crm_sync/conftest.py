@@ -33,9 +33,7 @@ def sleeps() -> Sleeps:
     return Sleeps()
 
 
-def config_for(
-    crm: ZohoEmulator, odoo: FakeOdoo, state_path: str | Path, **sync: Any
-) -> Config:
+def config_for(crm: ZohoEmulator, odoo: FakeOdoo, state_path: str | Path, **sync: Any) -> Config:
     return parse_config(
         {
             "crm": {"client_id": crm.client_id, "accounts_url": crm.accounts_url()},
@@ -63,9 +61,7 @@ def env_for(crm: ZohoEmulator, odoo: FakeOdoo) -> dict[str, str]:
 
 
 @pytest.fixture
-def make_runtime(
-    tmp_path: Path, sleeps: Sleeps
-) -> Iterator[Callable[..., Runtime]]:
+def make_runtime(tmp_path: Path, sleeps: Sleeps) -> Iterator[Callable[..., Runtime]]:
     """``make_runtime(crm, odoo, **sync_options)`` → a runtime with a SQLite state in tmp_path."""
     built: list[Runtime] = []
 

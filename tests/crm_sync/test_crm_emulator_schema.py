@@ -45,7 +45,9 @@ def test_validator_rejects_what_the_spec_forbids(spec: Spec) -> None:
 def test_get_records_page(zoho_emulator: ZohoEmulator, api, spec: Spec) -> None:
     for index in range(3):
         zoho_emulator.add_record("Accounts", {"Account_Name": f"A{index}", "Credit_Limit": 10.5})
-    response = api("GET", "/Accounts", params={"fields": "Account_Name,Credit_Limit", "per_page": 2})
+    response = api(
+        "GET", "/Accounts", params={"fields": "Account_Name,Credit_Limit", "per_page": 2}
+    )
     assert response.status_code == 200
     body = response.json()
     spec.check(body, "record.json", "Response_Wrapper")

@@ -1,0 +1,158 @@
+"""The ``crm-sync`` CLI: commands, exit codes, JSON logs, and no secret anywhere in output."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from conftest import add_customers, config_for, env_for, secrets_for
+
+from crm_sync import cli
+from crm_sync.config import Config, load_config
+from crm_sync.errors import (
+    EXIT_AUTH,
+    EXIT_CONFIG,
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_UNAVAILABLE,
+)
+from crm_sync.runtime import build_runtime
+from crm_sync.state_sqlite import SqliteStateStore
+from crm_sync.testing import FakeOdoo, Fault, ZohoEmulator
+
+
+def write_config(path: Path, config: Config) -> Path:
+    lines = []
+    data = config.model_dump(mode="json", exclude_none=True)
+    for section, values in data.items():
+        scalars = {k: v for k, v in values.items() if not isinstance(v, dict)}
+        lines.append(f"[{section}]")
+        lines += [f"{key} = {json.dumps(value)}" for key, value in scalars.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def setup(zoho_emulator: ZohoEmulator, fake_odoo: FakeOdoo, tmp_path: Path, monkeypatch):
+    config = config_for(zoho_emulator, fake_odoo, tmp_path / "state.sqlite3")
+    path = write_config(tmp_path / "crm-sync.toml", config)
+    for key, value in env_for(zoho_emulator, fake_odoo).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("CRM_SYNC_CONFIG", str(path))
+    return path
+
+
+def run_cli(*args: str) -> int:
+    return cli.main(list(args))
+
+
+def test_init_writes_a_commented_template_without_secrets(tmp_path: Path, capsys) -> None:
+    target = tmp_path / "new.toml"
+    assert run_cli("--config", str(target), "init") == EXIT_OK
+    text = target.read_text()
+    assert text.count("#") > 10
+    assert "client_secret_env" in text and "secret =" not in text
+    parsed = tomllib.loads(text)
+    assert parsed["crm"]["refresh_token_env"] == "ZOHO_REFRESH_TOKEN"
+    assert load_config(target).sync.duplicate_rules == ["vat", "email", "name"]
+    assert run_cli("--config", str(target), "init") == EXIT_CONFIG  # no silent overwrite
+
+
+def test_check_run_status_replay(setup, zoho_emulator, fake_odoo, capsys) -> None:
+    add_customers(fake_odoo, 120)
+    assert run_cli("check") == EXIT_OK
+    capsys.readouterr()
+    assert run_cli("run", "--dry-run") == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["push_would_send"] == 120
+    assert zoho_emulator.upsert_calls() == 0
+    assert run_cli("run") == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["crm_created"] == 120
+    assert run_cli("status") == EXIT_OK
+    status = json.loads(capsys.readouterr().out)
+    assert status["id_map"] == {"customers": 120}
+    assert status["last_run"]["crm_created"] == 120
+    assert status["cursors"]["erp.customers"]
+
+
+def test_partial_failure_exit_code_and_replay(setup, zoho_emulator, fake_odoo, capsys) -> None:
+    [partner] = add_customers(fake_odoo, 1)
+    fake_odoo.write("res.partner", [partner], {"email": "broken"})
+    assert run_cli("run") == EXIT_PARTIAL
+    assert run_cli("replay") == EXIT_PARTIAL
+    fake_odoo.write("res.partner", [partner], {"email": "ok@example.com"})
+    assert run_cli("replay") == EXIT_OK
+    capsys.readouterr()
+    assert run_cli("status") == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["dead_letters"] == 0
+
+
+def test_config_and_auth_errors(setup, monkeypatch, tmp_path, capsys) -> None:
+    assert run_cli("--config", str(tmp_path / "missing.toml"), "run") == EXIT_CONFIG
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[crm]\nclient_id = 1\nbogus = true\n")
+    assert run_cli("--config", str(broken), "check") == EXIT_CONFIG
+    assert "bogus" in capsys.readouterr().err
+    monkeypatch.delenv("ZOHO_REFRESH_TOKEN")
+    assert run_cli("check") == EXIT_CONFIG
+    monkeypatch.setenv("ZOHO_REFRESH_TOKEN", "1000.revoked.token")
+    assert run_cli("check") == EXIT_AUTH
+
+
+def test_remote_unavailable_and_lock_held(setup, zoho_emulator, fake_odoo) -> None:
+    add_customers(fake_odoo, 3)
+    config = load_config(setup)
+    config.retry.max_attempts = 1
+    write_config(setup, config)
+    zoho_emulator.inject(Fault(count=50, status=503))
+    assert run_cli("run") == EXIT_UNAVAILABLE
+    zoho_emulator.faults.clear()
+    holder = SqliteStateStore(config.state.path)
+    with holder.lock():
+        import subprocess
+
+        code = "import sys; from crm_sync.cli import main; sys.exit(main(['run']))"
+        assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == EXIT_LOCKED
+    holder.close()
+    assert run_cli("run") == EXIT_OK
+
+
+def test_no_secret_in_logs_reprs_errors_or_output(
+    setup, zoho_emulator: ZohoEmulator, fake_odoo: FakeOdoo, capsys, caplog, monkeypatch
+) -> None:
+    add_customers(fake_odoo, 5)
+    fake_odoo.write("res.partner", [1], {"email": "broken"})  # a dead letter, logged
+    zoho_emulator.inject(Fault(count=1, status=429, retry_after=0))
+    secrets = secrets_for(zoho_emulator, fake_odoo)
+    config = load_config(setup)
+    runtime = build_runtime(config, secrets=secrets)
+    texts = [repr(secrets), str(secrets), repr(config), repr(runtime), repr(runtime.crm),
+             repr(runtime.crm.client.auth), repr(runtime.erp)]  # fmt: skip
+    with caplog.at_level(logging.DEBUG, logger="crm_sync"):
+        logging.getLogger("crm_sync").propagate = True
+        runtime.engine.run()
+        zoho_emulator.expire_tokens()
+        runtime.engine.run(full=True)
+        access_token = runtime.crm.client.auth.access()[0]
+        # A careless log call with a secret in it is masked by the filter on the CLI handler.
+        cli.configure_json_logging(logging.DEBUG, sys.stderr)
+        logging.getLogger("crm_sync.test").warning("token was %s", access_token)
+    runtime.close()
+    assert run_cli("--log-level", "debug", "run", "--full") in (EXIT_OK, EXIT_PARTIAL)
+    monkeypatch.setenv("ZOHO_CLIENT_SECRET", "a-wrong-secret-value")
+    assert run_cli("check") == EXIT_AUTH
+    captured = capsys.readouterr()
+    texts += [captured.out, captured.err, caplog.text]
+    texts += [str(record.__dict__) for record in caplog.records]
+    forbidden = [zoho_emulator.client_secret, zoho_emulator.refresh_token, fake_odoo.api_key,
+                 access_token, "a-wrong-secret-value"]  # fmt: skip
+    assert "***" in captured.err  # the careless line was masked
+    for text in texts:
+        for secret in forbidden:
+            assert secret not in text
+    json_lines = [line for line in captured.err.splitlines() if line.startswith("{")]
+    assert json_lines and all(json.loads(line)["level"] for line in json_lines)
