@@ -123,15 +123,21 @@ SELECT COUNT(*) FROM account_move m JOIN (
         OR m.invoice_date_due <> t.last_due);
 
 -- name: payment_state_inconsistent
-WITH counterpart AS (
+-- Same rules as AccountMove._compute_payment_state, over both sides of each partial.
+WITH sides AS (
+    SELECT debit_move_id AS source_id, credit_move_id AS counterpart_id
+      FROM account_partial_reconcile
+    UNION ALL
+    SELECT credit_move_id, debit_move_id FROM account_partial_reconcile
+), counterpart AS (
     SELECT src.move_id,
            BOOL_OR(pay.id IS NOT NULL) AS has_payment,
            COALESCE(BOOL_AND(COALESCE(pay.is_matched, FALSE))
                     FILTER (WHERE cm.origin_payment_id IS NOT NULL), TRUE) AS all_matched,
            ARRAY_AGG(DISTINCT cm.move_type) AS types
-      FROM account_partial_reconcile p
-      JOIN account_move_line src ON src.id IN (p.debit_move_id, p.credit_move_id)
-      JOIN account_move_line cl ON cl.id IN (p.debit_move_id, p.credit_move_id) AND cl.id <> src.id
+      FROM sides
+      JOIN account_move_line src ON src.id = sides.source_id
+      JOIN account_move_line cl ON cl.id = sides.counterpart_id
       JOIN account_move cm ON cm.id = cl.move_id
       LEFT JOIN account_payment pay ON pay.id = cm.origin_payment_id
      WHERE cl.move_id <> src.move_id

@@ -115,30 +115,45 @@ def generate_documents(
                 )
             )
             counts["unapplied_payments"] += 1
-        lines_before = builder.receivable_lines
-        invoice_count = max(0, math.ceil((quota - unapplied_count) / lines_per_invoice))
-        days = sorted(
-            first_day + timedelta(days=rng.randint(0, span)) for _ in range(invoice_count)
-        )
-        for day in days:
-            company = rng.choices(range(len(COMPANIES)), weights=company_weights)[0]
-            members, cumulative = pools[company]
-            customer = rng.choices(members, cum_weights=cumulative)[0]
-            plan = plan_invoice(
-                rng,
-                company=company,
-                customer=customer,
-                profile=profiles[customer],
-                invoice_date=day,
-                today=today,
-                product_prices=prices,
-                term_weights=term_weights,
+        is_last_month = month_index == len(months) - 1
+        # The last month is topped up in a few passes to land on the target; each pass draws
+        # its dates after the previous one's so invoice numbers stay in date order.
+        cursor_day = first_day
+        invoice_count = 0
+        for _pass in range(6 if is_last_month else 1):
+            wanted = (
+                params.lines - builder.receivable_lines
+                if is_last_month
+                else quota - unapplied_count
             )
-            _write_invoice(rng, builder, plan, today, prices)
-            counts["invoices"] += 1
-        if invoice_count:
-            written = builder.receivable_lines - lines_before
-            lines_per_invoice = 0.5 * lines_per_invoice + 0.5 * written / invoice_count
+            batch = max(0, math.ceil(wanted / lines_per_invoice))
+            if batch == 0:
+                break
+            days = sorted(
+                cursor_day + timedelta(days=rng.randint(0, (last_day - cursor_day).days))
+                for _ in range(batch)
+            )
+            cursor_day = days[-1]
+            batch_start = builder.receivable_lines
+            for day in days:
+                company = rng.choices(range(len(COMPANIES)), weights=company_weights)[0]
+                members, cumulative = pools[company]
+                customer = rng.choices(members, cum_weights=cumulative)[0]
+                plan = plan_invoice(
+                    rng,
+                    company=company,
+                    customer=customer,
+                    profile=profiles[customer],
+                    invoice_date=day,
+                    today=today,
+                    product_prices=prices,
+                    term_weights=term_weights,
+                )
+                _write_invoice(rng, builder, plan, today, prices)
+                counts["invoices"] += 1
+            invoice_count += batch
+            written = builder.receivable_lines - batch_start
+            lines_per_invoice = 0.5 * lines_per_invoice + 0.5 * max(1.0, written / batch)
         if (today - last_day).days < SALE_ORDER_WINDOW_DAYS:
             for _ in range(max(1, invoice_count // 40)):
                 company = rng.choices(range(len(COMPANIES)), weights=company_weights)[0]

@@ -43,12 +43,12 @@ def split_amount(total_cents: int, percents: tuple[float, ...] | list[float]) ->
     """
     if not percents:
         raise ValueError("at least one percentage is needed")
+    if abs(sum(percents) - 100.0) > 1e-6:
+        raise ValueError(f"percentages {list(percents)} do not sum to 100")
     sign = -1 if total_cents < 0 else 1
     magnitude = abs(total_cents)
     parts = [int(round(magnitude * percent / 100.0)) for percent in percents[:-1]]
     last = magnitude - sum(parts)
-    if last < 0:
-        raise ValueError(f"percentages {percents} exceed 100 for {total_cents}")
     return [sign * part for part in [*parts, last]]
 
 
