@@ -139,7 +139,7 @@ class MatchingConfig:
     write_off_tolerance_rel: float = 0.01
     max_combination_size: int = 4
     max_combination_candidates: int = 24
-    max_combination_steps: int = 20_000
+    max_combination_steps: int = 5_000
     auto_accept_threshold: float = 0.9
     min_auto_accept_margin: float = 0.05
     max_reference_typos: int = 1
@@ -209,7 +209,7 @@ def normalise_reference(text: str) -> tuple[str, str] | None:
     if not groups:
         return None
     return (
-        "/".join(group.lstrip("0") or "0" for group in groups),
+        "/".join([group.lstrip("0") or "0" for group in groups]),
         "".join(groups).lstrip("0") or "0",
     )
 
