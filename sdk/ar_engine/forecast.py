@@ -234,7 +234,7 @@ class PaymentBehaviour:
         self._customers = customers
         self._customer_segment = customer_segment
         self._profiles: dict[tuple[Hashable, Hashable], CustomerProfile] = {}
-        self._still_open: dict[tuple[Hashable, Hashable, int], float | None] = {}
+        self._still_open: dict[tuple[Hashable, int], float | None] = {}
 
     @property
     def observations(self) -> int:
@@ -275,17 +275,14 @@ class PaymentBehaviour:
     def _still_open_delay(
         self, customer_id: Hashable, segment: Hashable | None, elapsed: int
     ) -> float | None:
-        """Median delay among payments later than ``elapsed`` days past due (cached)."""
-        key = (customer_id, segment, elapsed)
-        if key in self._still_open:
-            return self._still_open[key]
+        """Median delay among payments later than ``elapsed`` days past due."""
         own = self._customers.get(customer_id)
         if own is not None and own.count - bisect.bisect_right(own.delays, elapsed) >= 3:
-            found = own.median(above=elapsed)
-        else:
-            found = self._prior(segment)[2].median(above=elapsed)
-        self._still_open[key] = found
-        return found
+            return own.median(above=elapsed)
+        key = (segment, elapsed)  # the prior's answer is shared by many invoices: cache it
+        if key not in self._still_open:
+            self._still_open[key] = self._prior(segment)[2].median(above=elapsed)
+        return self._still_open[key]
 
     def predict(self, open_invoices: Iterable[OpenInvoice], as_of: date) -> list[PaymentPrediction]:
         """Predicted payment date of each invoice, never before ``as_of``."""
