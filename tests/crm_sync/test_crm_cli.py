@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
 from conftest import add_customers, config_for, env_for, secrets_for
 
 from crm_sync import cli
-from crm_sync.config import Config, load_config
+from crm_sync.config import Config, load_config, tomllib
 from crm_sync.errors import (
     EXIT_AUTH,
     EXIT_CONFIG,
@@ -130,8 +129,15 @@ def test_no_secret_in_logs_reprs_errors_or_output(
     secrets = secrets_for(zoho_emulator, fake_odoo)
     config = load_config(setup)
     runtime = build_runtime(config, secrets=secrets)
-    texts = [repr(secrets), str(secrets), repr(config), repr(runtime), repr(runtime.crm),
-             repr(runtime.crm.client.auth), repr(runtime.erp)]  # fmt: skip
+    texts = [
+        repr(secrets),
+        str(secrets),
+        repr(config),
+        repr(runtime),
+        repr(runtime.crm),
+        repr(runtime.crm.client.auth),
+        repr(runtime.erp),
+    ]
     with caplog.at_level(logging.DEBUG, logger="crm_sync"):
         logging.getLogger("crm_sync").propagate = True
         runtime.engine.run()
@@ -148,8 +154,13 @@ def test_no_secret_in_logs_reprs_errors_or_output(
     captured = capsys.readouterr()
     texts += [captured.out, captured.err, caplog.text]
     texts += [str(record.__dict__) for record in caplog.records]
-    forbidden = [zoho_emulator.client_secret, zoho_emulator.refresh_token, fake_odoo.api_key,
-                 access_token, "a-wrong-secret-value"]  # fmt: skip
+    forbidden = [
+        zoho_emulator.client_secret,
+        zoho_emulator.refresh_token,
+        fake_odoo.api_key,
+        access_token,
+        "a-wrong-secret-value",
+    ]
     assert "***" in captured.err  # the careless line was masked
     for text in texts:
         for secret in forbidden:

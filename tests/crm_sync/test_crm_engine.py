@@ -68,8 +68,9 @@ def test_field_ownership(zoho_emulator: ZohoEmulator, fake_odoo: FakeOdoo, make_
     crm_id = crm_by_partner(zoho_emulator)[str(partner_id)]["id"]
 
     # The CRM owns contact data: its edit reaches Odoo …
-    zoho_emulator.update_record("Accounts", crm_id, {"Account_Name": "Renamed in CRM",
-                                                     "Phone": "+32 2 555 0101"})  # fmt: skip
+    zoho_emulator.update_record(
+        "Accounts", crm_id, {"Account_Name": "Renamed in CRM", "Phone": "+32 2 555 0101"}
+    )
     # … while an Odoo edit of contact data does not overwrite the CRM,
     # and an Odoo edit of credit data does reach the CRM.
     fake_odoo.write("res.partner", [partner_id], {"city": "Odoo City", "credit_hold": True})
@@ -89,26 +90,33 @@ def test_field_ownership(zoho_emulator: ZohoEmulator, fake_odoo: FakeOdoo, make_
 def test_new_crm_accounts_are_created_or_matched_in_odoo(
     zoho_emulator: ZohoEmulator, fake_odoo: FakeOdoo, make_runtime
 ) -> None:
-    existing = fake_odoo.create("res.partner", {"name": "Known NV", "is_company": True,
-                                                "vat": "BE0123456789"})  # fmt: skip
-    by_email = fake_odoo.create("res.partner", {"name": "Mail BV", "is_company": True,
-                                                "email": "ap@mail.example"})  # fmt: skip
+    existing = fake_odoo.create(
+        "res.partner", {"name": "Known NV", "is_company": True, "vat": "BE0123456789"}
+    )
+    by_email = fake_odoo.create(
+        "res.partner", {"name": "Mail BV", "is_company": True, "email": "ap@mail.example"}
+    )
     belgium = fake_odoo.create("res.country", {"name": "Belgium", "code": "BE"})
-    matched_vat = zoho_emulator.add_record("Accounts", {"Account_Name": "Known (CRM spelling)",
-                                                        "VAT_Number": "BE0123456789"})  # fmt: skip
-    matched_email = zoho_emulator.add_record("Accounts", {"Account_Name": "Mail",
-                                                          "Email": "AP@mail.example"})  # fmt: skip
-    by_external_id = zoho_emulator.add_record("Accounts", {"Account_Name": "Linked",
-                                                           "Odoo_Partner_ID": str(existing)})  # fmt: skip
-    fresh = zoho_emulator.add_record("Accounts", {"Account_Name": "Brand New SA",
-                                                  "Billing_Country": "Belgium"})  # fmt: skip
+    matched_vat = zoho_emulator.add_record(
+        "Accounts", {"Account_Name": "Known (CRM spelling)", "VAT_Number": "BE0123456789"}
+    )
+    matched_email = zoho_emulator.add_record(
+        "Accounts", {"Account_Name": "Mail", "Email": "AP@mail.example"}
+    )
+    by_external_id = zoho_emulator.add_record(
+        "Accounts", {"Account_Name": "Linked", "Odoo_Partner_ID": str(existing)}
+    )
+    fresh = zoho_emulator.add_record(
+        "Accounts", {"Account_Name": "Brand New SA", "Billing_Country": "Belgium"}
+    )
     runtime = make_runtime(zoho_emulator, fake_odoo)
     report = runtime.engine.run()
     # Two CRM records claim partner `existing`: the second is quarantined on the way in, and
     # the CRM refuses to give the first the Odoo id the second already holds.
     assert report.dead_letters == 2
-    links = runtime.state.mappings_by_remote(CUSTOMERS, [matched_vat, matched_email, fresh,
-                                                         by_external_id])  # fmt: skip
+    links = runtime.state.mappings_by_remote(
+        CUSTOMERS, [matched_vat, matched_email, fresh, by_external_id]
+    )
     assert links[matched_vat].local_id == str(existing)
     assert links[matched_email].local_id == str(by_email)
     assert by_external_id not in links
@@ -129,25 +137,38 @@ def test_crm_payments_arrive_as_drafts_once(
     runtime = make_runtime(zoho_emulator, fake_odoo)
     runtime.engine.run()
     crm_id = crm_by_partner(zoho_emulator)[str(partner_id)]["id"]
-    zoho_emulator.add_record("Payments", {"Account": {"id": crm_id, "name": "x"}, "Amount": 250.5,
-                                          "Payment_Date": "2024-06-01", "Reference": "wire 42"})  # fmt: skip
-    zoho_emulator.add_record("Payments", {"Account": {"id": "999"}, "Amount": 10,
-                                          "Payment_Date": "2024-06-02"})  # fmt: skip
-    zoho_emulator.add_record("Payments", {"Account": {"id": crm_id}, "Amount": -5,
-                                          "Payment_Date": "2024-06-02"})  # fmt: skip
+    zoho_emulator.add_record(
+        "Payments",
+        {
+            "Account": {"id": crm_id, "name": "x"},
+            "Amount": 250.5,
+            "Payment_Date": "2024-06-01",
+            "Reference": "wire 42",
+        },
+    )
+    zoho_emulator.add_record(
+        "Payments", {"Account": {"id": "999"}, "Amount": 10, "Payment_Date": "2024-06-02"}
+    )
+    zoho_emulator.add_record(
+        "Payments", {"Account": {"id": crm_id}, "Amount": -5, "Payment_Date": "2024-06-02"}
+    )
     report = runtime.engine.run()
     payments = list(fake_odoo.data["account.payment"].values())
     assert len(payments) == 1
     [payment] = payments
     assert payment["state"] == "draft"
     assert (payment["partner_id"], payment["amount"], payment["date"], payment["memo"]) == (
-        partner_id, 250.5, "2024-06-01", "wire 42",
-    )  # fmt: skip
+        partner_id,
+        250.5,
+        "2024-06-01",
+        "wire 42",
+    )
     assert payment["payment_type"] == "inbound" and payment["partner_type"] == "customer"
     assert report.dead_letters == 2
     assert sorted(d.code for d in runtime.state.dead_letters(DL_PAYMENTS)) == [
-        "invalid", "unknown_customer",
-    ]  # fmt: skip
+        "invalid",
+        "unknown_customer",
+    ]
     runtime.engine.run(full=True)
     assert len(fake_odoo.data["account.payment"]) == 1
 

@@ -68,12 +68,22 @@ def test_malformed_and_rejected_records_are_quarantined_and_replayed(
 ) -> None:
     ids = add_customers(fake_odoo, 5)
     fake_odoo.write("res.partner", [ids[2]], {"email": "not-an-email"})
-    zoho_emulator.put_raw("Accounts", {"id": "1", "Account_Name": "Broken clock",
-                                       "Modified_Time": "yesterday"})  # fmt: skip
-    zoho_emulator.put_raw("Accounts", {"id": "2", "Account_Name": "Fine",
-                                       "Modified_Time": "2024-01-01T00:00:00+00:00"})  # fmt: skip
-    zoho_emulator.put_raw("Accounts", {"id": "3", "Account_Name": None, "Email": "x@y.z",
-                                       "Modified_Time": "2024-01-01T00:00:00+00:00"})  # fmt: skip
+    zoho_emulator.put_raw(
+        "Accounts", {"id": "1", "Account_Name": "Broken clock", "Modified_Time": "yesterday"}
+    )
+    zoho_emulator.put_raw(
+        "Accounts",
+        {"id": "2", "Account_Name": "Fine", "Modified_Time": "2024-01-01T00:00:00+00:00"},
+    )
+    zoho_emulator.put_raw(
+        "Accounts",
+        {
+            "id": "3",
+            "Account_Name": None,
+            "Email": "x@y.z",
+            "Modified_Time": "2024-01-01T00:00:00+00:00",
+        },
+    )
     runtime = make_runtime(zoho_emulator, fake_odoo)
     report = runtime.engine.run()
     assert report.partial
@@ -90,8 +100,9 @@ def test_malformed_and_rejected_records_are_quarantined_and_replayed(
     # Fix the sources; replay re-sends the Odoo customer and re-applies the CRM record
     # (which now matches an Odoo partner by e-mail).
     fake_odoo.write("res.partner", [ids[2]], {"email": "fixed@example.com"})
-    placeholder = fake_odoo.create("res.partner", {"name": "Placeholder", "is_company": True,
-                                                   "email": "x@y.z"})  # fmt: skip
+    placeholder = fake_odoo.create(
+        "res.partner", {"name": "Placeholder", "is_company": True, "email": "x@y.z"}
+    )
     replay = runtime.engine.replay()
     assert replay.counters["crm_created"] == 1
     assert replay.counters["odoo_matched"] == 1

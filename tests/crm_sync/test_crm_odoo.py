@@ -51,8 +51,9 @@ class _FakeRecords:
         )
 
     def search(self, domain, limit=None):
-        return _FakeRecords(self._odoo, self._model, self._context,
-                            self._run("search", [domain], {"limit": limit}))  # fmt: skip
+        return _FakeRecords(
+            self._odoo, self._model, self._context, self._run("search", [domain], {"limit": limit})
+        )
 
     def create(self, values):
         return _FakeRecords(
@@ -108,17 +109,31 @@ def test_customers_in_keyset_order_with_credit_and_summaries(
                 "country_id": country,
                 "credit_limit": 100.0 * i,
             },
-        )  # fmt: skip
+        )
         for i in range(7)
     ]
     fake_odoo.create("res.partner", {"name": "A contact", "is_company": False})
     fake_odoo.write("res.partner", [ids[1]], {"active": False})
-    fake_odoo.create("account.move", {"partner_id": ids[0], "move_type": "out_invoice",
-                                      "state": "posted", "payment_state": "partial",
-                                      "amount_residual": 120.5})  # fmt: skip
-    fake_odoo.create("account.payment", {"partner_id": ids[0], "amount": 80.0,
-                                         "payment_type": "inbound", "state": "paid",
-                                         "date": dt.date.today().isoformat()})  # fmt: skip
+    fake_odoo.create(
+        "account.move",
+        {
+            "partner_id": ids[0],
+            "move_type": "out_invoice",
+            "state": "posted",
+            "payment_state": "partial",
+            "amount_residual": 120.5,
+        },
+    )
+    fake_odoo.create(
+        "account.payment",
+        {
+            "partner_id": ids[0],
+            "amount": 80.0,
+            "payment_type": "inbound",
+            "state": "paid",
+            "date": dt.date.today().isoformat(),
+        },
+    )
     pages = list(connector.iter_customers(None, page_size=3))
     assert [len(page) for page in pages] == [3, 3, 1]  # all share one write_date second
     seen = [c.erp_id for page in pages for c in page]
@@ -156,8 +171,13 @@ def test_matching_rules_and_change_only_updates(
 
 def test_draft_payment_and_record_errors(connector: OdooConnector, fake_odoo: FakeOdoo) -> None:
     partner = fake_odoo.create("res.partner", {"name": "Payer", "is_company": True})
-    draft = DraftPayment(partner_id=partner, amount=Decimal("99.90"), date=dt.date(2024, 6, 1),
-                         memo="wire", external_ref="zoho:42")  # fmt: skip
+    draft = DraftPayment(
+        partner_id=partner,
+        amount=Decimal("99.90"),
+        date=dt.date(2024, 6, 1),
+        memo="wire",
+        external_ref="zoho:42",
+    )
     payment_id = connector.create_draft_payment(draft)
     assert connector.find_draft_payment("zoho:42") == payment_id
     assert fake_odoo.data["account.payment"][payment_id]["state"] == "draft"
@@ -169,5 +189,10 @@ def test_outbound_records_are_strict() -> None:
     with pytest.raises(Exception, match="greater than 0"):
         DraftPayment(partner_id=1, amount=Decimal("-1"), date=dt.date.today(), external_ref="x")
     with pytest.raises(Exception, match="Extra inputs"):
-        DraftPayment(partner_id=1, amount=Decimal("1"), date=dt.date.today(), external_ref="x",
-                     state="posted")  # fmt: skip
+        DraftPayment(
+            partner_id=1,
+            amount=Decimal("1"),
+            date=dt.date.today(),
+            external_ref="x",
+            state="posted",
+        )

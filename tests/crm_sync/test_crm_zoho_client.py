@@ -34,8 +34,9 @@ def test_uses_the_api_domain_of_the_token_and_persists_the_token(
     crm.add_record("Accounts", {"Account_Name": "Acme"})
     store = MemoryTokenStore()
     first = make_client(crm, store=store)
-    assert [r["Account_Name"] for page in first.iter_records("Accounts", ["Account_Name"])
-            for r in page] == ["Acme"]  # fmt: skip
+    assert [
+        r["Account_Name"] for page in first.iter_records("Accounts", ["Account_Name"]) for r in page
+    ] == ["Acme"]
     assert first.auth.access()[1] == crm.api_domain("eu")
     # A second process with the same store reuses the token: no second refresh.
     second = make_client(crm, store=store)
@@ -93,9 +94,12 @@ def test_pages_switch_to_page_token_beyond_2000_records(zoho_emulator: ZohoEmula
     for index in range(2450):
         zoho_emulator.put_raw(
             "Accounts",
-            {"id": str(10_000 + index), "Account_Name": f"A{index}",
-             "Modified_Time": "2024-05-01T10:00:00+00:00"},
-        )  # fmt: skip
+            {
+                "id": str(10_000 + index),
+                "Account_Name": f"A{index}",
+                "Modified_Time": "2024-05-01T10:00:00+00:00",
+            },
+        )
     client = make_client(zoho_emulator)
     pages = list(client.iter_records("Accounts", ["Account_Name"], sort_by="id"))
     assert [len(page) for page in pages] == [200] * 12 + [50]
@@ -105,10 +109,12 @@ def test_pages_switch_to_page_token_beyond_2000_records(zoho_emulator: ZohoEmula
 
 
 def test_if_modified_since_and_304(zoho_emulator: ZohoEmulator) -> None:
-    zoho_emulator.put_raw("Accounts", {"id": "1", "Account_Name": "Old",
-                                       "Modified_Time": "2024-01-01T00:00:00+00:00"})  # fmt: skip
-    zoho_emulator.put_raw("Accounts", {"id": "2", "Account_Name": "New",
-                                       "Modified_Time": "2024-03-01T00:00:00+00:00"})  # fmt: skip
+    zoho_emulator.put_raw(
+        "Accounts", {"id": "1", "Account_Name": "Old", "Modified_Time": "2024-01-01T00:00:00+00:00"}
+    )
+    zoho_emulator.put_raw(
+        "Accounts", {"id": "2", "Account_Name": "New", "Modified_Time": "2024-03-01T00:00:00+00:00"}
+    )
     client = make_client(zoho_emulator)
     since = dt.datetime(2024, 2, 1, tzinfo=dt.timezone.utc)
     pages = list(client.iter_records("Accounts", ["Account_Name"], since=since))
