@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -95,3 +96,14 @@ def add_customers(odoo: FakeOdoo, count: int, start: int = 0) -> list[int]:
         )
         for i in range(start, start + count)
     ]
+
+
+@pytest.fixture(autouse=True)
+def _reset_crm_sync_logging() -> Iterator[None]:
+    """The CLI attaches a JSON handler to the captured stderr; detach it after each test."""
+    yield
+    logger = logging.getLogger("crm_sync")
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    logger.propagate = True
+    logger.setLevel(logging.NOTSET)

@@ -147,7 +147,7 @@ def test_sigkill_at_random_points_then_restart(tmp_path: Path) -> None:
                 stderr=subprocess.DEVNULL,
             )
             try:
-                process.wait(timeout=rng.uniform(0.2, 0.7))
+                process.wait(timeout=rng.uniform(0.15, 0.55))
                 completed += 1
             except subprocess.TimeoutExpired:
                 process.send_signal(signal.SIGKILL)

@@ -128,6 +128,7 @@ class _PageToken:
     sort_order: str
     offset: int
     expires_at: float
+    ids: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -176,6 +177,12 @@ class ZohoEmulator:
         self._records: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in self.modules}
         self._deleted: dict[str, list[dict[str, Any]]] = {name: [] for name in self.modules}
         self._tokens: dict[str, _Token] = {}
+        # value -> record id for each unique field, so upserts stay O(1) at 100k records
+        self._unique_index: dict[tuple[str, str], dict[Any, str]] = {
+            (name, field_name): {}
+            for name, schema in self.modules.items()
+            for field_name in schema.unique
+        }
         self._page_tokens: dict[str, _PageToken] = {}
         self.faults: list[Fault] = []
         self.calls: Counter[str] = Counter()
@@ -207,6 +214,18 @@ class ZohoEmulator:
         return f"{self.base_url}/api/{data_centre or self.data_centre}"
 
     # -- data helpers for tests ----------------------------------------------------------
+    def _store(self, module: str, record_id: str, record: dict[str, Any]) -> None:
+        """Insert or replace a record, keeping the unique-field index in step."""
+        old = self._records[module].get(record_id, {})
+        for (name, field_name), index in self._unique_index.items():
+            if name != module:
+                continue
+            if old.get(field_name) not in (None, "") and index.get(old[field_name]) == record_id:
+                del index[old[field_name]]
+            if record.get(field_name) not in (None, ""):
+                index[record[field_name]] = record_id
+        self._records[module][record_id] = record
+
     def _now(self) -> dt.datetime:
         return dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc).replace(microsecond=0)
 
@@ -218,28 +237,34 @@ class ZohoEmulator:
         with self._lock:
             record_id = str(next(self._ids))
             now = self._stamp()
-            self._records[module][record_id] = {
-                "id": record_id,
-                "Owner": dict(USER),
-                "Created_Time": now,
-                "Modified_Time": now,
-                "Created_By": {"name": USER["name"], "id": USER["id"]},
-                "Modified_By": {"name": USER["name"], "id": USER["id"]},
-                **values,
-            }
+            self._store(
+                module,
+                record_id,
+                {
+                    "id": record_id,
+                    "Owner": dict(USER),
+                    "Created_Time": now,
+                    "Modified_Time": now,
+                    "Created_By": {"name": USER["name"], "id": USER["id"]},
+                    "Modified_By": {"name": USER["name"], "id": USER["id"]},
+                    **values,
+                },
+            )
             return record_id
 
     def update_record(self, module: str, record_id: str, values: dict[str, Any]) -> None:
         with self._lock:
-            self._records[module][record_id].update(values, Modified_Time=self._stamp())
+            record = {**self._records[module][record_id], **values, "Modified_Time": self._stamp()}
+            self._store(module, record_id, record)
 
     def put_raw(self, module: str, record: dict[str, Any]) -> None:
         """Store a record exactly as given (malformed records, odd timestamps)."""
         with self._lock:
-            self._records[module][str(record["id"])] = dict(record)
+            self._store(module, str(record["id"]), dict(record))
 
     def delete_record(self, module: str, record_id: str) -> None:
         with self._lock:
+            self._store(module, record_id, {})
             record = self._records[module].pop(record_id)
             self._deleted[module].append(
                 {
@@ -457,7 +482,10 @@ class ZohoEmulator:
                 state.sort_order,
                 state.offset,
             )
+            # A page token pages through the result set as it was when the token was issued.
+            snapshot = state.ids
         else:
+            snapshot = None
             parsed = self._parse_since(request)
             if isinstance(parsed, Response):
                 return parsed
@@ -469,11 +497,13 @@ class ZohoEmulator:
                 return _error(400, "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
                               "The requested page can not be fetched. Use page_token to fetch "
                               "records beyond 2000.", {"limit": DISCRETE_LIMIT})  # fmt: skip
-        selection = self._selection(module, since, sort_by, sort_order)
-        if not selection:
+        if snapshot is None:
+            snapshot = [r["id"] for r in self._selection(module, since, sort_by, sort_order)]
+        if not snapshot:
             return Response(304 if since is not None else 204, None)
-        chunk = selection[offset : offset + per_page]
-        more = offset + per_page < len(selection)
+        records = self._records[module]
+        chunk = [records[i] for i in snapshot[offset : offset + per_page] if i in records]
+        more = offset + per_page < len(snapshot)
         data = [
             {"id": r["id"], **{name: r.get(name) for name in fields if name != "id"}} for r in chunk
         ]
@@ -489,7 +519,7 @@ class ZohoEmulator:
             token = base64.urlsafe_b64encode(secrets.token_bytes(18)).decode()
             expires = self.clock() + 86400
             self._page_tokens[token] = _PageToken(
-                module, fields, since, sort_by, sort_order, offset + per_page, expires
+                module, fields, since, sort_by, sort_order, offset + per_page, expires, snapshot
             )
             info["next_page_token"] = token
             info["page_token_expiry"] = dt.datetime.fromtimestamp(
@@ -553,6 +583,11 @@ class ZohoEmulator:
             value = record.get(name)
             if value in (None, ""):
                 continue
+            index = self._unique_index.get((module, name))
+            if index is not None:
+                if value in index:
+                    return index[value], name
+                continue
             for existing in self._records[module].values():
                 if existing.get(name) == value:
                     return existing["id"], name
@@ -613,25 +648,26 @@ class ZohoEmulator:
             value = values.get(name)
             if value in (None, ""):
                 continue
-            for other in self._records[module].values():
-                if other["id"] != existing_id and other.get(name) == value:
-                    return fail(
-                        "DUPLICATE_DATA",
-                        "duplicate data",
-                        name,
-                        duplicate_record={
-                            "id": other["id"],
-                            "module": {"api_name": module, "id": "4150868000000002175"},
-                            "Owner": {"name": USER["name"], "id": USER["id"]},
-                        },
-                    )
+            other_id = self._unique_index[(module, name)].get(value)
+            if other_id is not None and other_id != existing_id:
+                return fail(
+                    "DUPLICATE_DATA",
+                    "duplicate data",
+                    name,
+                    duplicate_record={
+                        "id": other_id,
+                        "module": {"api_name": module, "id": "4150868000000002175"},
+                        "Owner": {"name": USER["name"], "id": USER["id"]},
+                    },
+                )
         now = self._stamp()
         user = {"name": USER["name"], "id": USER["id"]}
         if existing_id is None:
             existing_id = self.add_record(module, values)
             action, message = "insert", "record added"
         else:
-            self._records[module][existing_id].update(values, Modified_Time=now)
+            record = {**self._records[module][existing_id], **values, "Modified_Time": now}
+            self._store(module, existing_id, record)
             action, message = "update", "record updated"
         stored = self._records[module][existing_id]
         result: dict[str, Any] = {
