@@ -9,6 +9,7 @@ the figures (``print_table``). See bench/README.md.
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import statistics
@@ -20,6 +21,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,18 +50,27 @@ def ensure_template(
     *,
     today: str = "",
     rebuild: bool = False,
+    max_age_days: int = 30,
     http_port: int = DEFAULT_HTTP_PORT,
 ) -> str:
     """Return the template database for these parameters, generating it if missing or stale.
 
-    A template is reused only if its comment records the same parameters, ``today`` included
-    (the data is relative to it): a template built yesterday is rebuilt unless ``today`` pins
-    the date it was built for.
+    A template is reused when its comment records the same parameters. The data is relative to
+    the day it was built: with ``today`` given, that day must match too; without it, a template
+    of any day up to ``max_age_days`` old is reused (a large one takes minutes to rebuild).
     """
     params = GenerationParams(lines=lines, customers=customers, seed=seed, today=today)
     name = template_name(params)
-    if not rebuild and dbtools.exists(name) and dbtools.get_comment(name) == params.key():
-        return name
+    if not rebuild and dbtools.exists(name):
+        stored = json.loads(dbtools.get_comment(name) or "{}")
+        wanted = json.loads(params.key())
+        built_on = stored.get("today", "")
+        if not today and built_on:
+            age = (date.today() - date.fromisoformat(built_on)).days
+            if 0 <= age <= max_age_days:
+                wanted["today"] = built_on
+        if stored == wanted:
+            return name
     command = [
         sys.executable,
         str(REPO / "data/generate_receivables.py"),

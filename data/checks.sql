@@ -175,7 +175,8 @@ SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM account_move WHERE state = 'posted'
                                GROUP BY journal_id, sequence_prefix, sequence_number
                                HAVING COUNT(*) > 1) d)
      + (SELECT COUNT(*) FROM account_move
-         WHERE name <> sequence_prefix || LPAD(sequence_number::text, 5, '0'))
+         WHERE name <> sequence_prefix
+                       || LPAD(sequence_number::text, GREATEST(5, LENGTH(sequence_number::text)), '0'))
      + (SELECT COUNT(*) FROM (SELECT 1 FROM sale_order GROUP BY name HAVING COUNT(*) > 1) d);
 
 -- name: sale_order_totals_inconsistent

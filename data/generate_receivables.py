@@ -55,6 +55,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="NAME",
         help="copy the result to template database NAME (with its filestore)",
     )
+    parser.add_argument(
+        "--check-only",
+        action="store_true",
+        help="only run the checks (and --prove) on an existing --db",
+    )
     parser.add_argument("--http-port", type=int, default=8190)
     args = parser.parse_args(argv)
     if args.lines < 100:
@@ -73,11 +78,15 @@ def main(argv: list[str] | None = None) -> int:
         today=args.today,
         in_payment_state=args.in_payment_state,
     )
-    prepare_database(
-        args.db, base_template=args.base_template, http_port=args.http_port, replace=args.replace
-    )
-    counts = generate(args.db, params)
-    log(f"generated: {counts}")
+    if not args.check_only:
+        prepare_database(
+            args.db,
+            base_template=args.base_template,
+            http_port=args.http_port,
+            replace=args.replace,
+        )
+        counts = generate(args.db, params)
+        log(f"generated: {counts}")
     with psycopg2.connect(dbname=args.db) as connection, connection.cursor() as cr:
         ok = print_report(run_checks(cr, params.in_payment_state), statistics(cr))
         cr.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")

@@ -147,3 +147,14 @@ def test_same_seed_same_plans_other_seed_other_plans():
 
     assert digest(plans(200, seed=42)) == digest(plans(200, seed=42))
     assert digest(plans(200, seed=42)) != digest(plans(200, seed=43))
+
+
+def test_checks_file_parses_into_named_violation_counts():
+    from arcc_datagen.checks import load_checks
+
+    checks = load_checks()
+    names = [name for name, _sql in checks]
+    assert len(names) == len(set(names)) >= 15
+    for name, sql in checks:
+        assert sql.upper().startswith(("SELECT", "WITH")), name
+        assert "-- name:" not in sql, name
