@@ -156,5 +156,9 @@ def test_checks_file_parses_into_named_violation_counts():
     names = [name for name, _sql in checks]
     assert len(names) == len(set(names)) >= 15
     for name, sql in checks:
-        assert sql.upper().startswith(("SELECT", "WITH")), name
+        statement = "\n".join(
+            line for line in sql.splitlines() if not line.lstrip().startswith("--")
+        )
+        assert statement.lstrip().upper().startswith(("SELECT", "WITH")), name
+        assert statement.rstrip().endswith(";"), name
         assert "-- name:" not in sql, name
