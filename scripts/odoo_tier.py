@@ -35,6 +35,7 @@ def run_scenario(label: str, demo: bool, check_uninstall: bool) -> tuple[int, in
     odoo_env.copy_database(template, db)
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log_path = LOG_DIR / f"tier2-{label}.log"
+    log_path.unlink(missing_ok=True)  # Odoo appends to its log file
     started = time.monotonic()
     try:
         tags = ",".join(f"/{name}" for name in ADDONS)

@@ -14,7 +14,12 @@
     "data": [
         "security/ar_credit_control_security.xml",
         "security/ir.model.access.csv",
-        "views/ar_credit_control_menus.xml",
+        "data/ar_credit_control_data.xml",
+        "views/ar_credit_profile_views.xml",
+        "views/ar_credit_review_views.xml",
+        "views/ar_credit_policy_views.xml",
+        "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        "views/ar_credit_control_menus.xml",
     ],
 }

@@ -1,5 +1,18 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+
+SCORING_FIELDS = (
+    "ar_scoring_window_months",
+    "ar_min_paid_instalments",
+    "ar_grade_cutoff_a",
+    "ar_grade_cutoff_b",
+    "ar_grade_cutoff_c",
+    "ar_grade_cutoff_d",
+    "ar_weight_lateness",
+    "ar_weight_overdue",
+    "ar_weight_utilisation",
+    "ar_weight_disputes",
+)
 
 
 class ResCompany(models.Model):
@@ -16,16 +29,64 @@ class ResCompany(models.Model):
         help="Draft customer invoices are promises of receivables: count them in a "
         "customer's exposure so a credit check sees them before they are posted.",
     )
+    ar_min_paid_instalments = fields.Integer(
+        string="Paid instalments needed for a grade",
+        default=1,
+        help="Customers with fewer paid instalments in the window are graded 'new'.",
+    )
+    ar_grade_cutoff_a = fields.Integer(string="Minimum score for A", default=80)
+    ar_grade_cutoff_b = fields.Integer(string="Minimum score for B", default=65)
+    ar_grade_cutoff_c = fields.Integer(string="Minimum score for C", default=50)
+    ar_grade_cutoff_d = fields.Integer(string="Minimum score for D", default=35)
+    ar_weight_lateness = fields.Float(
+        string="Weight of late payments",
+        default=1.0,
+        help="Multiplies the points late payments take off the score (0 ignores them).",
+    )
+    ar_weight_overdue = fields.Float(string="Weight of overdue items", default=1.0)
+    ar_weight_utilisation = fields.Float(string="Weight of limit utilisation", default=1.0)
+    ar_weight_disputes = fields.Float(string="Weight of disputes", default=1.0)
 
-    @api.constrains("ar_scoring_window_months")
-    def _check_ar_scoring_window_months(self):
+    @api.constrains(*SCORING_FIELDS)
+    def _check_ar_scoring_settings(self):
         for company in self:
             if not 1 <= company.ar_scoring_window_months <= 120:
                 raise ValidationError(
-                    self.env._(
+                    _(
                         "The payment history window must be between 1 and 120 months "
                         "(company %(company)s has %(months)s).",
                         company=company.name,
                         months=company.ar_scoring_window_months,
                     )
                 )
+            if company.ar_min_paid_instalments < 0:
+                raise ValidationError(_("The paid instalments needed cannot be negative."))
+            weights = (
+                company.ar_weight_lateness,
+                company.ar_weight_overdue,
+                company.ar_weight_utilisation,
+                company.ar_weight_disputes,
+            )
+            if any(w < 0 or w > 5 for w in weights):
+                raise ValidationError(_("Scoring weights must be between 0 and 5."))
+            cutoffs = (
+                company.ar_grade_cutoff_a,
+                company.ar_grade_cutoff_b,
+                company.ar_grade_cutoff_c,
+                company.ar_grade_cutoff_d,
+            )
+            if not all(100 >= a > b >= 0 for a, b in zip(cutoffs, cutoffs[1:])):
+                raise ValidationError(
+                    _(
+                        "Grade cut-offs must go down from A to D, between 0 and 100 "
+                        "(for example 80, 65, 50, 35)."
+                    )
+                )
+            # The engine validates the whole configuration the same way it will use it.
+            self.env["ar.credit.evaluation"].scoring_config(company)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        self.env["ar.credit.policy"]._ensure_defaults(companies)
+        return companies

@@ -10,3 +10,14 @@ class ResConfigSettings(models.TransientModel):
     ar_exposure_include_draft_invoices = fields.Boolean(
         related="company_id.ar_exposure_include_draft_invoices", readonly=False
     )
+    ar_min_paid_instalments = fields.Integer(
+        related="company_id.ar_min_paid_instalments", readonly=False
+    )
+    ar_grade_cutoff_a = fields.Integer(related="company_id.ar_grade_cutoff_a", readonly=False)
+    ar_grade_cutoff_b = fields.Integer(related="company_id.ar_grade_cutoff_b", readonly=False)
+    ar_grade_cutoff_c = fields.Integer(related="company_id.ar_grade_cutoff_c", readonly=False)
+    ar_grade_cutoff_d = fields.Integer(related="company_id.ar_grade_cutoff_d", readonly=False)
+    ar_weight_lateness = fields.Float(related="company_id.ar_weight_lateness", readonly=False)
+    ar_weight_overdue = fields.Float(related="company_id.ar_weight_overdue", readonly=False)
+    ar_weight_utilisation = fields.Float(related="company_id.ar_weight_utilisation", readonly=False)
+    ar_weight_disputes = fields.Float(related="company_id.ar_weight_disputes", readonly=False)

@@ -12,6 +12,8 @@ class CreditControlCommon(AccountTestInvoicingCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls.company_data["company"]
+        # The accountant running the tests also manages credit.
+        cls.env.user.groups_id |= cls.env.ref("ar_credit_control.group_credit_control_manager")
         cls.credit_manager = new_test_user(
             cls.env,
             login="credit_manager",
@@ -36,7 +38,8 @@ class CreditControlCommon(AccountTestInvoicingCommon):
             login="salesperson",
             password="salesperson",
             name="Salesperson",
-            groups="base.group_user,sales_team.group_sale_salesman,account.group_account_invoice",
+            groups="base.group_user,base.group_partner_manager,sales_team.group_sale_salesman,"
+            "account.group_account_invoice",
             company_id=cls.company.id,
             company_ids=[Command.set(cls.company.ids)],
         )
@@ -87,9 +90,33 @@ class CreditControlCommon(AccountTestInvoicingCommon):
             move.action_post()
         return move
 
+    def flush_tracking(self):
+        """Odoo writes tracking values when the transaction commits; run that step now."""
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+
+    def tracked_fields(self, record):
+        """Names of the fields whose changes are tracked in the record's chatter."""
+        self.flush_tracking()
+        return set(
+            self.env["mail.tracking.value"]
+            .sudo()
+            .search(
+                [
+                    ("mail_message_id.model", "=", record._name),
+                    ("mail_message_id.res_id", "=", record.id),
+                ]
+            )
+            .field_id.mapped("name")
+        )
+
     @classmethod
-    def pay_invoice(cls, invoice, amount=None, payment_date=None):
-        """Register a payment on the invoice with Odoo's payment wizard."""
+    def pay_invoice(cls, invoice, amount=None, payment_date=None, with_journal_entry=True):
+        """Register a payment on the invoice with Odoo's payment wizard.
+
+        Without a journal entry (a payment method with no outstanding account), Odoo marks the
+        invoice paid/in payment but leaves its receivable open until the bank matches it.
+        """
         wizard = (
             cls.env["account.payment.register"]
             .with_context(active_model="account.move", active_ids=invoice.ids)
@@ -100,4 +127,6 @@ class CreditControlCommon(AccountTestInvoicingCommon):
                 }
             )
         )
+        if not with_journal_entry:
+            wizard.payment_method_line_id.payment_account_id = False
         return wizard._create_payments()

@@ -1,0 +1,172 @@
+"""The customer's credit, as seen in the current company.
+
+Grade, hold and segment come from the customer's credit profile in ``env.company``; exposure,
+available credit and overdue are computed live by one SQL query (``ar.credit.exposure``).
+The credit limit is Odoo's own company-dependent ``credit_limit``: we track its changes and
+let only credit managers and accounting administrators change it.
+"""
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
+
+from .ar_credit_profile import GRADES, SEGMENTS
+
+LIMIT_FIELDS = {"credit_limit", "use_partner_credit_limit"}
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    credit_limit = fields.Float(tracking=True)
+    credit_profile_ids = fields.One2many("ar.credit.profile", "partner_id")
+    credit_profile_id = fields.Many2one(
+        "ar.credit.profile", string="Credit profile", compute="_compute_credit_profile"
+    )
+    credit_grade = fields.Selection(
+        GRADES, compute="_compute_credit_profile", search="_search_credit_grade"
+    )
+    credit_score = fields.Integer(compute="_compute_credit_profile")
+    credit_reasons = fields.Text(compute="_compute_credit_profile")
+    credit_hold = fields.Boolean(compute="_compute_credit_profile", search="_search_credit_hold")
+    credit_segment = fields.Selection(
+        SEGMENTS, compute="_compute_credit_profile", search="_search_credit_segment"
+    )
+    credit_last_evaluation = fields.Datetime(compute="_compute_credit_profile")
+
+    credit_currency_id = fields.Many2one(
+        "res.currency", compute="_compute_credit_exposure", string="Credit currency"
+    )
+    credit_open_receivable = fields.Monetary(
+        compute="_compute_credit_exposure", currency_field="credit_currency_id"
+    )
+    credit_draft_invoiced = fields.Monetary(
+        compute="_compute_credit_exposure", currency_field="credit_currency_id"
+    )
+    credit_uninvoiced_orders = fields.Monetary(
+        compute="_compute_credit_exposure", currency_field="credit_currency_id"
+    )
+    credit_exposure = fields.Monetary(
+        compute="_compute_credit_exposure", currency_field="credit_currency_id"
+    )
+    credit_available = fields.Monetary(
+        compute="_compute_credit_exposure",
+        currency_field="credit_currency_id",
+        help="Credit limit minus exposure; empty without a limit.",
+    )
+    credit_utilisation = fields.Float(string="Credit used (%)", compute="_compute_credit_exposure")
+    amount_overdue = fields.Monetary(
+        compute="_compute_credit_exposure", currency_field="credit_currency_id"
+    )
+    oldest_overdue_days = fields.Integer(compute="_compute_credit_exposure")
+
+    def _credit_profiles(self):
+        """{commercial partner id: profile in env.company}."""
+        commercial = self.commercial_partner_id
+        profiles = (
+            self.env["ar.credit.profile"]
+            .sudo()
+            .search(
+                [("partner_id", "in", commercial.ids), ("company_id", "=", self.env.company.id)]
+            )
+        )
+        return {p.partner_id.id: p for p in profiles}
+
+    @api.depends_context("company")
+    @api.depends("commercial_partner_id")
+    def _compute_credit_profile(self):
+        profiles = self._credit_profiles()
+        for partner in self:
+            profile = profiles.get(partner.commercial_partner_id.id)
+            partner.credit_profile_id = profile.id if profile else False
+            partner.credit_grade = profile.grade if profile else False
+            partner.credit_score = profile.score if profile else 0
+            partner.credit_reasons = profile.reasons_text if profile else False
+            partner.credit_hold = profile.credit_hold if profile else False
+            partner.credit_segment = profile.segment if profile else False
+            partner.credit_last_evaluation = profile.last_evaluation_date if profile else False
+
+    @api.depends_context("company")
+    def _compute_credit_exposure(self):
+        company = self.env.company
+        today = fields.Date.context_today(self)
+        exposures = self.env["ar.credit.exposure"].compute(
+            self.commercial_partner_id.ids, company, today=today
+        )
+        for partner in self:
+            exposure = exposures[partner.commercial_partner_id.id]
+            limit = partner.commercial_partner_id.with_company(company).sudo().credit_limit
+            partner.credit_currency_id = company.currency_id
+            partner.credit_open_receivable = exposure.open_receivable
+            partner.credit_draft_invoiced = exposure.draft_invoiced
+            partner.credit_uninvoiced_orders = exposure.uninvoiced_orders
+            partner.credit_exposure = exposure.total
+            partner.credit_available = (limit - exposure.total) if limit else 0.0
+            partner.credit_utilisation = 100.0 * exposure.total / limit if limit else 0.0
+            partner.amount_overdue = exposure.amount_overdue
+            partner.oldest_overdue_days = exposure.oldest_overdue_days(today)
+
+    def _search_profile(self, field, operator, value):
+        profiles = (
+            self.env["ar.credit.profile"]
+            .sudo()
+            ._search([(field, operator, value), ("company_id", "=", self.env.company.id)])
+        )
+        return [("commercial_partner_id", "in", profiles.subselect("partner_id"))]
+
+    def _search_credit_grade(self, operator, value):
+        return self._search_profile("grade", operator, value)
+
+    def _search_credit_hold(self, operator, value):
+        return self._search_profile("credit_hold", operator, value)
+
+    def _search_credit_segment(self, operator, value):
+        return self._search_profile("segment", operator, value)
+
+    # ------------------------------------------------------------------ limit rights
+
+    def _check_credit_limit_rights(self, vals):
+        if not LIMIT_FIELDS & set(vals) or self.env.su:
+            return
+        user = self.env.user
+        if user.has_group("ar_credit_control.group_credit_control_manager") or user.has_group(
+            "account.group_account_manager"
+        ):
+            return
+        raise AccessError(
+            _(
+                "Only credit managers and accounting administrators can change credit limits. "
+                "Ask a credit manager to review the limit of this customer."
+            )
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_credit_limit_rights({k: v for k, v in vals.items() if v})
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_credit_limit_rights(vals)
+        return super().write(vals)
+
+    # ------------------------------------------------------------------ actions
+
+    def action_open_credit_profile(self):
+        self.ensure_one()
+        commercial = self.commercial_partner_id
+        profile = self.env["ar.credit.profile"]._get_or_create(commercial, self.env.company)
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "ar.credit.profile",
+            "res_id": profile.id,
+            "view_mode": "form",
+        }
+
+    def action_evaluate_credit(self):
+        """Evaluate this customer's credit now in the current company (credit managers)."""
+        if not self.env.user.has_group("ar_credit_control.group_credit_control_manager"):
+            raise AccessError(_("Only credit managers can evaluate a customer's credit."))
+        self.env["ar.credit.evaluation"].sudo().evaluate_partners(
+            self.commercial_partner_id, self.env.company, trigger="manual"
+        )
+        return True
