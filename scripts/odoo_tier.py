@@ -21,7 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import odoo_env  # noqa: E402
 
-ADDONS = ("ar_credit_control",)
+# Every addon of the project (bridge addons included), found by its manifest.
+ADDONS = tuple(sorted(p.parent.name for p in odoo_env.ADDONS_DIR.glob("*/__manifest__.py")))
 RESULT_RE = re.compile(r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests")
 # Log lines that mean the run is broken even when the process exits 0.
 BROKEN_RE = re.compile(r" (ERROR|CRITICAL) |Some modules are not loaded|Failed to load registry")
