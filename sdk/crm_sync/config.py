@@ -10,9 +10,9 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from .errors import ConfigError
@@ -103,6 +103,131 @@ class ZohoSettings(_Section):
         return (self.accounts_url or ZOHO_ACCOUNTS_HOSTS[self.data_centre]).rstrip("/")
 
 
+class SoapFields(_Section):
+    """Field names of a SOAP CRM (Salesforce Partner API naming), per canonical field.
+
+    An empty name leaves the canonical field unsynchronised (e.g. ``salesperson``).
+    """
+
+    external_id: str = "Odoo_Partner_ID__c"
+    name: str = "Name"
+    email: str = "Email__c"
+    phone: str = "Phone"
+    vat: str = "VAT_Number__c"
+    street: str = "BillingStreet"
+    city: str = "BillingCity"
+    zip: str = "BillingPostalCode"
+    country: str = "BillingCountry"
+    industry: str = "Industry"
+    salesperson: str = ""
+    credit_grade: str = "Credit_Grade__c"
+    credit_limit: str = "Credit_Limit__c"
+    credit_exposure: str = "Credit_Exposure__c"
+    credit_available: str = "Credit_Available__c"
+    amount_overdue: str = "Amount_Overdue__c"
+    oldest_overdue_days: str = "Oldest_Overdue_Days__c"
+    credit_hold: str = "Credit_Hold__c"
+    last_payment_date: str = "Last_Payment_Date__c"
+    open_invoice_count: str = "Open_Invoice_Count__c"
+    open_invoice_amount: str = "Open_Invoice_Amount__c"
+    paid_last_365_days: str = "Paid_Last_365_Days__c"
+    archived: str = "Odoo_Archived__c"
+    # Payment object
+    payment_account: str = "Account__c"
+    payment_amount: str = "Amount__c"
+    payment_date: str = "Payment_Date__c"
+    payment_memo: str = "Reference__c"
+
+
+class SoapSettings(_Section):
+    """A CRM speaking the SOAP replication pattern (login, query/queryMore, upsert, getDeleted)."""
+
+    kind: Literal["soap"] = "soap"
+    login_url: str = Field(description="SOAP endpoint of the login call")
+    wsdl: str | None = Field(
+        default=None, description="WSDL path or URL; default: the packaged crm_replication.wsdl"
+    )
+    username: str
+    password_env: str = "SOAP_CRM_PASSWORD"
+    customer_object: str = "Account"
+    payment_object: str = Field(default="Payment__c", description="empty disables payments")
+    modified_field: str = "LastModifiedDate"
+    query_batch_size: int = Field(default=500, ge=200, le=2000)
+    upsert_batch_size: int = Field(default=200, ge=1, le=200)
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    operation_timeout_seconds: float = Field(default=120.0, gt=0)
+    deleted_window_days: int = Field(
+        default=29, ge=1, le=30, description="getDeleted look-back when there is no cursor yet"
+    )
+    fields: SoapFields = SoapFields()
+
+
+class FxiaokeFields(_Section):
+    """API names of FXiaoKe object fields, per canonical field (``__c`` marks custom fields)."""
+
+    external_id: str = "odoo_partner_id__c"
+    name: str = "name"
+    email: str = "email"
+    phone: str = "tel"
+    vat: str = "uniform_social_credit_code"
+    street: str = "address"
+    city: str = ""
+    zip: str = ""
+    country: str = ""
+    industry: str = ""
+    salesperson: str = ""
+    credit_grade: str = "credit_grade__c"
+    credit_limit: str = "credit_limit__c"
+    credit_exposure: str = "credit_exposure__c"
+    credit_available: str = "credit_available__c"
+    amount_overdue: str = "amount_overdue__c"
+    oldest_overdue_days: str = "oldest_overdue_days__c"
+    credit_hold: str = "credit_hold__c"
+    last_payment_date: str = "last_payment_date__c"
+    open_invoice_count: str = "open_invoice_count__c"
+    open_invoice_amount: str = "open_invoice_amount__c"
+    paid_last_365_days: str = "paid_last_365_days__c"
+    archived: str = "odoo_archived__c"
+    # PaymentObj (回款)
+    payment_account: str = "account_id"
+    payment_amount: str = "payment_amount"
+    payment_date: str = "payment_time"
+    payment_memo: str = "remark"
+
+
+class FxiaokeSettings(_Section):
+    """纷享销客 (FXiaoKe) open API: corpAccessToken flow, ``crm/v2/data/*`` calls."""
+
+    kind: Literal["fxiaoke"] = "fxiaoke"
+    base_url: str = "https://open.fxiaoke.com"
+    app_id: str
+    app_secret_env: str = "FXIAOKE_APP_SECRET"
+    permanent_code_env: str = "FXIAOKE_PERMANENT_CODE"
+    current_open_user_id: str = Field(description="openUserId the calls act as (a CRM admin)")
+    customer_object: str = "AccountObj"
+    payment_object: str = Field(default="PaymentObj", description="empty disables payments")
+    page_size: int = Field(default=100, ge=1, le=100)
+    upsert_batch_size: int = Field(default=100, ge=1, le=100)
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    date_utc_offset_hours: float = Field(
+        default=8.0, ge=-12, le=14, description="time zone of date fields sent as epoch ms"
+    )
+    sync_deletions: bool = True
+    # errorCode values; the defaults follow the published global return codes.
+    token_error_codes: list[int] = Field(default_factory=lambda: [20016])
+    rate_limit_error_codes: list[int] = Field(default_factory=lambda: [14001, 30004])
+    quota_error_codes: list[int] = Field(default_factory=lambda: [30002])
+    transient_error_codes: list[int] = Field(default_factory=lambda: [-1, 50009])
+    fields: FxiaokeFields = FxiaokeFields()
+
+    @property
+    def resolved_base_url(self) -> str:
+        return self.base_url.rstrip("/")
+
+
+CrmSettings = Annotated[ZohoSettings | SoapSettings | FxiaokeSettings, Field(discriminator="kind")]
+
+
 class OdooSettings(_Section):
     kind: Literal["jsonrpc"] = "jsonrpc"
     url: str
@@ -143,11 +268,20 @@ class RetrySettings(_Section):
 
 
 class Config(_Section):
-    crm: ZohoSettings
+    crm: CrmSettings
     odoo: OdooSettings
     state: StateSettings = StateSettings()
     sync: SyncSettings = SyncSettings()
     retry: RetrySettings = RetrySettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _zoho_by_default(cls, raw: Any) -> Any:
+        """Files written before other CRM kinds existed have no ``crm.kind``: they mean Zoho."""
+        if isinstance(raw, Mapping) and isinstance(raw.get("crm"), Mapping):
+            if "kind" not in raw["crm"]:
+                raw = {**raw, "crm": {**raw["crm"], "kind": "zoho"}}
+        return raw
 
 
 class Secrets(BaseModel):
@@ -155,8 +289,11 @@ class Secrets(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    zoho_client_secret: SecretStr
-    zoho_refresh_token: SecretStr
+    zoho_client_secret: SecretStr | None = None
+    zoho_refresh_token: SecretStr | None = None
+    soap_password: SecretStr | None = None
+    fxiaoke_app_secret: SecretStr | None = None
+    fxiaoke_permanent_code: SecretStr | None = None
     odoo_api_key: SecretStr | None = None
     postgres_dsn: SecretStr | None = None
 
@@ -199,9 +336,24 @@ def resolve_secrets(config: Config, environ: Mapping[str, str] | None = None) ->
     if config.state.backend == "postgresql":
         dsn = _require_env(env, config.state.dsn_env, "PostgreSQL DSN of the state store")
     register_secret(api_key)
+    crm = config.crm
+    crm_secrets: dict[str, SecretStr]
+    if isinstance(crm, SoapSettings):
+        crm_secrets = {"soap_password": _require_env(env, crm.password_env, "SOAP CRM password")}
+    elif isinstance(crm, FxiaokeSettings):
+        crm_secrets = {
+            "fxiaoke_app_secret": _require_env(env, crm.app_secret_env, "FXiaoKe appSecret"),
+            "fxiaoke_permanent_code": _require_env(
+                env, crm.permanent_code_env, "FXiaoKe permanentCode"
+            ),
+        }
+    else:
+        crm_secrets = {
+            "zoho_client_secret": _require_env(env, crm.client_secret_env, "Zoho client secret"),
+            "zoho_refresh_token": _require_env(env, crm.refresh_token_env, "Zoho refresh token"),
+        }
     return Secrets(
-        zoho_client_secret=_require_env(env, config.crm.client_secret_env, "Zoho client secret"),
-        zoho_refresh_token=_require_env(env, config.crm.refresh_token_env, "Zoho refresh token"),
+        **crm_secrets,
         odoo_api_key=SecretStr(api_key) if api_key else None,
         postgres_dsn=dsn,
     )
@@ -264,10 +416,75 @@ max_delay = 60.0
 """
 
 
-def write_default_config(path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+SOAP_CRM_TOML = """\
+[crm]
+kind = "soap"
+# SOAP endpoint of login(); later calls go to the serverUrl it returns.
+login_url = "https://login.example-crm.com/services/Soap/u/59.0"
+# wsdl = "/etc/crm-sync/partner.wsdl"      # default: the WSDL shipped with crm_sync
+username = "integration@example.com"
+password_env = "SOAP_CRM_PASSWORD"         # name of the variable, not the password
+customer_object = "Account"
+payment_object = "Payment__c"              # "" disables payments from the CRM
+modified_field = "LastModifiedDate"
+query_batch_size = 500                     # QueryOptions batchSize, 200..2000
+upsert_batch_size = 200                    # the API's maximum
+timeout_seconds = 30                       # connect/read timeout of one HTTP exchange
+operation_timeout_seconds = 120            # read timeout of one SOAP operation
+
+# Field names (defaults shown for the ones most often renamed; "" = not synchronised).
+[crm.fields]
+external_id = "Odoo_Partner_ID__c"         # external-id field holding the Odoo partner id
+name = "Name"
+email = "Email__c"
+vat = "VAT_Number__c"
+credit_limit = "Credit_Limit__c"
+
+"""
+
+FXIAOKE_CRM_TOML = """\
+[crm]
+kind = "fxiaoke"
+base_url = "https://open.fxiaoke.com"      # the open-API host of the tenant's cloud
+app_id = "FSAID_REPLACE_ME"
+app_secret_env = "FXIAOKE_APP_SECRET"       # names of the variables, not the secrets
+permanent_code_env = "FXIAOKE_PERMANENT_CODE"
+current_open_user_id = "FSUID_REPLACE_ME"  # the CRM administrator the calls act as
+customer_object = "AccountObj"
+payment_object = "PaymentObj"              # 回款; "" disables payments from the CRM
+page_size = 100                            # the API's maximum
+timeout_seconds = 30
+date_utc_offset_hours = 8                  # date fields travel as epoch milliseconds
+sync_deletions = true                      # invalidated (作废) accounts archive the partner
+
+# Field API names (defaults shown for the ones most often renamed; "" = not synchronised).
+[crm.fields]
+external_id = "odoo_partner_id__c"         # custom field holding the Odoo partner id
+name = "name"
+email = "email"
+vat = "uniform_social_credit_code"
+credit_limit = "credit_limit__c"
+
+"""
+
+
+def default_config_text(kind: str = "zoho") -> str:
+    """The commented template for a CRM ``kind`` (zoho, soap or fxiaoke)."""
+    sections = {"soap": SOAP_CRM_TOML, "fxiaoke": FXIAOKE_CRM_TOML}
+    if kind == "zoho":
+        return DEFAULT_TOML
+    if kind not in sections:
+        raise ConfigError(f"unknown CRM kind {kind!r}; one of zoho, soap, fxiaoke", code="kind")
+    start, end = DEFAULT_TOML.index("[crm]"), DEFAULT_TOML.index("[odoo]")
+    return DEFAULT_TOML[:start] + sections[kind] + DEFAULT_TOML[end:]
+
+
+def write_default_config(
+    path: str | os.PathLike[str], *, overwrite: bool = False, kind: str = "zoho"
+) -> Path:
     """Write a commented configuration template; refuses to overwrite unless asked."""
     file = Path(path)
     if file.exists() and not overwrite:
         raise ConfigError(f"{file} already exists (use --force to overwrite)", code="exists")
-    file.write_text(DEFAULT_TOML, encoding="utf-8")
+    file.write_text(default_config_text(kind), encoding="utf-8")
     return file

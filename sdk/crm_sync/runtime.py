@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .config import Config, Secrets, resolve_secrets
+from .config import Config, FxiaokeSettings, Secrets, SoapSettings, resolve_secrets
+from .connector import CrmConnector
 from .engine import Progress, SyncEngine
 from .errors import ConfigError
 from .odoo_connector import OdooConnector
@@ -22,7 +23,7 @@ from .zoho_connector import ZohoConnector
 class Runtime:
     engine: SyncEngine
     state: StateStore
-    crm: ZohoConnector
+    crm: CrmConnector
     erp: OdooConnector
 
     def close(self) -> None:
@@ -77,12 +78,45 @@ def build_runtime(
         crm_id_field=config.odoo.crm_id_field,
         payment_ref_field=config.odoo.payment_ref_field,
     )
-    crm = ZohoConnector.from_settings(
-        config.crm,
-        client_secret=secrets.zoho_client_secret,
-        refresh_token=secrets.zoho_refresh_token,
+    crm = build_crm_connector(config, secrets, state=state, retry=retry)
+    engine = SyncEngine(crm, erp, state, config.sync, progress=progress)
+    return Runtime(engine=engine, state=state, crm=crm, erp=erp)
+
+
+def _secret(secrets: Secrets, name: str, variable: str) -> Any:
+    value = getattr(secrets, name)
+    if value is None:
+        raise ConfigError(f"environment variable {variable} is not set", code="secret")
+    return value
+
+
+def build_crm_connector(
+    config: Config, secrets: Secrets, *, state: StateStore, retry: RetryPolicy
+) -> CrmConnector:
+    """The connector of ``config.crm.kind``; tokens are cached in the state store."""
+    settings = config.crm
+    if isinstance(settings, SoapSettings):
+        from .soap_connector import SoapConnector  # zeep loads only when a SOAP CRM is used
+
+        return SoapConnector.from_settings(
+            settings,
+            password=_secret(secrets, "soap_password", settings.password_env),
+            retry=retry,
+        )
+    if isinstance(settings, FxiaokeSettings):
+        from .fxiaoke_connector import FxiaokeConnector
+
+        return FxiaokeConnector.from_settings(
+            settings,
+            app_secret=_secret(secrets, "fxiaoke_app_secret", settings.app_secret_env),
+            permanent_code=_secret(secrets, "fxiaoke_permanent_code", settings.permanent_code_env),
+            token_store=StateTokenStore(state),
+            retry=retry,
+        )
+    return ZohoConnector.from_settings(
+        settings,
+        client_secret=_secret(secrets, "zoho_client_secret", settings.client_secret_env),
+        refresh_token=_secret(secrets, "zoho_refresh_token", settings.refresh_token_env),
         token_store=StateTokenStore(state),
         retry=retry,
     )
-    engine = SyncEngine(crm, erp, state, config.sync, progress=progress)
-    return Runtime(engine=engine, state=state, crm=crm, erp=erp)

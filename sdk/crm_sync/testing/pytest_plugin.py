@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from .odoo_fake import FakeOdoo
+from .soap_server import SoapCrmServer
 from .zoho_emulator import ZohoEmulator
 
 
@@ -40,3 +41,24 @@ def fake_odoo() -> Iterator[FakeOdoo]:
     """A started fake Odoo JSON-RPC server with the addon's credit fields on res.partner."""
     with FakeOdoo() as odoo:
         yield odoo
+
+
+@pytest.fixture
+def make_soap_crm_server() -> Iterator[Callable[..., SoapCrmServer]]:
+    """Factory: ``make_soap_crm_server(latency=0.01)`` → a started loopback SOAP CRM."""
+    started: list[SoapCrmServer] = []
+
+    def factory(**options: Any) -> SoapCrmServer:
+        server = SoapCrmServer(**options).start()
+        started.append(server)
+        return server
+
+    yield factory
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def soap_crm_server(make_soap_crm_server: Callable[..., SoapCrmServer]) -> SoapCrmServer:
+    """A started loopback SOAP CRM (``crm_replication.wsdl``) with default credentials."""
+    return make_soap_crm_server()

@@ -1,0 +1,264 @@
+"""A SOAP CRM as a :class:`~crm_sync.connector.CrmConnector`: SOQL reads, upserts, deletions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+import requests
+from pydantic import SecretStr
+from pydantic import ValidationError as PydanticValidationError
+
+from .config import SoapSettings
+from .connector import Page
+from .errors import RemoteError
+from .records import (
+    ContactData,
+    CreditData,
+    CrmCustomer,
+    CrmPayment,
+    CustomerWrite,
+    DeletedRecord,
+    RejectedRecord,
+    WriteResult,
+)
+from .retry import RetryPolicy
+from .soap_client import SoapClient, soap_datetime
+
+log = logging.getLogger(__name__)
+
+CONTACT_FIELDS = tuple(ContactData.model_fields)
+CREDIT_FIELDS = tuple(CreditData.model_fields)
+
+
+def parse_soap_time(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+def soap_text(value: Any) -> str | None:
+    """A canonical value as the API's text (``None`` goes to ``fieldsToNull``)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, PydanticValidationError):
+        return "; ".join(
+            f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+    return str(exc)
+
+
+class SoapConnector:
+    """Reads and writes customers and payments through :class:`SoapClient`."""
+
+    name = "soap"
+
+    def __init__(
+        self,
+        settings: SoapSettings,
+        client: SoapClient,
+        *,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.client = client
+        self.fields = settings.fields
+        self.batch_size = settings.upsert_batch_size
+        self._clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: SoapSettings,
+        *,
+        password: SecretStr,
+        retry: RetryPolicy | None = None,
+        session: requests.Session | None = None,
+    ) -> SoapConnector:
+        client = SoapClient(
+            login_url=settings.login_url,
+            username=settings.username,
+            password=password,
+            wsdl=settings.wsdl,
+            session=session,
+            timeout=settings.timeout_seconds,
+            operation_timeout=settings.operation_timeout_seconds,
+            retry=retry,
+        )
+        return cls(settings, client)
+
+    def __repr__(self) -> str:
+        return f"SoapConnector(object={self.settings.customer_object!r}, client={self.client!r})"
+
+    def close(self) -> None:
+        self.client.close()
+
+    def check(self) -> None:
+        self.client.login()
+        query = f"SELECT Id FROM {self.settings.customer_object} LIMIT 1"
+        for _page in self.client.query(query, batch_size=self.settings.query_batch_size):
+            break
+
+    # -- reads ---------------------------------------------------------------------------
+    def _field(self, canonical: str) -> str:
+        return str(getattr(self.fields, canonical))
+
+    def _soql(self, object_name: str, names: Sequence[str], since: dt.datetime | None) -> str:
+        modified = self.settings.modified_field
+        selected = list(dict.fromkeys(["Id", *(n for n in names if n), modified]))
+        where = f" WHERE {modified} > {soap_datetime(since)}" if since else ""
+        return f"SELECT {', '.join(selected)} FROM {object_name}{where} ORDER BY {modified}, Id"
+
+    def _pages(
+        self, raw_pages: Iterator[list[dict[str, Any]]], parse: Callable[[dict[str, Any]], Any]
+    ) -> Iterator[Page[Any]]:
+        modified = self.settings.modified_field
+        for raw_page in raw_pages:
+            page: Page[Any] = Page(items=[])
+            for raw in raw_page:
+                stamp = parse_soap_time(raw.get(modified))
+                if stamp and (page.high_water is None or stamp > page.high_water):
+                    page.high_water = stamp
+                try:
+                    page.items.append(parse(raw))
+                except (PydanticValidationError, ValueError, TypeError) as exc:
+                    page.rejected.append(
+                        RejectedRecord(
+                            key=str(raw.get("Id", "?")), payload=raw, error=_describe(exc)
+                        )
+                    )
+            yield page
+
+    def _parse_customer(self, raw: dict[str, Any]) -> CrmCustomer:
+        contact = {name: raw.get(self._field(name)) for name in CONTACT_FIELDS if self._field(name)}
+        external = raw.get(self.fields.external_id)
+        return CrmCustomer(
+            crm_id=raw.get("Id"),  # type: ignore[arg-type]
+            erp_id=external if external not in (None, "") else None,
+            modified_at=raw.get(self.settings.modified_field),  # type: ignore[arg-type]
+            contact=ContactData(**contact),
+        )
+
+    def iter_customers(self, since: dt.datetime | None) -> Iterator[Page[CrmCustomer]]:
+        names = [self._field(name) for name in CONTACT_FIELDS] + [self.fields.external_id]
+        soql = self._soql(self.settings.customer_object, names, since)
+        raw_pages = self.client.query(soql, batch_size=self.settings.query_batch_size)
+        return self._pages(raw_pages, self._parse_customer)
+
+    def iter_deleted_customers(self, since: dt.datetime | None) -> Iterator[Page[DeletedRecord]]:
+        now = self._clock()
+        floor = now - dt.timedelta(days=self.settings.deleted_window_days)
+        start = max(since, floor) if since else floor
+        # Replication windows span at least a minute; re-reading a minute costs nothing.
+        start = min(start, now - dt.timedelta(minutes=1))
+        try:
+            rows, _earliest, latest = self.client.get_deleted(
+                self.settings.customer_object, start, now
+            )
+        except RemoteError as exc:
+            if exc.code != "INVALID_REPLICATION_DATE":
+                raise
+            # The cursor fell behind what the CRM keeps: read what is still available.
+            log.warning(
+                "deleted-records window clamped to %s days", self.settings.deleted_window_days
+            )
+            rows, _earliest, latest = self.client.get_deleted(
+                self.settings.customer_object, floor, now
+            )
+        # ``latestDateCovered`` is where replication may safely resume, deletions or not.
+        yield Page(
+            items=[DeletedRecord(crm_id=record_id, deleted_at=when) for record_id, when in rows],
+            high_water=latest,
+        )
+
+    def changed_customer_ids(self, since: dt.datetime) -> tuple[list[str], dt.datetime]:
+        """Ids of customers changed since ``since`` (``getUpdated``) and the date covered."""
+        return self.client.get_updated(self.settings.customer_object, since, self._clock())
+
+    def _parse_payment(self, raw: dict[str, Any]) -> CrmPayment:
+        return CrmPayment(
+            crm_id=raw.get("Id"),  # type: ignore[arg-type]
+            crm_customer_id=raw.get(self.fields.payment_account),
+            amount=raw.get(self.fields.payment_amount),  # type: ignore[arg-type]
+            date=raw.get(self.fields.payment_date),  # type: ignore[arg-type]
+            memo=raw.get(self.fields.payment_memo) if self.fields.payment_memo else None,
+            modified_at=raw.get(self.settings.modified_field),  # type: ignore[arg-type]
+        )
+
+    def iter_payments(self, since: dt.datetime | None) -> Iterator[Page[CrmPayment]]:
+        if not self.settings.payment_object:
+            return iter(())
+        names = [
+            self.fields.payment_account,
+            self.fields.payment_amount,
+            self.fields.payment_date,
+            self.fields.payment_memo,
+        ]
+        soql = self._soql(self.settings.payment_object, names, since)
+        raw_pages = self.client.query(soql, batch_size=self.settings.query_batch_size)
+        return self._pages(raw_pages, self._parse_payment)
+
+    # -- writes --------------------------------------------------------------------------
+    def _payload(self, write: CustomerWrite) -> dict[str, Any]:
+        data: dict[str, Any] = {self.fields.external_id: str(write.erp_id)}
+        if write.crm_id:
+            data["Id"] = write.crm_id
+        if write.contact is not None:
+            for name in CONTACT_FIELDS:
+                if name == "salesperson" or not self._field(name):
+                    continue  # the CRM assigns owners; it owns that field
+                value = getattr(write.contact, name)
+                if value is not None:  # creating: an empty field stays empty
+                    data[self._field(name)] = value
+        if write.credit is not None:
+            for name in CREDIT_FIELDS:
+                if self._field(name):
+                    data[self._field(name)] = soap_text(getattr(write.credit, name))
+        if write.archived is not None and self.fields.archived:
+            data[self.fields.archived] = soap_text(write.archived)
+        return data
+
+    def upsert_customers(self, batch: Sequence[CustomerWrite]) -> list[WriteResult]:
+        """Linked records upsert on ``Id`` (they may lack the external id yet), new ones on the
+        external-id field, so a replay after a crash updates instead of creating twice."""
+        results: list[WriteResult | None] = [None] * len(batch)
+        groups: dict[str, list[int]] = {}
+        for index, write in enumerate(batch):
+            key = "Id" if write.crm_id else self.fields.external_id
+            groups.setdefault(key, []).append(index)
+        for key, indexes in groups.items():
+            payloads = [self._payload(batch[i]) for i in indexes]
+            raw = self.client.upsert(self.settings.customer_object, key, payloads)
+            for index, item in zip(indexes, raw):
+                results[index] = self._result(item)
+        return [result for result in results if result is not None]
+
+    @staticmethod
+    def _result(item: dict[str, Any]) -> WriteResult:
+        if item["success"]:
+            return WriteResult(ok=True, crm_id=item["id"], created=item["created"])
+        errors = item["errors"] or [{"statusCode": "UNKNOWN", "message": "", "fields": []}]
+        first = errors[0]
+        return WriteResult(
+            ok=False,
+            code=str(first.get("statusCode") or "UNKNOWN"),
+            message="; ".join(str(error.get("message") or "") for error in errors),
+            details={"fields": sorted({f for error in errors for f in error.get("fields", [])})},
+        )

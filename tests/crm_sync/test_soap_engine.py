@@ -1,0 +1,272 @@
+"""The engine over the SOAP connector, against the loopback SOAP CRM: the Zoho guarantees."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Sleeps, add_customers
+from pydantic import SecretStr
+
+from crm_sync.config import Config, Secrets, parse_config
+from crm_sync.engine import CURSOR_ERP_CUSTOMERS, CUSTOMERS, DL_PAYMENTS, DL_PUSH
+from crm_sync.errors import AuthError, RateLimited, RemoteUnavailable
+from crm_sync.retry import RetryPolicy
+from crm_sync.runtime import Runtime, build_runtime
+from crm_sync.testing import FakeOdoo
+from crm_sync.testing.pytest_plugin import make_soap_crm_server, soap_crm_server
+from crm_sync.testing.soap_server import RecordFault, SoapCrmServer, SoapFault
+
+__all__ = ["make_soap_crm_server", "soap_crm_server"]
+
+
+def soap_config(crm: SoapCrmServer, odoo: FakeOdoo, state: Path, **sync: Any) -> Config:
+    return parse_config(
+        {
+            "crm": {
+                "kind": "soap",
+                "login_url": crm.login_url,
+                "username": crm.username,
+                "query_batch_size": 200,
+                "timeout_seconds": 5,
+            },
+            "odoo": {"url": odoo.url, "database": odoo.database, "login": odoo.login},
+            "state": {"path": str(state)},
+            "sync": {"overlap_seconds": 5, **sync},
+        }
+    )
+
+
+@pytest.fixture
+def soap_runtime(tmp_path: Path, sleeps: Sleeps) -> Iterator[Callable[..., Runtime]]:
+    built: list[Runtime] = []
+
+    def factory(crm: SoapCrmServer, odoo: FakeOdoo, *, password: str | None = None, **sync):
+        runtime = build_runtime(
+            soap_config(crm, odoo, tmp_path / "state.sqlite3", **sync),
+            secrets=Secrets(
+                soap_password=SecretStr(password or crm.password),
+                odoo_api_key=SecretStr(odoo.api_key),
+            ),
+            retry=RetryPolicy(max_attempts=6, base_delay=0.5, sleep=sleeps),
+        )
+        built.append(runtime)
+        return runtime
+
+    yield factory
+    for runtime in built:
+        runtime.close()
+
+
+def test_initial_push_in_batches_of_200_then_a_quiet_pass_sends_nothing(
+    soap_crm_server: SoapCrmServer, fake_odoo: FakeOdoo, soap_runtime
+) -> None:
+    ids = add_customers(fake_odoo, 450)
+    runtime = soap_runtime(soap_crm_server, fake_odoo)
+    report = runtime.engine.run()
+    assert soap_crm_server.upsert_calls() == math.ceil(450 / 200) == 3
+    assert report.counters["crm_created"] == 450
+    pushed = soap_crm_server.by_external_id()
+    assert sorted(pushed) == sorted(str(i) for i in ids)
+    sample = pushed[str(ids[7])]
+    assert sample["Name"] == "Customer 00007"
+    assert sample["Credit_Limit__c"] == 1007.0
+    assert sample["Credit_Hold__c"] is False
+    assert sample["VAT_Number__c"] == "BE0000000007"
+    assert runtime.state.counts()[CUSTOMERS] == 450
+    assert soap_crm_server.logins == 1
+
+    soap_crm_server.calls.clear()
+    fake_odoo.calls.clear()
+    runtime.engine.run()
+    assert soap_crm_server.upsert_calls() == 0  # its own echoes are read back, nothing sent
+    assert fake_odoo.calls["res.partner.write"] == 0
+
+
+def test_one_percent_changed_costs_one_upsert(
+    soap_crm_server: SoapCrmServer, fake_odoo: FakeOdoo, soap_runtime
+) -> None:
+    ids = add_customers(fake_odoo, 600)
+    runtime = soap_runtime(soap_crm_server, fake_odoo)
+    runtime.engine.run()
+    soap_crm_server.calls.clear()
+    changed = ids[::100]  # 6 customers, 1%
+    for partner_id in changed:
+        fake_odoo.write("res.partner", [partner_id], {"credit_limit": 5.0, "credit_hold": True})
+    report = runtime.engine.run()
+    assert soap_crm_server.upsert_calls() == 1
+    assert report.counters["crm_updated"] == len(changed)
+    pushed = soap_crm_server.by_external_id()
+    assert {pushed[str(i)]["Credit_Limit__c"] for i in changed} == {5.0}
+    assert pushed[str(ids[1])]["Credit_Limit__c"] == 1001.0
+
+    soap_crm_server.calls.clear()
+    for partner_id in ids[:250]:
+        fake_odoo.write("res.partner", [partner_id], {"credit_grade": "D"})
+    runtime.engine.run()
+    assert soap_crm_server.upsert_calls() == 2
+
+
+def test_crm_edits_matching_creation_deletion_and_payments(
+    soap_crm_server: SoapCrmServer, fake_odoo: FakeOdoo, soap_runtime
+) -> None:
+    crm = soap_crm_server
+    ids = add_customers(fake_odoo, 3)
+    known = fake_odoo.create(
+        "res.partner", {"name": "Known NV", "is_company": True, "vat": "BE0123456789"}
+    )
+    by_vat = crm.add_record("Account", {"Name": "Known (CRM)", "VAT_Number__c": "BE0123456789"})
+    fresh = crm.add_record("Account", {"Name": "Brand New SA", "Phone": "+32 2 000"})
+    runtime = soap_runtime(crm, fake_odoo)
+    runtime.engine.run()
+    links = runtime.state.mappings_by_remote(CUSTOMERS, [by_vat, fresh])
+    assert links[by_vat].local_id == str(known)
+    created = fake_odoo.data["res.partner"][int(links[fresh].local_id)]
+    assert (created["name"], created["phone"]) == ("Brand New SA", "+32 2 000")
+    # The push wrote the Odoo ids back onto the accounts matched or created from the CRM.
+    assert crm.get("Account", by_vat)["Odoo_Partner_ID__c"] == str(known)
+    assert crm.get("Account", fresh)["Odoo_Partner_ID__c"] == links[fresh].local_id
+    assert len(crm.records("Account")) == 5
+
+    account = crm.by_external_id()[str(ids[0])]
+    crm.update_record("Account", account["Id"], {"Name": "Renamed in CRM", "Phone": "+32 9"})
+    crm.delete_record("Account", crm.by_external_id()[str(ids[1])]["Id"])
+    crm.add_record(
+        "Payment__c",
+        {
+            "Account__c": account["Id"],
+            "Amount__c": 250.5,
+            "Payment_Date__c": "2024-06-01",
+            "Reference__c": "wire 42",
+        },
+    )
+    crm.add_record(
+        "Payment__c",
+        {"Account__c": "001999999999999AAA", "Amount__c": 10.0, "Payment_Date__c": "2024-06-02"},
+    )
+    report = runtime.engine.run()
+    partner = fake_odoo.data["res.partner"][ids[0]]
+    assert (partner["name"], partner["phone"]) == ("Renamed in CRM", "+32 9")
+    assert report.counters["odoo_archived"] == 1
+    assert fake_odoo.data["res.partner"][ids[1]]["active"] is False
+    [payment] = fake_odoo.data["account.payment"].values()
+    assert (
+        payment["partner_id"],
+        payment["amount"],
+        payment["date"],
+        payment["memo"],
+        payment["state"],
+    ) == (ids[0], 250.5, "2024-06-01", "wire 42", "draft")
+    [letter] = runtime.state.dead_letters(DL_PAYMENTS)
+    assert letter.code == "unknown_customer"
+    runtime.engine.run(full=True)
+    assert len(fake_odoo.data["account.payment"]) == 1
+
+
+def test_rejected_records_go_to_dead_letters_and_replay(
+    soap_crm_server: SoapCrmServer, fake_odoo: FakeOdoo, soap_runtime
+) -> None:
+    ids = add_customers(fake_odoo, 6)
+    fake_odoo.write("res.partner", [ids[2]], {"email": "not-an-email"})
+    soap_crm_server.inject(RecordFault(count=1, when=lambda r: r.get("Name") == "Customer 00004"))
+    runtime = soap_runtime(soap_crm_server, fake_odoo)
+    report = runtime.engine.run()
+    assert report.partial and report.dead_letters == 2
+    assert report.counters["crm_created"] == 4
+    letters = {d.record_key: d for d in runtime.state.dead_letters(DL_PUSH)}
+    assert letters[str(ids[2])].code == "INVALID_EMAIL_ADDRESS"
+    assert "Email__c" in letters[str(ids[2])].error
+    assert letters[str(ids[4])].code == "FIELD_CUSTOM_VALIDATION_EXCEPTION"
+    assert runtime.state.get_value(CURSOR_ERP_CUSTOMERS) is not None  # the pass went on
+
+    fake_odoo.write("res.partner", [ids[2]], {"email": "fixed@example.com"})
+    replay = runtime.engine.replay()
+    assert replay.counters["crm_created"] == 2
+    assert runtime.state.dead_letters() == []
+    pushed = soap_crm_server.by_external_id()
+    assert pushed[str(ids[2])]["Email__c"] == "fixed@example.com"
+    assert len(soap_crm_server.records("Account")) == 6
+
+
+def test_request_limit_is_retried_with_injected_sleep_and_outage_keeps_cursor(
+    soap_crm_server: SoapCrmServer, fake_odoo: FakeOdoo, soap_runtime, sleeps
+) -> None:
+    add_customers(fake_odoo, 250)
+    soap_crm_server.inject(SoapFault(count=3, code="REQUEST_LIMIT_EXCEEDED", operation="upsert"))
+    soap_crm_server.inject(SoapFault(count=2, status=503, bare=True, operation="query"))
+    runtime = soap_runtime(soap_crm_server, fake_odoo)
+    assert runtime.engine.run().counters["crm_created"] == 250
+    assert len(sleeps.calls) == 5 and all(0 <= s <= 60 for s in sleeps.calls)
+
+    add_customers(fake_odoo, 10, start=900)
+    cursor = runtime.state.get_value(CURSOR_ERP_CUSTOMERS)
+    outage = soap_crm_server.inject(
+        SoapFault(count=50, code="SERVER_UNAVAILABLE", operation="upsert")
+    )
+    with pytest.raises(RemoteUnavailable):
+        runtime.engine.run()
+    assert runtime.state.get_value(CURSOR_ERP_CUSTOMERS) == cursor
+    outage.count = 0
+    soap_crm_server.inject(SoapFault(count=50, code="REQUEST_LIMIT_EXCEEDED", operation="upsert"))
+    with pytest.raises(RateLimited) as caught:
+        runtime.engine.run()
+    assert caught.value.exit_code == 5
+    soap_crm_server.faults.clear()
+    assert runtime.engine.run().counters["crm_created"] == 10
+    assert len(soap_crm_server.records("Account")) == 260
+
+
+def test_expired_session_logs_in_again_once(
+    soap_crm_server: SoapCrmServer, fake_odoo: FakeOdoo, soap_runtime
+) -> None:
+    add_customers(fake_odoo, 450)
+    runtime = soap_runtime(soap_crm_server, fake_odoo)
+    original = runtime.crm.upsert_customers
+    sent: list[int] = []
+
+    def expire_after_first_batch(batch):
+        if sent:
+            soap_crm_server.expire_sessions()
+        sent.append(len(batch))
+        return original(batch)
+
+    runtime.crm.upsert_customers = expire_after_first_batch
+    assert runtime.engine.run().counters["crm_created"] == 450
+    assert soap_crm_server.logins == 3  # the first login, then one per expiry
+
+    # A session refused again right after a fresh login is an authentication error, not a loop.
+    soap_crm_server.inject(SoapFault(count=10, code="INVALID_SESSION_ID", operation="query"))
+    with pytest.raises(AuthError) as caught:
+        runtime.engine.run()
+    assert caught.value.exit_code == 3
+    assert soap_crm_server.logins == 4
+
+
+def test_secrets_never_reach_logs_reprs_or_errors(
+    soap_crm_server: SoapCrmServer,
+    fake_odoo: FakeOdoo,
+    soap_runtime,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    add_customers(fake_odoo, 3)
+    caplog.set_level(logging.DEBUG)  # zeep logs whole envelopes at DEBUG
+    runtime = soap_runtime(soap_crm_server, fake_odoo)
+    runtime.engine.run()
+    soap_crm_server.expire_sessions()
+    runtime.engine.run(full=True)
+    session_id = runtime.crm.client._session_id
+    assert session_id and "HTTP Post to" in caplog.text  # the envelopes were logged …
+    texts = [caplog.text, repr(runtime.crm), repr(runtime.crm.client), repr(runtime.crm.settings)]
+    with pytest.raises(AuthError) as caught:
+        soap_runtime(soap_crm_server, fake_odoo, password="wrong-password").crm.check()
+    texts += [str(caught.value), repr(caught.value)]
+    texts += list(capsys.readouterr())
+    for text in texts:  # … without the password or the session id
+        assert soap_crm_server.password not in text
+        assert session_id not in text
+    assert caught.value.code == "INVALID_LOGIN"
