@@ -22,4 +22,5 @@
         "views/res_config_settings_views.xml",
         "views/ar_credit_control_menus.xml",
     ],
+    "demo": ["demo/ar_credit_control_demo.xml"],
 }

@@ -1,5 +1,6 @@
 from . import ar_credit_exposure
 from . import ar_credit_evaluation
+from . import ar_credit_demo
 from . import ar_credit_profile
 from . import ar_credit_review
 from . import ar_credit_policy

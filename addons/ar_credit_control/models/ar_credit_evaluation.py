@@ -282,15 +282,18 @@ class ArCreditEvaluation(models.AbstractModel):
         self._insert_reviews(rows, previous, trigger, now)
         changed_by_grade = {}
         for profile, score, _reasons in rows:
-            if previous[profile.id] != score.grade:
+            # A first grade was set by the bulk UPDATE (the review records it); later changes
+            # go through the ORM so that they are tracked in the chatter.
+            if previous[profile.id] and previous[profile.id] != score.grade:
                 changed_by_grade.setdefault(score.grade, profiles.browse())
                 changed_by_grade[score.grade] |= profile
         for grade, changed in changed_by_grade.items():
-            # Through the ORM so that grade changes are tracked in the chatter.
             changed.sudo().write({"grade": grade})
-        if changed_by_grade:
-            changed = profiles.browse().union(*changed_by_grade.values())
-            self.env["ar.credit.policy"].apply_to_profiles(changed, only_auto=True)
+        regraded = profiles.browse(
+            [profile.id for profile, score, _r in rows if previous[profile.id] != score.grade]
+        )
+        if regraded:
+            self.env["ar.credit.policy"].apply_to_profiles(regraded, only_auto=True)
         self.env["ar.credit.segment.rule"].assign_segments(profiles)
         return scores
 
@@ -313,6 +316,7 @@ class ArCreditEvaluation(models.AbstractModel):
         columns = {
             "id": [],
             "score": [],
+            "grade": [],
             "reasons": [],
             "limit": [],
             "exposure": [],
@@ -330,6 +334,7 @@ class ArCreditEvaluation(models.AbstractModel):
             )
             columns["id"].append(profile.id)
             columns["score"].append(score.score)
+            columns["grade"].append(score.grade)
             columns["reasons"].append(reasons)
             columns["limit"].append(snap["credit_limit"])
             columns["exposure"].append(snap["exposure"])
@@ -343,16 +348,18 @@ class ArCreditEvaluation(models.AbstractModel):
                 """
                 UPDATE ar_credit_profile p
                    SET score = v.score, reasons_json = v.reasons, last_evaluation_date = %(now)s,
+                       grade = COALESCE(p.grade, v.grade),
                        credit_limit = v.lim, exposure = v.exposure, available_credit = v.available,
                        utilisation = v.utilisation, amount_overdue = v.overdue,
                        oldest_overdue_days = v.oldest, invoiced_last_12_months = v.invoiced,
                        snapshot_date = %(now)s, write_date = %(now)s, write_uid = %(uid)s
-                  FROM unnest(%(id)s::int[], %(score)s::int[], %(reasons)s::text[],
+                  FROM unnest(%(id)s::int[], %(score)s::int[], %(grade)s::varchar[],
+                              %(reasons)s::text[],
                               %(limit)s::numeric[], %(exposure)s::numeric[],
                               %(available)s::numeric[], %(utilisation)s::float8[],
                               %(overdue)s::numeric[], %(oldest)s::int[], %(invoiced)s::numeric[])
-                       AS v(id, score, reasons, lim, exposure, available, utilisation, overdue,
-                            oldest, invoiced)
+                       AS v(id, score, grade, reasons, lim, exposure, available, utilisation,
+                            overdue, oldest, invoiced)
                  WHERE p.id = v.id
                 """,
                 now=now,

@@ -128,7 +128,10 @@ class ArCreditProfile(models.Model):
         render = self.env["ar.credit.evaluation"].render_reasons
         for profile in self:
             reasons = json.loads(profile.reasons_json) if profile.reasons_json else []
-            profile.reasons_text = "\n".join(render(reasons, profile.currency_id))
+            lines = render(reasons, profile.currency_id)
+            if not lines and profile.grade:
+                lines = [_("nothing lowers the score: paid on time, nothing overdue")]
+            profile.reasons_text = "\n".join(lines)
 
     @api.model_create_multi
     def create(self, vals_list):
