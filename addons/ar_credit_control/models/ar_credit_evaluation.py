@@ -199,9 +199,28 @@ class ArCreditEvaluation(models.AbstractModel):
 
     @api.model
     def _disputed(self, partner_ids, company):
-        """{partner id: (count, amount)} of disputed open invoices. Extended by the dispute
-        management of the collections module; no dispute is known here."""
-        return {}
+        """{partner id: (invoices, amount)} under an open dispute: the disputed invoices'
+        total in company currency (what the customer contests, paid or not)."""
+        query = SQL(
+            """
+            SELECT partner_id, COUNT(*), COALESCE(SUM(amount), 0)
+              FROM (
+                  -- an invoice in two open disputes counts once
+                  SELECT DISTINCT dispute.partner_id, move.id,
+                         ABS(move.amount_total_signed) AS amount
+                    FROM ar_dispute dispute
+                    JOIN ar_dispute_account_move_rel rel ON rel.dispute_id = dispute.id
+                    JOIN account_move move ON move.id = rel.move_id
+                   WHERE dispute.partner_id = ANY(%(partners)s)
+                     AND dispute.company_id = %(company)s
+                     AND dispute.state = 'open'
+              ) disputed
+             GROUP BY partner_id
+            """,
+            partners=list(partner_ids),
+            company=company.id,
+        )
+        return {row[0]: (row[1], float(row[2])) for row in self.env.execute_query(query)}
 
     @api.model
     def gather_facts(self, profiles, company, today):

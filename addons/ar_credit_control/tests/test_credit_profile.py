@@ -4,7 +4,7 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import Command, fields
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 
 from .common import CreditControlCommon
@@ -111,6 +111,34 @@ class TestCreditProfile(CreditControlCommon):
         self.assertEqual(late.credit_grade, late_profile.grade)
         self.assertEqual(late.amount_overdue, 3000.0)
         self.assertEqual(late.oldest_overdue_days, 95)
+
+    def test_open_disputes_lower_the_score_until_resolved(self):
+        customer = self.create_customer("Disputing Co")
+        self.history(customer, days_late=0, invoices=4)
+        invoice = self.create_invoice(customer, 2000.0, self.days_ago(20), payment_term=self.net_30)
+        clean_score = self.evaluate(customer).score
+        dispute = (
+            self.env["ar.dispute"]
+            .with_user(self.collector)
+            .create(
+                {
+                    "partner_id": customer.id,
+                    "move_ids": [Command.set(invoice.ids)],
+                    "reason": "quality",
+                }
+            )
+        )
+        self.assertEqual(dispute.amount_disputed, 2000.0)
+        profile = self.evaluate(customer)
+        self.assertLess(profile.score, clean_score)
+        disputes = next(r for r in json.loads(profile.reasons_json) if r["code"] == "disputes")
+        self.assertEqual(disputes["params"]["disputed_count"], 1)
+        self.assertEqual(disputes["params"]["disputed_amount"], 2000.0)
+        with self.assertRaises(UserError):  # no resolution written yet
+            dispute.with_user(self.collector).action_resolve()
+        dispute.with_user(self.collector).write({"resolution": "Replacement shipped"})
+        dispute.with_user(self.collector).action_resolve()
+        self.assertEqual(self.evaluate(customer).score, clean_score)
 
     def test_reasons_in_chinese(self):
         self.env["res.lang"]._activate_lang("zh_CN")
