@@ -6,7 +6,7 @@ Exit codes (stable; a scheduler can act on them):
  0    success
  1    unexpected internal error
  2    configuration error (file, environment variable, command-line usage)
- 3    authentication error (Zoho client/refresh token, Odoo API key)
+ 3    authentication error (CRM credentials or token, Odoo API key)
  4    partial failure: the run completed but quarantined records as dead letters
  5    remote system unavailable or rate-limited after retries; try again later
  6    another run holds the lock
@@ -30,6 +30,8 @@ from .logs import configure_json_logging
 from .redaction import redact
 
 log = logging.getLogger("crm_sync.cli")
+
+CRM_KINDS = ("zoho", "soap", "fxiaoke")  # crm.kind values; runtime.build_crm_connector maps them
 
 EPILOG = """exit codes: 0 ok, 1 internal error, 2 configuration error, 3 authentication error,
 4 partial failure (dead letters), 5 remote unavailable / rate limited, 6 lock held by another run.
@@ -60,7 +62,8 @@ class _ProgressLine:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crm-sync",
-        description="Synchronise customers and payments between Odoo and Zoho CRM.",
+        description="Synchronise customers and payments between Odoo and a CRM "
+        "(Zoho CRM, a SOAP replication API, FXiaoKe).",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -77,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     init = commands.add_parser("init", help="write a commented configuration template")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    init.add_argument(
+        "--kind", choices=CRM_KINDS, default="zoho", help="CRM to connect (default: zoho)"
+    )
     commands.add_parser("check", help="validate the configuration and the credentials")
     run = commands.add_parser("run", help="one incremental sync pass")
     run.add_argument("--dry-run", action="store_true", help="read and compare, write nothing")
@@ -98,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stdout, stderr = sys.stdout, sys.stderr
     try:
         if args.command == "init":
-            path = write_default_config(args.config, overwrite=args.force)
+            path = write_default_config(args.config, overwrite=args.force, kind=args.kind)
             stdout.write(f"wrote {path}; put the secrets in the environment variables it names\n")
             return EXIT_OK
         config = load_config(args.config)

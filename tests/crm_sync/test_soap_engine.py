@@ -12,11 +12,13 @@ import pytest
 from conftest import Sleeps, add_customers
 from pydantic import SecretStr
 
+from crm_sync.cli import main
 from crm_sync.config import Config, Secrets, parse_config
 from crm_sync.engine import CURSOR_ERP_CUSTOMERS, CUSTOMERS, DL_PAYMENTS, DL_PUSH
 from crm_sync.errors import AuthError, RateLimited, RemoteUnavailable
 from crm_sync.retry import RetryPolicy
 from crm_sync.runtime import Runtime, build_runtime
+from crm_sync.soap_client import default_wsdl
 from crm_sync.testing import FakeOdoo
 from crm_sync.testing.pytest_plugin import make_soap_crm_server, soap_crm_server
 from crm_sync.testing.soap_server import RecordFault, SoapCrmServer, SoapFault
@@ -270,3 +272,40 @@ def test_secrets_never_reach_logs_reprs_or_errors(
         assert soap_crm_server.password not in text
         assert session_id not in text
     assert caught.value.code == "INVALID_LOGIN"
+
+
+def test_cli_init_kind_soap_then_check_and_run(
+    soap_crm_server: SoapCrmServer,
+    fake_odoo: FakeOdoo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = tmp_path / "crm-sync.toml"
+    assert main(["--config", str(config), "init", "--kind", "soap"]) == 0
+    text = config.read_text()
+    assert 'kind = "soap"' in text and "password_env" in text
+    text = text.replace("https://login.example-crm.com/services/Soap/u/59.0",
+                        soap_crm_server.login_url)  # fmt: skip
+    text = text.replace("integration@example.com", soap_crm_server.username)
+    text = text.replace("https://odoo.example.com", fake_odoo.url)
+    text = text.replace('"production"', f'"{fake_odoo.database}"')
+    text = text.replace("crm-sync@example.com", fake_odoo.login)
+    text = text.replace('path = "crm-sync.sqlite3"', f'path = "{tmp_path / "state.sqlite3"}"')
+    config.write_text(text)
+    add_customers(fake_odoo, 3)
+    monkeypatch.setenv("ODOO_API_KEY", fake_odoo.api_key)
+    assert main(["--config", str(config), "check"]) == 2  # the password variable is missing
+    monkeypatch.setenv("SOAP_CRM_PASSWORD", "not-the-password")
+    assert main(["--config", str(config), "check"]) == 3
+    monkeypatch.setenv("SOAP_CRM_PASSWORD", soap_crm_server.password)
+    assert main(["--config", str(config), "check"]) == 0
+    assert main(["--config", str(config), "run", "--no-progress"]) == 0
+    assert len(soap_crm_server.by_external_id()) == 3
+    assert soap_crm_server.password not in "".join(capsys.readouterr())
+
+
+def test_packaged_wsdl_is_used_by_default() -> None:
+    wsdl = Path(default_wsdl())
+    assert wsdl.is_file() and wsdl.parent.name == "wsdl"
+    assert "getDeleted" in wsdl.read_text()

@@ -13,7 +13,13 @@ import sys
 from collections.abc import Mapping, Sequence
 from multiprocessing.process import BaseProcess
 
-PRELOAD = ["crm_sync.cli", "crm_sync.runtime", "crm_sync.soap_connector", "crm_sync.zoho_connector"]
+PRELOAD = [
+    "crm_sync.cli",
+    "crm_sync.runtime",
+    "crm_sync.fxiaoke_connector",
+    "crm_sync.soap_connector",
+    "crm_sync.zoho_connector",
+]
 
 
 def _cli_entry(argv: Sequence[str], env: Mapping[str, str]) -> None:

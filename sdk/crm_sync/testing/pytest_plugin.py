@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from .fxiaoke_emulator import FxiaokeEmulator
 from .odoo_fake import FakeOdoo
 from .soap_server import SoapCrmServer
 from .zoho_emulator import ZohoEmulator
@@ -62,3 +63,24 @@ def make_soap_crm_server() -> Iterator[Callable[..., SoapCrmServer]]:
 def soap_crm_server(make_soap_crm_server: Callable[..., SoapCrmServer]) -> SoapCrmServer:
     """A started loopback SOAP CRM (``crm_replication.wsdl``) with default credentials."""
     return make_soap_crm_server()
+
+
+@pytest.fixture
+def make_fxiaoke_emulator() -> Iterator[Callable[..., FxiaokeEmulator]]:
+    """Factory: ``make_fxiaoke_emulator(latency=0.01)`` → a started FXiaoKe open-API emulator."""
+    started: list[FxiaokeEmulator] = []
+
+    def factory(**options: Any) -> FxiaokeEmulator:
+        emulator = FxiaokeEmulator(**options).start()
+        started.append(emulator)
+        return emulator
+
+    yield factory
+    for emulator in started:
+        emulator.stop()
+
+
+@pytest.fixture
+def fxiaoke_emulator(make_fxiaoke_emulator: Callable[..., FxiaokeEmulator]) -> FxiaokeEmulator:
+    """A started FXiaoKe open-API emulator with default app credentials."""
+    return make_fxiaoke_emulator()

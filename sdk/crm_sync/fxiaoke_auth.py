@@ -1,0 +1,148 @@
+"""FXiaoKe (纷享销客) corpAccessToken flow: appId + appSecret + permanentCode → token + corpId.
+
+Published behaviour this follows: ``POST /cgi/corpAccessToken/get/V2`` answers ``errorCode``,
+``errorMessage``, ``corpAccessToken``, ``corpId`` and ``expiresIn`` (seconds left, at most
+7,200); asking again within 6,600 s of issue returns the same token, asking between 6,600 and
+7,200 s returns a new one; the endpoint takes at most 10 calls a minute and no concurrent ones.
+So the token is cached (in the state store, across runs) and renewed 600 s before it expires,
+under a lock, with a client-side budget of 10 requests a minute.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from pydantic import SecretStr
+
+from .errors import AuthError, RateLimited, RemoteUnavailable
+from .redaction import register_secret
+from .zoho_auth import MemoryTokenStore, TokenStore
+
+TOKEN_PATH = "/cgi/corpAccessToken/get/V2"
+RENEW_BEFORE_EXPIRY_SECONDS = 600.0
+REQUEST_LIMIT = 10
+REQUEST_WINDOW_SECONDS = 60.0
+TRANSIENT_CODES = {-1, 50009}
+
+
+class FxiaokeAuth:
+    """Hands out a valid ``(corpAccessToken, corpId)``."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        app_id: str,
+        app_secret: SecretStr,
+        permanent_code: SecretStr,
+        store: TokenStore | None = None,
+        session: requests.Session | None = None,
+        timeout: float = 30.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.app_id = app_id
+        self._app_secret = app_secret
+        self._permanent_code = permanent_code
+        register_secret(app_secret.get_secret_value())
+        register_secret(permanent_code.get_secret_value())
+        self._store = store or MemoryTokenStore()
+        self._session = session or requests.Session()
+        self._timeout = timeout
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._key = hashlib.sha256(f"fxiaoke|{self.base_url}|{app_id}".encode()).hexdigest()[:16]
+        self._token: dict[str, Any] | None = None
+        self.requests = 0
+
+    def __repr__(self) -> str:
+        return f"FxiaokeAuth(base_url={self.base_url!r}, app_id={self.app_id!r})"
+
+    def _cached(self) -> dict[str, Any]:
+        if self._token is None:
+            self._token = self._store.load(self._key) or {"requests": []}
+        return self._token
+
+    def access(self) -> tuple[str, str]:
+        """``(corpAccessToken, corpId)``, renewed when less than 600 s of validity remain."""
+        with self._lock:
+            token = self._cached()
+            if token.get("corp_access_token") and token.get("renew_at", 0) > self._clock():
+                register_secret(token["corp_access_token"])
+                return token["corp_access_token"], token["corp_id"]
+            return self._request(token)
+
+    def verify(self) -> str:
+        """Request a token now, proving the credentials; returns the corpId."""
+        with self._lock:
+            return self._request(self._cached())[1]
+
+    def invalidate(self, corp_access_token: str) -> None:
+        """Forget a token the API refused (only if it is still the current one)."""
+        with self._lock:
+            token = self._cached()
+            if token.get("corp_access_token") == corp_access_token:
+                token["renew_at"] = 0
+
+    def _request(self, token: dict[str, Any]) -> tuple[str, str]:
+        now = self._clock()
+        recent = [s for s in token.get("requests", []) if now - s < REQUEST_WINDOW_SECONDS]
+        if len(recent) >= REQUEST_LIMIT:
+            raise RateLimited(
+                "FXiaoKe token budget exhausted (10 requests a minute)",
+                code="token_request_budget",
+                status=None,
+                retry_after=REQUEST_WINDOW_SECONDS - (now - min(recent)),
+            )
+        token["requests"] = [*recent, now]
+        self._store.save(self._key, token)  # count the attempt even if the process dies now
+        self.requests += 1
+        try:
+            response = self._session.post(
+                f"{self.base_url}{TOKEN_PATH}",
+                json={
+                    "appId": self.app_id,
+                    "appSecret": self._app_secret.get_secret_value(),
+                    "permanentCode": self._permanent_code.get_secret_value(),
+                },
+                timeout=self._timeout,
+            )
+        except requests.RequestException as exc:
+            raise RemoteUnavailable(
+                f"FXiaoKe unreachable ({type(exc).__name__})", code="unreachable"
+            ) from None
+        if response.status_code >= 500 or response.status_code == 429:
+            raise RemoteUnavailable(
+                f"FXiaoKe token endpoint error (HTTP {response.status_code})",
+                status=response.status_code,
+            )
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        body = body if isinstance(body, dict) else {}
+        code = body.get("errorCode")
+        if code != 0 or not body.get("corpAccessToken") or not body.get("corpId"):
+            if code in TRANSIENT_CODES:
+                raise RemoteUnavailable(f"FXiaoKe token endpoint busy ({code})", code=str(code))
+            # Only the code goes into the message: the body may echo request values.
+            raise AuthError(
+                f"FXiaoKe refused the app credentials (errorCode {code})",
+                code=f"FXIAOKE_{code}",
+            )
+        corp_access_token = str(body["corpAccessToken"])
+        register_secret(corp_access_token)
+        expires_in = float(body.get("expiresIn") or 7200)
+        token.update(
+            corp_access_token=corp_access_token,
+            corp_id=str(body["corpId"]),
+            expires_at=now + expires_in,
+            renew_at=now + max(0.0, expires_in - RENEW_BEFORE_EXPIRY_SECONDS),
+        )
+        self._store.save(self._key, token)
+        return corp_access_token, token["corp_id"]

@@ -1,0 +1,283 @@
+"""FXiaoKe (纷享销客) open-API client: ``crm/v2/data/{query,get,create,update}`` with retries.
+
+Rules of the API this client keeps (from the published open-API documentation):
+- every call is ``POST <base>/cgi/<path>?thirdTraceId=<uuid4>`` with a JSON body carrying
+  ``corpAccessToken``, ``corpId``, ``currentOpenUserId`` and the call's ``data``;
+- errors come back with HTTP 200 and a non-zero ``errorCode`` in the body: 20016 (token
+  missing or expired) is answered by one token renewal, rate-limit codes by backoff, the daily
+  quota code fails the run at once (retrying today will not help);
+- ``query`` takes ``search_query_info`` with ``filters`` (``field_name``, ``operator``,
+  ``field_values``), ``orders`` and ``limit`` ≤ 100 with ``offset`` a multiple of ``limit``.
+  Paging re-filters from the last modification time seen instead of growing the offset, so a
+  record changed while a read is under way is read again later, never skipped, and offsets
+  stay small.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import requests
+
+from .errors import AuthError, RateLimited, RemoteError, RemoteUnavailable, ValidationError
+from .fxiaoke_auth import FxiaokeAuth
+from .redaction import redact
+from .retry import RetryPolicy, parse_retry_after
+
+log = logging.getLogger(__name__)
+
+MAX_LIMIT = 100
+ID_FIELD = "_id"
+MODIFIED_FIELD = "last_modified_time"
+AUTH_CODES = {20005, 20006, 20012, 20015, 20017, 20020, 20021, 20022, 30003}
+
+
+class FxiaokeApiError(RemoteError):
+    """The API refused one call (``errorCode`` ≠ 0, not transient, not a token problem)."""
+
+
+class FxiaokeClient:
+    def __init__(
+        self,
+        auth: FxiaokeAuth,
+        *,
+        open_user_id: str,
+        session: requests.Session | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        token_codes: Iterable[int] = (20016,),
+        rate_limit_codes: Iterable[int] = (14001, 30004),
+        quota_codes: Iterable[int] = (30002,),
+        transient_codes: Iterable[int] = (-1, 50009),
+    ) -> None:
+        self.auth = auth
+        self.open_user_id = open_user_id
+        self._session = session or requests.Session()
+        self._timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.token_codes = set(token_codes)
+        self.rate_limit_codes = set(rate_limit_codes)
+        self.quota_codes = set(quota_codes)
+        self.transient_codes = set(transient_codes)
+        self.calls: Counter[str] = Counter()
+
+    def __repr__(self) -> str:
+        return f"FxiaokeClient(auth={self.auth!r}, open_user_id={self.open_user_id!r})"
+
+    def close(self) -> None:
+        self._session.close()
+
+    # -- transport -----------------------------------------------------------------------
+    def call(self, path: str, data: dict[str, Any], **options: Any) -> dict[str, Any]:
+        """One API call; returns the body (``errorCode`` 0) or raises."""
+        attempt = 0
+        renewed = False
+        while True:
+            attempt += 1
+            corp_access_token, corp_id = self.auth.access()
+            body = {
+                "corpAccessToken": corp_access_token,
+                "corpId": corp_id,
+                "currentOpenUserId": self.open_user_id,
+                **options,
+                "data": data,
+            }
+            self.calls[path] += 1
+            try:
+                response = self._session.post(
+                    f"{self.auth.base_url}/cgi/{path}",
+                    params={"thirdTraceId": str(uuid.uuid4())},
+                    json=body,
+                    timeout=self._timeout,
+                )
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                error: RemoteError = RemoteUnavailable(
+                    f"FXiaoKe unreachable ({type(exc).__name__})", code="unreachable"
+                )
+                self._wait_or_raise(path, attempt, None, error)
+                continue
+            if response.status_code == 429 or response.status_code >= 500:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                error = (
+                    RateLimited("FXiaoKe throttled the calls (HTTP 429)", retry_after=retry_after)
+                    if response.status_code == 429
+                    else RemoteUnavailable(
+                        f"FXiaoKe server error (HTTP {response.status_code})",
+                        status=response.status_code,
+                    )
+                )
+                self._wait_or_raise(path, attempt, retry_after, error)
+                continue
+            payload = _json(response)
+            code = payload.get("errorCode")
+            if code == 0:
+                return payload
+            if code in self.token_codes and not renewed:
+                log.info("fxiaoke token refused (%s); renewing once", code)
+                self.auth.invalidate(corp_access_token)
+                renewed = True
+                attempt -= 1  # a renewal is not a failed attempt
+                continue
+            message = redact(str(payload.get("errorMessage") or ""))[:300]
+            if code in self.token_codes or code in AUTH_CODES:
+                raise AuthError(f"FXiaoKe refused the token (errorCode {code})", code=f"{code}")
+            if code in self.quota_codes:
+                raise RateLimited(
+                    f"FXiaoKe daily quota exhausted (errorCode {code})", code=str(code), status=None
+                )
+            if code in self.rate_limit_codes:
+                error = RateLimited(
+                    f"FXiaoKe rate limit persisted (errorCode {code})", code=str(code), status=None
+                )
+                self._wait_or_raise(path, attempt, None, error)
+                continue
+            if code in self.transient_codes or response.status_code >= 400 and code is None:
+                error = RemoteUnavailable(
+                    f"FXiaoKe busy (errorCode {code})", code=str(code), status=response.status_code
+                )
+                self._wait_or_raise(path, attempt, None, error)
+                continue
+            raise FxiaokeApiError(
+                f"FXiaoKe errorCode {code}: {message}",
+                code=f"FXIAOKE_{code}",
+                status=response.status_code,
+                details={"errorCode": code, "traceId": payload.get("traceId")},
+            )
+
+    def _wait_or_raise(
+        self, path: str, attempt: int, retry_after: float | None, error: RemoteError
+    ) -> None:
+        if attempt >= self.retry.max_attempts:
+            raise error
+        delay = self.retry.delay(attempt, retry_after)
+        log.warning(
+            "fxiaoke %s failed (%s); retry %d/%d in %.2fs",
+            path,
+            error.code or error.status,
+            attempt,
+            self.retry.max_attempts - 1,
+            delay,
+        )
+        self.retry.sleep(delay)
+
+    # -- data ----------------------------------------------------------------------------
+    def query(
+        self,
+        object_api_name: str,
+        *,
+        filters: Sequence[dict[str, Any]] = (),
+        orders: Sequence[dict[str, Any]] = (),
+        fields: Sequence[str] = (),
+        limit: int = MAX_LIMIT,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        if not 1 <= limit <= MAX_LIMIT:
+            raise ValidationError(f"limit must be 1..{MAX_LIMIT}", field="limit")
+        if offset % limit:
+            raise ValidationError("offset must be a multiple of limit", field="offset")
+        data: dict[str, Any] = {
+            "dataObjectApiName": object_api_name,
+            "find_explicit_total_num": False,
+            "search_query_info": {
+                "limit": limit,
+                "offset": offset,
+                "filters": list(filters),
+                "orders": list(orders),
+            },
+        }
+        if fields:
+            data["search_query_info"]["fieldProjection"] = list(fields)
+        body = self.call("crm/v2/data/query", data)
+        result = body.get("data") if isinstance(body.get("data"), dict) else {}
+        rows = result.get("dataList") or []
+        return [row for row in rows if isinstance(row, dict)]
+
+    def iter_changed(
+        self,
+        object_api_name: str,
+        *,
+        since_ms: int | None,
+        fields: Sequence[str],
+        filters: Sequence[dict[str, Any]] = (),
+        limit: int = MAX_LIMIT,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Pages of records modified after ``since_ms``, oldest first.
+
+        Each page re-filters ``last_modified_time >= <newest time seen>`` and drops the records
+        already returned at exactly that time; the offset only grows while a whole page shares
+        one time stamp.
+        """
+        lower, inclusive, offset = since_ms, False, 0
+        seen_at_lower: set[str] = set()
+        orders = [
+            {"fieldName": MODIFIED_FIELD, "isAsc": True},
+            {"fieldName": ID_FIELD, "isAsc": True},
+        ]
+        projection = list(dict.fromkeys([ID_FIELD, MODIFIED_FIELD, *fields]))
+        while True:
+            window = list(filters)
+            if lower is not None:
+                operator = "GTE" if inclusive else "GT"
+                window.append(
+                    {
+                        "field_name": MODIFIED_FIELD,
+                        "operator": operator,
+                        "field_values": [str(lower)],
+                    }
+                )
+            rows = self.query(
+                object_api_name,
+                filters=window,
+                orders=orders,
+                fields=projection,
+                limit=limit,
+                offset=offset,
+            )
+            fresh = [row for row in rows if str(row.get(ID_FIELD)) not in seen_at_lower]
+            if fresh:
+                yield fresh
+            if len(rows) < limit:
+                return
+            stamps = [s for s in (row.get(MODIFIED_FIELD) for row in rows) if isinstance(s, int)]
+            top = max(stamps) if stamps else None
+            if top is None or top == lower:
+                offset += limit  # a whole page at one time stamp: step over it
+                seen_at_lower |= {str(row.get(ID_FIELD)) for row in rows}
+                continue
+            lower, inclusive, offset = top, True, 0
+            seen_at_lower = {str(r.get(ID_FIELD)) for r in rows if r.get(MODIFIED_FIELD) == top}
+
+    def get(self, object_api_name: str, object_id: str) -> dict[str, Any]:
+        body = self.call(
+            "crm/v2/data/get", {"dataObjectApiName": object_api_name, "objectDataId": object_id}
+        )
+        data = body.get("data")
+        return data if isinstance(data, dict) else {}
+
+    def create(self, object_api_name: str, values: dict[str, Any]) -> str:
+        body = self.call(
+            "crm/v2/data/create",
+            {"object_data": {"dataObjectApiName": object_api_name, **values}},
+            triggerWorkFlow=False,
+        )
+        return str(body.get("dataId") or "")
+
+    def update(self, object_api_name: str, object_id: str, values: dict[str, Any]) -> str:
+        body = self.call(
+            "crm/v2/data/update",
+            {"object_data": {"dataObjectApiName": object_api_name, ID_FIELD: object_id, **values}},
+            triggerWorkFlow=False,
+        )
+        return str(body.get("dataId") or object_id)
+
+
+def _json(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

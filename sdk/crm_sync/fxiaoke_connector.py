@@ -1,0 +1,293 @@
+"""FXiaoKe (纷享销客) as a :class:`~crm_sync.connector.CrmConnector`.
+
+Customers are ``AccountObj`` records and payments ``PaymentObj`` (回款) records. The API has no
+upsert, so a batch first looks its new customers up by the external-id field (one ``query``
+with ``IN``), then updates what exists and creates the rest: a batch replayed after a crash
+updates the records the crashed run created instead of creating them twice. Invalidated
+(作废, ``life_status = invalid``) accounts are read as deletions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+import requests
+from pydantic import SecretStr
+from pydantic import ValidationError as PydanticValidationError
+
+from .config import FxiaokeSettings
+from .connector import Page
+from .fxiaoke_auth import FxiaokeAuth
+from .fxiaoke_client import ID_FIELD, MODIFIED_FIELD, FxiaokeApiError, FxiaokeClient
+from .records import (
+    ContactData,
+    CreditData,
+    CrmCustomer,
+    CrmPayment,
+    CustomerWrite,
+    DeletedRecord,
+    RejectedRecord,
+    WriteResult,
+)
+from .retry import RetryPolicy
+from .zoho_auth import TokenStore
+
+CONTACT_FIELDS = tuple(ContactData.model_fields)
+CREDIT_FIELDS = tuple(CreditData.model_fields)
+LIFE_STATUS = "life_status"
+INVALID = "invalid"
+
+
+def from_epoch_ms(value: Any) -> dt.datetime | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return dt.datetime.fromtimestamp(value / 1000, dt.timezone.utc)
+
+
+def to_epoch_ms(value: dt.datetime) -> int:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return int(value.timestamp() * 1000)
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, PydanticValidationError):
+        return "; ".join(
+            f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+    return str(exc)
+
+
+class FxiaokeConnector:
+    """Reads and writes customers and payments in FXiaoKe through :class:`FxiaokeClient`."""
+
+    name = "fxiaoke"
+
+    def __init__(self, settings: FxiaokeSettings, client: FxiaokeClient) -> None:
+        self.settings = settings
+        self.client = client
+        self.fields = settings.fields
+        self.batch_size = settings.upsert_batch_size
+        self.zone = dt.timezone(dt.timedelta(hours=settings.date_utc_offset_hours))
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: FxiaokeSettings,
+        *,
+        app_secret: SecretStr,
+        permanent_code: SecretStr,
+        token_store: TokenStore | None = None,
+        retry: RetryPolicy | None = None,
+        session: requests.Session | None = None,
+    ) -> FxiaokeConnector:
+        session = session or requests.Session()
+        auth = FxiaokeAuth(
+            base_url=settings.resolved_base_url,
+            app_id=settings.app_id,
+            app_secret=app_secret,
+            permanent_code=permanent_code,
+            store=token_store,
+            session=session,
+            timeout=settings.timeout_seconds,
+        )
+        client = FxiaokeClient(
+            auth,
+            open_user_id=settings.current_open_user_id,
+            session=session,
+            timeout=settings.timeout_seconds,
+            retry=retry,
+            token_codes=settings.token_error_codes,
+            rate_limit_codes=settings.rate_limit_error_codes,
+            quota_codes=settings.quota_error_codes,
+            transient_codes=settings.transient_error_codes,
+        )
+        return cls(settings, client)
+
+    def __repr__(self) -> str:
+        return f"FxiaokeConnector(object={self.settings.customer_object!r}, client={self.client!r})"
+
+    def close(self) -> None:
+        self.client.close()
+
+    def check(self) -> None:
+        self.client.auth.verify()
+        self.client.query(self.settings.customer_object, fields=[ID_FIELD], limit=1)
+
+    # -- values --------------------------------------------------------------------------
+    def _field(self, canonical: str) -> str:
+        return str(getattr(self.fields, canonical))
+
+    def _wire(self, value: Any) -> Any:
+        """A canonical value as FXiaoKe expects it: currency as text, dates as epoch ms."""
+        if isinstance(value, Decimal):
+            return format(value, "f")
+        if isinstance(value, dt.datetime):
+            return to_epoch_ms(value)
+        if isinstance(value, dt.date):
+            return to_epoch_ms(dt.datetime.combine(value, dt.time(), self.zone))
+        return value
+
+    def _date(self, value: Any) -> Any:
+        stamp = from_epoch_ms(value)
+        return stamp.astimezone(self.zone).date() if stamp else value
+
+    # -- reads ---------------------------------------------------------------------------
+    def _pages(
+        self, raw_pages: Iterator[list[dict[str, Any]]], parse: Callable[[dict[str, Any]], Any]
+    ) -> Iterator[Page[Any]]:
+        for raw_page in raw_pages:
+            page: Page[Any] = Page(items=[])
+            for raw in raw_page:
+                stamp = from_epoch_ms(raw.get(MODIFIED_FIELD))
+                if stamp and (page.high_water is None or stamp > page.high_water):
+                    page.high_water = stamp
+                try:
+                    page.items.append(parse(raw))
+                except (PydanticValidationError, ValueError, TypeError) as exc:
+                    page.rejected.append(
+                        RejectedRecord(
+                            key=str(raw.get(ID_FIELD, "?")), payload=raw, error=_describe(exc)
+                        )
+                    )
+            yield page
+
+    def _since_ms(self, since: dt.datetime | None) -> int | None:
+        return to_epoch_ms(since) if since else None
+
+    def _parse_customer(self, raw: dict[str, Any]) -> CrmCustomer:
+        contact = {name: raw.get(self._field(name)) for name in CONTACT_FIELDS if self._field(name)}
+        external = raw.get(self.fields.external_id)
+        modified = from_epoch_ms(raw.get(MODIFIED_FIELD))
+        if modified is None:
+            raise ValueError(f"{MODIFIED_FIELD}: not an epoch-milliseconds time stamp")
+        return CrmCustomer(
+            crm_id=raw.get(ID_FIELD),  # type: ignore[arg-type]
+            erp_id=external if external not in (None, "") else None,
+            modified_at=modified,
+            contact=ContactData(**contact),
+        )
+
+    def iter_customers(self, since: dt.datetime | None) -> Iterator[Page[CrmCustomer]]:
+        fields = [self._field(n) for n in CONTACT_FIELDS if self._field(n)]
+        raw_pages = self.client.iter_changed(
+            self.settings.customer_object,
+            since_ms=self._since_ms(since),
+            fields=[*fields, self.fields.external_id],
+            filters=[{"field_name": LIFE_STATUS, "operator": "N", "field_values": [INVALID]}],
+            limit=self.settings.page_size,
+        )
+        return self._pages(raw_pages, self._parse_customer)
+
+    def iter_deleted_customers(self, since: dt.datetime | None) -> Iterator[Page[DeletedRecord]]:
+        if not self.settings.sync_deletions:
+            return iter(())
+        raw_pages = self.client.iter_changed(
+            self.settings.customer_object,
+            since_ms=self._since_ms(since),
+            fields=[LIFE_STATUS],
+            filters=[{"field_name": LIFE_STATUS, "operator": "EQ", "field_values": [INVALID]}],
+            limit=self.settings.page_size,
+        )
+
+        def parse(raw: dict[str, Any]) -> DeletedRecord:
+            return DeletedRecord(
+                crm_id=raw.get(ID_FIELD),  # type: ignore[arg-type]
+                deleted_at=from_epoch_ms(raw.get(MODIFIED_FIELD)),  # type: ignore[arg-type]
+            )
+
+        return self._pages(raw_pages, parse)
+
+    def _parse_payment(self, raw: dict[str, Any]) -> CrmPayment:
+        modified = from_epoch_ms(raw.get(MODIFIED_FIELD))
+        if modified is None:
+            raise ValueError(f"{MODIFIED_FIELD}: not an epoch-milliseconds time stamp")
+        memo = raw.get(self.fields.payment_memo) if self.fields.payment_memo else None
+        return CrmPayment(
+            crm_id=raw.get(ID_FIELD),  # type: ignore[arg-type]
+            crm_customer_id=raw.get(self.fields.payment_account),
+            amount=raw.get(self.fields.payment_amount),  # type: ignore[arg-type]
+            date=self._date(raw.get(self.fields.payment_date)),
+            memo=memo,
+            modified_at=modified,
+        )
+
+    def iter_payments(self, since: dt.datetime | None) -> Iterator[Page[CrmPayment]]:
+        if not self.settings.payment_object:
+            return iter(())
+        names = [
+            self.fields.payment_account,
+            self.fields.payment_amount,
+            self.fields.payment_date,
+            self.fields.payment_memo,
+        ]
+        raw_pages = self.client.iter_changed(
+            self.settings.payment_object,
+            since_ms=self._since_ms(since),
+            fields=[name for name in names if name],
+            filters=[{"field_name": LIFE_STATUS, "operator": "N", "field_values": [INVALID]}],
+            limit=self.settings.page_size,
+        )
+        return self._pages(raw_pages, self._parse_payment)
+
+    # -- writes --------------------------------------------------------------------------
+    def _payload(self, write: CustomerWrite) -> dict[str, Any]:
+        data: dict[str, Any] = {self.fields.external_id: str(write.erp_id)}
+        if write.contact is not None:
+            for name in CONTACT_FIELDS:
+                if name == "salesperson" or not self._field(name):
+                    continue  # the CRM assigns owners; it owns that field
+                value = getattr(write.contact, name)
+                if value is not None:
+                    data[self._field(name)] = value
+        if write.credit is not None:
+            for name in CREDIT_FIELDS:
+                if self._field(name):
+                    data[self._field(name)] = self._wire(getattr(write.credit, name))
+        if write.archived is not None and self.fields.archived:
+            data[self.fields.archived] = write.archived
+        return data
+
+    def _existing(self, batch: Sequence[CustomerWrite]) -> dict[str, str]:
+        """CRM ids of the batch's unlinked customers that already exist (a crashed run's)."""
+        keys = [str(write.erp_id) for write in batch if not write.crm_id]
+        if not keys:
+            return {}
+        rows = self.client.query(
+            self.settings.customer_object,
+            filters=[
+                {"field_name": self.fields.external_id, "operator": "IN", "field_values": keys},
+                {"field_name": LIFE_STATUS, "operator": "N", "field_values": [INVALID]},
+            ],
+            orders=[{"fieldName": "create_time", "isAsc": True}],
+            fields=[ID_FIELD, self.fields.external_id],
+            limit=min(100, max(len(keys), 1)),
+        )
+        found: dict[str, str] = {}
+        for row in rows:
+            found.setdefault(str(row.get(self.fields.external_id)), str(row.get(ID_FIELD)))
+        return found
+
+    def upsert_customers(self, batch: Sequence[CustomerWrite]) -> list[WriteResult]:
+        existing = self._existing(batch)
+        results = []
+        for write in batch:
+            target = write.crm_id or existing.get(str(write.erp_id))
+            payload = self._payload(write)
+            try:
+                if target:
+                    crm_id = self.client.update(self.settings.customer_object, target, payload)
+                    results.append(WriteResult(ok=True, crm_id=crm_id or target, created=False))
+                else:
+                    crm_id = self.client.create(self.settings.customer_object, payload)
+                    results.append(WriteResult(ok=True, crm_id=crm_id, created=True))
+            except FxiaokeApiError as exc:
+                results.append(
+                    WriteResult(
+                        ok=False, code=exc.code, message=exc.message, details=dict(exc.details)
+                    )
+                )
+        return results
