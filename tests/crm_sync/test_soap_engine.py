@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 from collections.abc import Callable, Iterator
@@ -309,3 +310,22 @@ def test_packaged_wsdl_is_used_by_default() -> None:
     wsdl = Path(default_wsdl())
     assert wsdl.is_file() and wsdl.parent.name == "wsdl"
     assert "getDeleted" in wsdl.read_text()
+
+
+def test_get_updated_and_deleted_windows(
+    soap_crm_server: SoapCrmServer, fake_odoo: FakeOdoo, soap_runtime
+) -> None:
+    crm = soap_crm_server
+    old = crm.add_record("Account", {"Name": "Old"})
+    connector = soap_runtime(crm, fake_odoo).crm
+    # The server clamps the window to its own clock; ours may run a little behind it.
+    connector._clock = lambda: dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=5)
+    since = dt.datetime.now(dt.timezone.utc)
+    changed = crm.add_record("Account", {"Name": "Changed"})
+    crm.update_record("Account", old, {"Phone": "+32 1"})
+    ids, covered = connector.changed_customer_ids(since - dt.timedelta(seconds=1))
+    assert set(ids) >= {changed, old} and covered >= since
+    crm.delete_record("Account", changed)
+    # A cursor older than what the CRM keeps (30 days) is clamped, not an error.
+    [page] = connector.iter_deleted_customers(since - dt.timedelta(days=90))
+    assert [d.crm_id for d in page.items] == [changed] and page.high_water >= since

@@ -580,7 +580,11 @@ class SoapCrmServer:
             end = _parse_datetime(request.findtext(f"{{{TNS}}}endDate") or "")
         except ValueError:
             raise ApiFault("INVALID_REPLICATION_DATE", "malformed replication date") from None
-        now = dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc)
+        # Stamps are kept strictly increasing, so "now" is never before the newest one.
+        now = max(
+            dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc),
+            self._last_stamp + dt.timedelta(milliseconds=1),
+        )
         earliest = now - dt.timedelta(days=REPLICATION_DAYS)
         if start < earliest:
             raise ApiFault("INVALID_REPLICATION_DATE", "startDate before earliestDateAvailable")
