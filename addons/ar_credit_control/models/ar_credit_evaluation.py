@@ -147,14 +147,14 @@ class ArCreditEvaluation(models.AbstractModel):
                   JOIN members mb ON mb.id = dl.partner_id
                   JOIN account_partial_reconcile part ON part.debit_move_id = dl.id
                   JOIN account_move_line cl ON cl.id = part.credit_move_id
-                  JOIN account_move credit_move ON credit_move.id = cl.move_id
                  WHERE dl.account_id = ANY(%(accounts)s)
                    AND dl.company_id = %(company)s
                    AND dl.parent_state = 'posted'
                    AND part.max_date > %(window_start)s
                    AND part.max_date <= %(today)s
-                   -- a credit note settles an invoice, but it is not the customer paying
-                   AND credit_move.move_type != 'out_refund'
+                   -- a credit note (booked in a sales journal) settles an invoice, but it is
+                   -- not the customer paying
+                   AND cl.journal_id <> ALL(%(sale_journals)s)
             )
             SELECT partner_id,
                    COUNT(DISTINCT line_id),
@@ -166,6 +166,11 @@ class ArCreditEvaluation(models.AbstractModel):
             """,
             partners=list(partner_ids),
             accounts=accounts,
+            sale_journals=self.env["account.journal"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("type", "=", "sale")])
+            .ids,
             company=company.id,
             window_start=self._window_start(company, today),
             today=today,

@@ -10,6 +10,7 @@ import json
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
+from odoo.tools import SQL
 
 GRADES = [("A", "A"), ("B", "B"), ("C", "C"), ("D", "D"), ("E", "E"), ("new", "New")]
 SEGMENTS = [("vip", "VIP"), ("standard", "Standard"), ("watch", "Watch")]
@@ -159,18 +160,39 @@ class ArCreditProfile(models.Model):
 
     @api.model
     def _get_or_create(self, commercial_partners, company):
-        """The profiles of `commercial_partners` in `company`, creating the missing ones."""
-        profiles = self.sudo().search(
-            [("partner_id", "in", commercial_partners.ids), ("company_id", "=", company.id)]
-        )
-        missing = commercial_partners - profiles.partner_id
-        if missing:
-            profiles |= (
-                self.sudo()
-                .with_context(mail_create_nolog=True, tracking_disable=True)
-                .create([{"partner_id": p.id, "company_id": company.id} for p in missing])
+        """The profiles of `commercial_partners` in `company`, creating the missing ones.
+
+        The evaluation creates thousands at a time: one INSERT (a new profile has no history to
+        log; concurrent runs are harmless thanks to the unique key), then the ORM reads them.
+        """
+        if commercial_partners:
+            self.env.flush_all()
+            self.env.cr.execute(
+                SQL(
+                    """
+                    INSERT INTO ar_credit_profile (partner_id, company_id, user_id, industry_id,
+                           country_id, segment, settlement_cycle, prepayment_percent,
+                           credit_hold, segment_locked, create_uid, create_date, write_uid,
+                           write_date)
+                    SELECT partner.id, %(company)s, partner.user_id, partner.industry_id,
+                           partner.country_id, 'standard', 'per_order', 0, false, false,
+                           %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                      FROM res_partner partner
+                     WHERE partner.id = ANY(%(partners)s)
+                    ON CONFLICT (partner_id, company_id) DO NOTHING
+                    """,
+                    company=company.id,
+                    uid=self.env.uid,
+                    partners=commercial_partners.ids,
+                )
             )
-        return profiles
+        return (
+            self.sudo()
+            .search(
+                [("partner_id", "in", commercial_partners.ids), ("company_id", "=", company.id)]
+            )
+            .with_env(self.env)
+        )
 
     def action_evaluate(self):
         """Re-evaluate these profiles now (credit managers)."""
