@@ -352,6 +352,8 @@ class ArCrmBackend(models.Model):
         self.sudo().last_run_id = run
         if commit:
             self.env.cr.commit()  # pylint: disable=invalid-commit
+        # Credit figures are computed, not stored: read them fresh, not from this env's cache.
+        self.env.invalidate_all()
         runtime = None
         try:
             runtime, _state = self._runtime(commit=commit)
@@ -380,10 +382,9 @@ class ArCrmBackend(models.Model):
 
     def _sync(self, trigger, *, commit=False):
         full = self._full_scan_due()
-        queue = self.use_queue_job and "queue.job" in self.env
 
         def work(runtime):
-            if queue:
+            if self.use_queue_job:
                 return self._sync_with_chunks(runtime, full)
             return runtime.engine.run(full=full)
 
@@ -451,16 +452,17 @@ class ArCrmBackend(models.Model):
             runtime.erp.check()
             return None
 
-        run, message = self._execute("check", work)
-        if message:
-            raise UserError(message)
+        _run, message = self._execute("check", work)
+        # A notification rather than an error: the failed check stays in the run log.
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "title": _("CRM connection"),
-                "message": _("%(backend)s: the CRM and Odoo answered.", backend=self.name),
-                "type": "success",
+                "message": message
+                or _("%(backend)s: the CRM and Odoo answered.", backend=self.name),
+                "type": "danger" if message else "success",
+                "sticky": bool(message),
             },
         }
 

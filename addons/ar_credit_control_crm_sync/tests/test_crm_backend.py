@@ -2,7 +2,7 @@ import logging
 from datetime import timedelta
 
 from odoo import Command, fields
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.sql_db import db_connect
 from odoo.tests import new_test_user, tagged
 from odoo.tools import SQL
@@ -49,9 +49,9 @@ class TestCrmBackend(CrmSyncCommon):
 
     def test_test_connection_with_a_revoked_token_fails_without_secret(self):
         self.backend.with_user(self.crm_admin).refresh_token = "1000.revoked-token-0000"
-        with self.assertRaises(UserError) as caught:
-            self.backend.with_user(self.credit_manager).action_test_connection()
-        message = str(caught.exception)
+        action = self.backend.with_user(self.credit_manager).action_test_connection()
+        self.assertEqual(action["params"]["type"], "danger")
+        message = action["params"]["message"]
         self.assertIn("invalid_code", message)
         self.assertNotIn("revoked-token", message)
         run = self.last_run()
@@ -267,14 +267,15 @@ class TestCrmBackend(CrmSyncCommon):
         self.assertIn("name", self.tracked_fields(self.backend))
         self.assertNotIn("client_secret", self.tracked_fields(self.backend))
         self.backend.with_user(self.crm_admin).client_secret = CLIENT_SECRET
+        self.env.flush_all()  # Odoo's own SQL debug log shows the values it writes
         with self.assertLogs(level=logging.DEBUG) as synced:
             self.sync_as(self.credit_manager)
         # Written outside the capture: Odoo's own SQL debug log shows the values it writes.
         self.backend.with_user(self.crm_admin).refresh_token = "1000.bad-token-77aa"
         self.env.flush_all()
         with self.assertLogs(level=logging.DEBUG) as refused:
-            with self.assertRaises(UserError):
-                self.backend.with_user(self.credit_manager).action_test_connection()
+            action = self.backend.with_user(self.credit_manager).action_test_connection()
+        self.assertEqual(action["params"]["type"], "danger")
         output = "\n".join(synced.output + refused.output)
         self.assertIn("CRM backend", output)
         for secret in (CLIENT_SECRET, REFRESH_TOKEN, "rotated-secret-value-9921", "bad-token-77aa"):
@@ -295,7 +296,9 @@ class TestCrmBackend(CrmSyncCommon):
         for secret in (CLIENT_SECRET, REFRESH_TOKEN, "rotated-secret-value-9921"):
             self.assertNotIn(secret, text)
         runs = self.env["ar.crm.sync.run"].sudo().search([("backend_id", "=", self.backend.id)])
-        self.assertNotIn(REFRESH_TOKEN, " ".join(runs.mapped(lambda r: r.error_summary or "")))
+        summaries = " ".join(runs.mapped(lambda r: r.error_summary or ""))
+        self.assertIn("invalid_code", summaries)
+        self.assertNotIn("bad-token-77aa", summaries)
 
     def test_collector_cannot_sync_or_configure(self):
         with self.assertRaises(AccessError):
