@@ -1,0 +1,1 @@
+from . import state_store

@@ -1,0 +1,2 @@
+from . import test_crm_backend
+from . import test_crm_http
