@@ -20,6 +20,8 @@
         "views/ar_credit_policy_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        "views/sale_order_views.xml",
+        "wizards/ar_credit_approval_wizard_views.xml",
         "views/ar_credit_control_menus.xml",
     ],
 }
