@@ -11,6 +11,7 @@
     "application": True,
     "depends": ["account", "sale_management"],
     "external_dependencies": {"python": ["ar_engine"]},
+    "uninstall_hook": "uninstall_hook",
     "data": [
         "security/ar_credit_control_security.xml",
         "security/ir.model.access.csv",
