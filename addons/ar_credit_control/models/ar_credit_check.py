@@ -136,9 +136,14 @@ class ArCreditCheck(models.AbstractModel):
             .sudo()
             .search([("partner_id", "in", partners.ids), ("company_id", "=", company.id)])
         }
+        graded = any(profile.grade for profile in profiles.values())
         policy_prepayment = {
             p.grade: p.prepayment_percent
-            for p in self.env["ar.credit.policy"].sudo().search([("company_id", "=", company.id)])
+            for p in (
+                self.env["ar.credit.policy"].sudo().search([("company_id", "=", company.id)])
+                if graded
+                else ()
+            )
         }
         limits = {p.id: p.credit_limit for p in partners.with_company(company).sudo()}
         currency = company.currency_id

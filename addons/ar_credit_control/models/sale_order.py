@@ -205,7 +205,14 @@ class SaleOrder(models.Model):
             to_confirm = self
         checked = self.env.cr.cache.get(CHECKED_KEY, frozenset()) | set(to_confirm.ids)
         with _cursor_flag(self.env.cr, CHECKED_KEY, checked):
-            return super(SaleOrder, to_confirm).action_confirm()
+            result = super(SaleOrder, to_confirm).action_confirm()
+        # A held order that now passes without approval (paid, reduced, limit raised) leaves
+        # the hold; approved orders left it when approved.
+        released = to_confirm.filtered(lambda o: o.credit_hold and o.state == "sale")
+        if released:
+            released._credit_write({"credit_hold": False, "credit_approval_state": False})
+            released._credit_close_activities(self.env._("Confirmed: the credit check passed."))
+        return result
 
     # ------------------------------------------------------------------ guards
 

@@ -164,6 +164,17 @@ class TestCreditApproval(CreditBlockCommon):
         order.action_confirm()
         self.assertEqual(self.order.state, "sale")
 
+    def test_held_order_released_when_it_passes(self):
+        order = self.order.with_user(self.salesperson)
+        order.action_request_credit_approval()
+        self.assertTrue(self.approval_activities(self.order))
+        self.set_limit(self.customer, 5000)  # a credit manager raises the limit
+        order.action_confirm()
+        self.assertEqual(self.order.state, "sale")
+        self.assertFalse(self.order.credit_hold)
+        self.assertFalse(self.order.credit_approval_state)
+        self.assertFalse(self.approval_activities(self.order))
+
     def test_wizard_can_confirm_at_once(self):
         self.decide(self.order, "approve", "Paid by wire", confirm=True)
         self.assertEqual(self.order.state, "sale")
