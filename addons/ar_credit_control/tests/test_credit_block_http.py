@@ -7,6 +7,8 @@ from odoo.tests import HttpCase, tagged
 
 from .credit_block_common import CreditBlockCommon
 
+GIF_1PX = "R0lGODlhAQABAIAAAP///wAAACwAAAAAAQABAAACAkQBADs="
+
 
 @tagged("post_install", "-at_install")
 class TestCreditBlockHttp(CreditBlockCommon, HttpCase):
@@ -87,3 +89,32 @@ class TestCreditBlockHttp(CreditBlockCommon, HttpCase):
         response = self.url_open(order.get_portal_url())
         self.assertEqual(response.status_code, 200)
         self.assertIn("Your order is pending review.", response.text)
+
+    def test_customer_signs_on_portal_order_held_not_raised(self):
+        self.profile(self.customer, credit_hold=True)
+        order = self.create_order(self.customer, 200)
+        order.write({"require_signature": True, "require_payment": False})
+        order.action_quotation_sent()
+        payload = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "id": 1,
+            "params": {
+                "access_token": order._portal_ensure_token(),
+                "name": "Customer Signer",
+                "signature": GIF_1PX,
+            },
+        }
+        response = self.url_open(
+            f"/my/orders/{order.id}/accept",
+            data=json.dumps(payload),
+            headers={"Content-Type": "application/json"},
+        )
+        reply = response.json()
+        self.assertNotIn("error", reply, reply)
+        self.assertNotIn("error", reply["result"], reply)
+        order.invalidate_recordset()
+        self.assertEqual(order.signed_by, "Customer Signer")
+        self.assertEqual(order.state, "sent")
+        self.assertTrue(order.credit_hold)
+        self.assertIn(self.credit_manager, self.approval_activities(order).user_id)
