@@ -1,1 +1,11 @@
+from odoo.tools import SQL
+
 from . import models
+from . import wizards
+from .models.ar_credit_exposure import INDEXES
+
+
+def uninstall_hook(env):
+    """Drop the indexes the addon added to Odoo's own tables."""
+    for index in INDEXES:
+        env.cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(index)))

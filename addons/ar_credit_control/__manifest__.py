@@ -11,6 +11,7 @@
     "application": True,
     "depends": ["account", "sale_management"],
     "external_dependencies": {"python": ["ar_engine"]},
+    "uninstall_hook": "uninstall_hook",
     "data": [
         "security/ar_credit_control_security.xml",
         "security/ir.model.access.csv",
@@ -22,6 +23,8 @@
         "views/ar_dispute_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        "views/sale_order_views.xml",
+        "wizards/ar_credit_approval_wizard_views.xml",
         "views/ar_credit_control_menus.xml",
     ],
     "demo": ["demo/ar_credit_control_demo.xml"],

@@ -9,3 +9,8 @@ from . import ar_dispute
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import ar_credit_state
+from . import ar_credit_check
+from . import sale_order
+from . import payment_transaction
+from . import account_move

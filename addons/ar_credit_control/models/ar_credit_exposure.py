@@ -21,6 +21,13 @@ from odoo.tools.sql import create_index, index_exists
 
 # The predicate of Odoo's account_move_line__unreconciled_index, reused for ours: the planner
 # uses a partial index only when the query repeats its WHERE clause.
+# Indexes this addon adds to Odoo's tables (created in init, dropped on uninstall).
+INDEXES = (
+    "ar_credit_open_line_idx",
+    "ar_credit_paid_open_move_idx",
+    "ar_credit_draft_invoice_idx",
+    "ar_credit_customer_invoice_idx",
+)
 OPEN_LINE = (
     "parent_state = 'posted' "
     "AND (reconciled IS NULL OR reconciled = false OR reconciled IS NOT true)"

@@ -47,6 +47,28 @@ class ResCompany(models.Model):
     ar_weight_utilisation = fields.Float(string="Weight of limit utilisation", default=1.0)
     ar_weight_disputes = fields.Float(string="Weight of disputes", default=1.0)
 
+    # Credit block on sale-order confirmation.
+    ar_credit_block_overdue = fields.Boolean(
+        string="Block orders of customers with overdue invoices",
+        help="Block the confirmation of orders of customers with more than the minimum amount "
+        "overdue by more than the tolerance in days.",
+    )
+    ar_credit_overdue_days = fields.Integer(string="Overdue tolerance (days)", default=30)
+    ar_credit_overdue_amount = fields.Monetary(
+        string="Overdue tolerance (amount)",
+        currency_field="currency_id",
+        help="Overdue amounts up to this are tolerated.",
+    )
+    ar_credit_approval_validity_days = fields.Integer(
+        string="Credit approval validity (days)",
+        default=7,
+        help="A credit manager's approval of an order lapses after this many days (0: never).",
+    )
+    ar_credit_block_invoice_on_hold = fields.Boolean(
+        string="Block invoices of customers on hold",
+        help="Customer invoices of customers on credit hold cannot be posted.",
+    )
+
     @api.constrains(*SCORING_FIELDS)
     def _check_ar_scoring_settings(self):
         for company in self:
@@ -84,6 +106,20 @@ class ResCompany(models.Model):
                 )
             # The engine validates the whole configuration the same way it will use it.
             self.env["ar.credit.evaluation"].scoring_config(company)
+
+    @api.constrains(
+        "ar_credit_overdue_days", "ar_credit_overdue_amount", "ar_credit_approval_validity_days"
+    )
+    def _check_ar_credit_block_settings(self):
+        for company in self:
+            if (
+                company.ar_credit_overdue_days < 0
+                or company.ar_credit_overdue_amount < 0
+                or company.ar_credit_approval_validity_days < 0
+            ):
+                raise ValidationError(
+                    _("Overdue tolerances and the approval validity cannot be negative.")
+                )
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -21,3 +21,18 @@ class ResConfigSettings(models.TransientModel):
     ar_weight_overdue = fields.Float(related="company_id.ar_weight_overdue", readonly=False)
     ar_weight_utilisation = fields.Float(related="company_id.ar_weight_utilisation", readonly=False)
     ar_weight_disputes = fields.Float(related="company_id.ar_weight_disputes", readonly=False)
+    ar_credit_block_overdue = fields.Boolean(
+        related="company_id.ar_credit_block_overdue", readonly=False
+    )
+    ar_credit_overdue_days = fields.Integer(
+        related="company_id.ar_credit_overdue_days", readonly=False
+    )
+    ar_credit_overdue_amount = fields.Monetary(
+        related="company_id.ar_credit_overdue_amount", readonly=False
+    )
+    ar_credit_approval_validity_days = fields.Integer(
+        related="company_id.ar_credit_approval_validity_days", readonly=False
+    )
+    ar_credit_block_invoice_on_hold = fields.Boolean(
+        related="company_id.ar_credit_block_invoice_on_hold", readonly=False
+    )

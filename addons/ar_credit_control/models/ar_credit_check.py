@@ -1,0 +1,251 @@
+"""The credit check of sale orders: which rules an order fails, with the figures behind them.
+
+Rules (each order, in its company):
+1. limit: exposure + this order (company currency, at the order date, net of online payments not
+   yet in the ledger) above the customer's credit limit (0 = no limit);
+2. overdue: more than the company's minimum amount overdue by more than its tolerance in days
+   (company setting, off by default);
+3. hold / prepayment: the customer is on credit hold, or their grade asks for a prepayment the
+   order has not received (done/authorized transactions and paid down-payment invoices).
+
+A valid manager approval covers an order's amount: no rule is applied to it. Figures come from
+``ar.credit.exposure`` (one SQL query per company) and one SQL query for the prepaid amounts.
+With ``lock=True`` the check first locks and bumps the customers' ``ar.credit.state`` rows.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+from odoo.tools.misc import formatLang
+
+
+@dataclass(slots=True)
+class OrderCredit:
+    order_id: int
+    grade: str | bool = False
+    credit_limit: float = 0.0
+    exposure: float = 0.0
+    order_amount: float = 0.0
+    amount_overdue: float = 0.0
+    oldest_overdue_days: int = 0
+    prepaid: float = 0.0
+    prepayment_required: float = 0.0
+    credit_hold: bool = False
+    approved: bool = False
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def available(self) -> float:
+        return self.credit_limit - self.exposure if self.credit_limit else 0.0
+
+    @property
+    def excess(self) -> float:
+        if not self.credit_limit:
+            return 0.0
+        return max(0.0, self.exposure + self.order_amount - self.credit_limit)
+
+
+class ArCreditCheck(models.AbstractModel):
+    _name = "ar.credit.check"
+    _description = "Credit check of sale orders"
+
+    @api.model
+    def _prepaid_amounts(self, orders):
+        """{order id: (prepaid, prepaid outside the ledger)} in order currency, one query.
+
+        Prepaid: done/authorized online transactions and paid down-payment invoices. A done
+        transaction with its payment already created is in the ledger (it lowers the open
+        receivable), so it must not be deducted a second time from the order's exposure.
+        """
+        order_ids = [oid for oid in orders._origin.ids if oid]
+        if not order_ids:
+            return {}
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH tx AS (
+                    SELECT rel.sale_order_id AS order_id,
+                           SUM(tx.amount) AS prepaid,
+                           SUM(tx.amount) FILTER (WHERE tx.payment_id IS NULL) AS off_ledger
+                      FROM sale_order_transaction_rel rel
+                      JOIN payment_transaction tx ON tx.id = rel.transaction_id
+                      JOIN sale_order so ON so.id = rel.sale_order_id
+                     WHERE rel.sale_order_id = ANY(%(orders)s)
+                       AND tx.state IN ('done', 'authorized')
+                       AND tx.operation IS DISTINCT FROM 'validation'
+                       AND tx.currency_id = so.currency_id
+                     GROUP BY rel.sale_order_id
+                ),
+                down_payments AS (
+                    SELECT sol.order_id, SUM(aml.price_total) AS prepaid
+                      FROM sale_order_line sol
+                      JOIN sale_order_line_invoice_rel rel ON rel.order_line_id = sol.id
+                      JOIN account_move_line aml ON aml.id = rel.invoice_line_id
+                      JOIN account_move move ON move.id = aml.move_id
+                     WHERE sol.order_id = ANY(%(orders)s)
+                       AND sol.is_downpayment
+                       AND move.state = 'posted'
+                       AND move.move_type = 'out_invoice'
+                       AND move.payment_state IN ('paid', 'in_payment')
+                     GROUP BY sol.order_id
+                )
+                SELECT o.id,
+                       COALESCE(tx.prepaid, 0) + COALESCE(dp.prepaid, 0),
+                       COALESCE(tx.off_ledger, 0)
+                  FROM unnest(%(orders)s::int[]) AS o(id)
+                  LEFT JOIN tx ON tx.order_id = o.id
+                  LEFT JOIN down_payments dp ON dp.order_id = o.id
+                """,
+                orders=order_ids,
+            )
+        )
+        return {oid: (prepaid, off_ledger) for oid, prepaid, off_ledger in rows}
+
+    @api.model
+    def evaluate(self, orders, lock=False):
+        """{order (record): OrderCredit} for these orders, without changing them.
+
+        Orders of one customer in one batch count each other: the second sees the first.
+        """
+        results = {}
+        prepaid_by_order = self._prepaid_amounts(orders)
+        for company in orders.company_id:
+            company_orders = orders.filtered(lambda o, c=company: o.company_id == c).sorted(
+                lambda o: o._origin.id or 0
+            )
+            results.update(self._evaluate_company(company_orders, company, prepaid_by_order, lock))
+        return results
+
+    def _evaluate_company(self, orders, company, prepaid_by_order, lock):
+        today = fields.Date.context_today(self)
+        partners = orders.mapped(lambda o: o._credit_partner())
+        if lock:
+            self.env["ar.credit.state"].sudo()._lock_for_check(partners.ids, company.id)
+        # Overdue beyond the tolerance: one exposure query with "today" moved back by the
+        # tolerance gives the amount due before that day (the other figures do not depend on it).
+        tolerance_days = company.ar_credit_overdue_days if company.ar_credit_block_overdue else 0
+        exposures = self.env["ar.credit.exposure"].compute(
+            partners.ids, company, today=today - timedelta(days=tolerance_days)
+        )
+        profiles = {
+            p.partner_id.id: p
+            for p in self.env["ar.credit.profile"]
+            .sudo()
+            .search([("partner_id", "in", partners.ids), ("company_id", "=", company.id)])
+        }
+        graded = any(profile.grade for profile in profiles.values())
+        policy_prepayment = {
+            p.grade: p.prepayment_percent
+            for p in (
+                self.env["ar.credit.policy"].sudo().search([("company_id", "=", company.id)])
+                if graded
+                else ()
+            )
+        }
+        limits = {p.id: p.credit_limit for p in partners.with_company(company).sudo()}
+        currency = company.currency_id
+        batch_amounts = {}  # customer -> orders of this batch counted so far
+        results = {}
+        for order in orders:
+            partner = order._credit_partner()
+            exposure = exposures[partner.id]
+            profile = profiles.get(partner.id)
+            prepaid, off_ledger = prepaid_by_order.get(order._origin.id, (0.0, 0.0))
+            net_amount = max(0.0, order.amount_total - off_ledger)
+            order_amount = order.currency_id._convert(
+                net_amount, currency, company, order.date_order or today
+            )
+            grade = profile.grade if profile else False
+            percent = max(
+                profile.prepayment_percent if profile else 0.0,
+                policy_prepayment.get(grade, 0.0) if grade else 0.0,
+            )
+            result = OrderCredit(
+                order_id=order._origin.id,
+                grade=grade,
+                credit_limit=limits.get(partner.id, 0.0),
+                exposure=exposure.total + batch_amounts.get(partner.id, 0.0),
+                order_amount=order_amount,
+                amount_overdue=exposure.amount_overdue,
+                oldest_overdue_days=exposure.oldest_overdue_days(today),
+                prepaid=prepaid,
+                prepayment_required=order.currency_id.round(order.amount_total * percent / 100),
+                credit_hold=bool(profile and profile.credit_hold),
+                approved=order._credit_approval_valid(),
+            )
+            batch_amounts[partner.id] = batch_amounts.get(partner.id, 0.0) + order_amount
+            if not result.approved:
+                result.failures = self._failures(order, company, result)
+            results[order] = result
+        return results
+
+    def _failures(self, order, company, credit):
+        """The failed rules of one order, each a sentence with its figures and what to do."""
+        _ = self.env._
+        currency = company.currency_id
+
+        def money(amount, curr=currency):
+            return formatLang(self.env, amount, currency_obj=curr)
+
+        failures = []
+        if order.credit_approval_state == "rejected":
+            failures.append(
+                _(
+                    "A credit manager rejected this order: %(reason)s. Change the order and "
+                    "request a new approval.",
+                    reason=order.credit_approval_reason or _("no reason given"),
+                )
+            )
+        if credit.credit_limit and credit.excess > currency.rounding / 2:
+            failures.append(
+                _(
+                    "Credit limit exceeded: exposure %(exposure)s + this order %(order)s is "
+                    "%(excess)s over the limit of %(limit)s. Collect a payment or a prepayment, "
+                    "reduce the order, or request a credit approval.",
+                    exposure=money(credit.exposure),
+                    order=money(credit.order_amount),
+                    excess=money(credit.excess),
+                    limit=money(credit.credit_limit),
+                )
+            )
+        if (
+            company.ar_credit_block_overdue
+            and credit.amount_overdue > company.ar_credit_overdue_amount
+            and credit.amount_overdue > currency.rounding / 2
+        ):
+            failures.append(
+                _(
+                    "Overdue: %(amount)s is more than %(days)s days past due (tolerance "
+                    "%(tolerance)s; oldest item %(oldest)s days). Collect the overdue invoices "
+                    "or request a credit approval.",
+                    amount=money(credit.amount_overdue),
+                    days=company.ar_credit_overdue_days,
+                    tolerance=money(company.ar_credit_overdue_amount),
+                    oldest=credit.oldest_overdue_days,
+                )
+            )
+        if credit.credit_hold:
+            failures.append(
+                _(
+                    "The customer is on credit hold in %(company)s: a credit manager must "
+                    "approve this order. Request a credit approval.",
+                    company=company.name,
+                )
+            )
+        missing = credit.prepayment_required - credit.prepaid
+        if credit.prepayment_required and missing > order.currency_id.rounding / 2:
+            failures.append(
+                _(
+                    "Prepayment required: grade %(grade)s asks for %(required)s before "
+                    "confirmation, %(prepaid)s is paid (%(missing)s missing). Have the customer "
+                    "pay online or a down-payment invoice, or request a credit approval.",
+                    grade=credit.grade or "-",
+                    required=money(credit.prepayment_required, order.currency_id),
+                    prepaid=money(credit.prepaid, order.currency_id),
+                    missing=money(missing, order.currency_id),
+                )
+            )
+        return failures

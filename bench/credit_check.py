@@ -1,0 +1,222 @@
+"""Time the credit check added to a sale-order confirmation, on the 1M-line template.
+
+A copy of the generated template gets the addon; the customer with the most open receivables
+is given at least 10,000 open invoices (invoices of other customers are moved to it with SQL),
+a credit limit it stays under, the overdue rule on with a tolerance it passes, and a quotation.
+Then, as a credit manager (not superuser):
+
+- the check alone (``sale.order._credit_check``: lock and bump the credit-state row, exposure,
+  prepaid amounts, profile, policy, limit), ORM cache cleared before each run;
+- a whole confirmation (``action_confirm``, check included), rolled back after each run.
+
+    python bench/credit_check.py                      # 1,000,000 lines, 2,000 customers
+    python bench/credit_check.py --lines 20000 --customers 500 --runs 30
+
+Targets: the check adds at most 10 ms (median) and 25 ms (p95) to a confirmation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import subprocess
+
+import _harness as harness
+
+OPEN_INVOICES = 10_000
+
+
+class _Rollback(Exception):
+    pass
+
+
+def prepare(env, invoices_wanted: int) -> tuple[int, int]:
+    """Give the busiest customer `invoices_wanted` open invoices; return (partner, order)."""
+    cr = env.cr
+    receivable = """
+        SELECT aml.move_id, aml.partner_id
+          FROM account_move_line aml
+          JOIN account_account acc ON acc.id = aml.account_id
+          JOIN account_move move ON move.id = aml.move_id
+         WHERE acc.account_type = 'asset_receivable'
+           AND aml.parent_state = 'posted'
+           AND aml.reconciled IS NOT TRUE
+           AND move.move_type = 'out_invoice'
+           AND move.payment_state NOT IN ('paid', 'in_payment')
+    """
+    cr.execute(
+        f"SELECT partner_id, COUNT(DISTINCT move_id) FROM ({receivable}) open_items"
+        " GROUP BY partner_id ORDER BY 2 DESC LIMIT 1"
+    )
+    partner_id, open_invoices = cr.fetchone()
+    missing = invoices_wanted - open_invoices
+    if missing > 0:
+        cr.execute(
+            f"""
+            CREATE TEMP TABLE moved AS
+            SELECT DISTINCT move_id FROM ({receivable}) open_items
+             WHERE partner_id <> %s LIMIT %s
+            """,
+            [partner_id, missing],
+        )
+        cr.execute(
+            "UPDATE account_move SET partner_id = %s, commercial_partner_id = %s"
+            " WHERE id IN (SELECT move_id FROM moved)",
+            [partner_id, partner_id],
+        )
+        cr.execute(
+            "UPDATE account_move_line SET partner_id = %s"
+            " WHERE move_id IN (SELECT move_id FROM moved)",
+            [partner_id],
+        )
+    env.invalidate_all()
+    cr.execute(
+        f"SELECT COUNT(DISTINCT move_id) FROM ({receivable}) open_items WHERE partner_id = %s",
+        [partner_id],
+    )
+    (open_invoices,) = cr.fetchone()
+    partner = env["res.partner"].browse(partner_id)
+    company = env.company
+    exposure = env["ar.credit.exposure"].compute([partner_id], company)[partner_id]
+    partner.with_company(company).credit_limit = round(exposure.total * 2 + 1_000_000, -3)
+    company.write(
+        {
+            "ar_credit_block_overdue": True,
+            "ar_credit_overdue_days": 30,
+            "ar_credit_overdue_amount": exposure.total + 1_000_000,
+        }
+    )
+    product = env["product.product"].create(
+        {"name": "Bench service", "type": "service", "list_price": 500.0}
+    )
+    order = env["sale.order"].create(
+        {
+            "partner_id": partner_id,
+            "order_line": [(0, 0, {"product_id": product.id, "product_uom_qty": 3})],
+        }
+    )
+    print(
+        f"# customer {partner.display_name} (id {partner_id}): {open_invoices} open invoices, "
+        f"exposure {exposure.total:,.2f}, limit {partner.with_company(company).credit_limit:,.2f}"
+    )
+    return partner_id, order.id
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--customers", type=int, default=2_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--invoices", type=int, default=OPEN_INVOICES)
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--keep", action="store_true", help="keep the database copy")
+    args = parser.parse_args()
+
+    template = harness.ensure_template(lines=args.lines, customers=args.customers, seed=args.seed)
+    db = harness.fresh_copy(template, name=f"arcc_credit_block_bench_{args.lines}")
+    print(f"# template {template}, copy {db}")
+    try:
+        harness.install_addons(db, ["ar_credit_control"], extra_paths=[harness.PROJECT_ADDONS_PATH])
+        paths = [harness.PROJECT_ADDONS_PATH]
+        with harness.odoo_env(db, extra_paths=paths, commit=True) as env:
+            _partner_id, order_id = prepare(env, args.invoices)
+        # What autovacuum does after the bulk move: keeps the index-only scans index-only.
+        subprocess.run(
+            ["psql", "-q", "-d", db, "-c", "VACUUM ANALYZE account_move_line, account_move"],
+            check=True,
+        )
+        admin = 2  # base.user_admin: a credit manager, not superuser
+        with harness.odoo_env(db, extra_paths=paths, uid=admin) as env:
+            order = env["sale.order"].browse(order_id)
+
+            def check(measurement):
+                env.invalidate_all()
+                passing = order._credit_check()
+                assert passing == order, "the order should pass the check"
+                measurement.rows = 1
+
+            def confirm(measurement):
+                env.invalidate_all()
+                with contextlib.suppress(_Rollback), env.cr.savepoint():
+                    order.action_confirm()
+                    assert order.state == "sale"
+                    raise _Rollback
+                measurement.rows = 1
+
+            def check_warm(measurement):
+                # Inside a confirmation the order, customer and company are already in the
+                # ORM cache: only the check's own queries run.
+                passing = order._credit_check()
+                assert passing == order
+                measurement.rows = 1
+
+            model_class = type(env["sale.order"])
+
+            def confirm_without_check(measurement):
+                original = model_class._credit_check
+                model_class._credit_check = lambda self, hold_instead_of_raise=False: self
+                try:
+                    confirm(measurement)
+                finally:
+                    model_class._credit_check = original
+
+            def exposure(measurement):
+                env.invalidate_all()
+                env["ar.credit.exposure"].compute([order.partner_id.id], env.company)
+                measurement.rows = 1
+
+            confirm_runs = max(10, args.runs // 3)
+            results = [
+                harness.repeat(
+                    "credit check, cold ORM cache",
+                    check,
+                    runs=args.runs,
+                    warmup=3,
+                    trace_memory=False,
+                ),
+                harness.repeat(
+                    "credit check, warm ORM cache",
+                    check_warm,
+                    runs=args.runs,
+                    warmup=3,
+                    trace_memory=False,
+                ),
+                harness.repeat(
+                    "exposure query alone", exposure, runs=args.runs, warmup=3, trace_memory=False
+                ),
+                harness.repeat(
+                    "action_confirm incl. check",
+                    confirm,
+                    runs=confirm_runs,
+                    warmup=1,
+                    trace_memory=False,
+                ),
+                harness.repeat(
+                    "action_confirm without check",
+                    confirm_without_check,
+                    runs=confirm_runs,
+                    warmup=1,
+                    trace_memory=False,
+                ),
+            ]
+        harness.print_table(results)
+        cold, warm, _exposure, with_check, without_check = results
+        added = with_check.median_seconds - without_check.median_seconds
+        print(
+            f"# check, warm cache: median {warm.median_seconds * 1000:.1f} ms, "
+            f"p95 {warm.p95_seconds * 1000:.1f} ms, {warm.median_queries:.0f} queries; "
+            f"cold cache: median {cold.median_seconds * 1000:.1f} ms, "
+            f"p95 {cold.p95_seconds * 1000:.1f} ms, {cold.median_queries:.0f} queries"
+        )
+        print(
+            f"# added to action_confirm (difference of medians): {added * 1000:.1f} ms, "
+            f"{with_check.median_queries - without_check.median_queries:.0f} queries "
+            "(targets: 10 ms median, 25 ms p95)"
+        )
+    finally:
+        if not args.keep:
+            harness.drop_database(db)
+
+
+if __name__ == "__main__":
+    main()
