@@ -7,3 +7,7 @@ from . import ar_credit_segment_rule
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import ar_aging_bucket_set
+from . import ar_aging_report
+from . import res_company_aging
+from . import res_partner_aging

@@ -1,0 +1,2 @@
+from . import ar_aging_wizard
+from . import ar_receivable_kpi
