@@ -46,7 +46,9 @@ class ArAgingBucketSet(models.Model):
     is_default = fields.Boolean(
         string="Default for the company", tracking=True, help="Used when no set is chosen."
     )
-    line_ids = fields.One2many("ar.aging.bucket.set.line", "bucket_set_id", string="Buckets")
+    line_ids = fields.One2many(
+        "ar.aging.bucket.set.line", "bucket_set_id", string="Buckets", copy=True
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -205,3 +207,15 @@ class ArAgingBucketSetLine(models.Model):
         help="Last day past due (or since the invoice) held by this bucket; 0 for 'not due'.",
     )
     open_ended = fields.Boolean(help="The last bucket: every older item.")
+
+    @api.constrains("name", "max_days", "open_ended")
+    def _check_bucket_set(self):
+        self.bucket_set_id._check_buckets()
+
+    def unlink(self):
+        bucket_sets = self.bucket_set_id
+        result = super().unlink()
+        bucket_sets = bucket_sets.exists()
+        bucket_sets._ensure_in_payment_line()
+        bucket_sets._check_buckets()
+        return result

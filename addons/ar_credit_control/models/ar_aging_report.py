@@ -30,6 +30,36 @@ class ArAgingReport(models.Model):
     _auto = False
     _order = "days_past_due desc, id"
     _rec_name = "move_line_id"
+    # What the query reads: flushed before every search or read of the report.
+    _depends = {
+        "account.move.line": [
+            "account_id",
+            "amount_residual",
+            "amount_residual_currency",
+            "balance",
+            "company_id",
+            "currency_id",
+            "date",
+            "date_maturity",
+            "move_id",
+            "parent_state",
+            "partner_id",
+            "reconciled",
+        ],
+        "account.move": ["invoice_date", "invoice_user_id", "payment_state", "matched_payment_ids"],
+        "account.partial.reconcile": [
+            "amount",
+            "credit_amount_currency",
+            "credit_move_id",
+            "debit_amount_currency",
+            "debit_move_id",
+            "max_date",
+            "company_id",
+        ],
+        "account.payment": ["date"],
+        "res.partner": ["commercial_partner_id", "country_id"],
+        "ar.credit.profile": ["partner_id", "company_id", "grade", "segment"],
+    }
 
     move_line_id = fields.Many2one("account.move.line", string="Journal item", readonly=True)
     move_id = fields.Many2one("account.move", string="Entry", readonly=True)
@@ -69,6 +99,18 @@ class ArAgingReport(models.Model):
             bucket_set = bucket_set._get_default(self.env.company)
         as_of = fields.Date.to_date(context.get("aging_as_of")) or fields.Date.context_today(self)
         return bucket_set, as_of
+
+    @api.model
+    def _for_aging(self, bucket_set, as_of):
+        """The report for one bucket set and as-of date.
+
+        Rows are keyed by journal item, whatever the date: the record cache, shared across
+        contexts, is dropped so that rows read for another date are not served from it.
+        """
+        self.invalidate_model()
+        return self.with_context(
+            aging_bucket_set_id=bucket_set.id, aging_as_of=fields.Date.to_string(as_of)
+        )
 
     @property
     def _table_query(self):

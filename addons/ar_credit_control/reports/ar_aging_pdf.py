@@ -22,11 +22,11 @@ class ReportArAging(models.AbstractModel):
         columns, rows = aging._summary_rows(bucket_set, as_of, company_ids, partners.ids or None)
         items = self.env["ar.aging.report"]
         if partners:
-            items = aging.with_context(
-                aging_bucket_set_id=bucket_set.id,
-                aging_as_of=fields.Date.to_string(as_of),
-                allowed_company_ids=company_ids,
-            ).search([("partner_id", "in", partners.ids)], order="partner_id, date_maturity, id")
+            items = (
+                aging.with_context(allowed_company_ids=company_ids)
+                ._for_aging(bucket_set, as_of)
+                .search([("partner_id", "in", partners.ids)], order="partner_id, date_maturity, id")
+            )
         return {
             "doc_ids": partners.ids,
             "doc_model": "res.partner",
