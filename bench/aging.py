@@ -9,7 +9,11 @@ On a fresh copy of the 1,000,000-line template (2,000 customers) with the addon 
 
 Peak Python memory comes from one extra traced run of each; wall times from untraced runs.
 
-Run: python3 bench/aging.py [--template NAME] [--as-of-days 180] [--runs 5]
+With ``--oca``, OCA ``account_financial_report`` 18.0 (aged partner balance) is installed on
+the same database (``pip install --no-deps --target``, with its OCA dependencies ``date_range``
+and ``report_xlsx``) and its report data for all customers is timed side by side.
+
+Run: python3 bench/aging.py [--template NAME] [--as-of-days 180] [--runs 5] [--oca]
 """
 
 from __future__ import annotations
@@ -40,7 +44,8 @@ def main() -> None:
             bucket_set = env["ar.aging.bucket.set"]._get_default(company)
             today = fields.Date.context_today(env.user)
             past = today - timedelta(days=args.as_of_days)
-            report = env["ar.aging.report"]
+            # One company's books, compared with that company's ledger.
+            report = env["ar.aging.report"].with_context(allowed_company_ids=[company.id])
 
             def pivot(as_of):
                 def run(measurement):
@@ -70,11 +75,41 @@ def main() -> None:
                 )
                 return round(groups[0][0], 2), round(env.cr.fetchone()[0], 2)
 
+            def oca_aged_balance(as_of):
+                receivable = env["account.account"].search(
+                    [("account_type", "=", "asset_receivable"), ("company_ids", "in", company.ids)]
+                )
+
+                def run(measurement):
+                    wizard = env["aged.partner.balance.report.wizard"].create(
+                        {
+                            "company_id": company.id,
+                            "date_at": as_of,
+                            "account_ids": [(6, 0, receivable.ids)],
+                            "receivable_accounts_only": True,
+                        }
+                    )
+                    data = wizard._prepare_report_aged_partner_balance()
+                    values = env[
+                        "report.account_financial_report.aged_partner_balance"
+                    ]._get_report_values(wizard.ids, data)
+                    measurement.rows = sum(
+                        len(account.get("partners", []))
+                        for account in values["aged_partner_balance"]
+                    )
+
+                return run
+
             cases = [
                 ("aging today, by customer x bucket (pivot)", pivot(today)),
                 (f"aging as of {past}, by customer x bucket", pivot(past)),
                 ("bucket summary per customer (PDF/XLSX)", summary),
             ]
+            if args.oca:
+                cases += [
+                    ("OCA aged partner balance today (data)", oca_aged_balance(today)),
+                    (f"OCA aged partner balance as of {past}", oca_aged_balance(past)),
+                ]
             for label, run in cases:
                 results.append(
                     harness.repeat(label, run, runs=args.runs, warmup=1, trace_memory=False)

@@ -88,6 +88,7 @@ class ArReceivableKpi(models.TransientModel):
     def _aging_by_dimension(self, as_of):
         """{(dimension value, bucket line id): (amount, count)} of the receivables open at the
         end of `as_of`."""
+        self.env["ar.aging.report"]._disable_jit()
         column = SQL.identifier("items", AGING_COLUMN[self.dimension])
         query = SQL(
             "SELECT %s, items.bucket_id, SUM(items.amount_residual), COUNT(*)"
