@@ -31,13 +31,24 @@ def main() -> None:
     parser.add_argument("--template", default=DEFAULT_TEMPLATE)
     parser.add_argument("--as-of-days", type=int, default=180, help="days before today")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--oca", action="store_true", help="compare with OCA's aged balance")
     args = parser.parse_args()
 
+    paths = [harness.PROJECT_ADDONS_PATH]
+    modules = ["ar_credit_control"]
+    if args.oca:
+        oca_packages = [
+            "odoo-addon-account_financial_report>=18.0,<18.1",
+            "odoo-addon-date_range>=18.0,<18.1",
+            "odoo-addon-report_xlsx>=18.0,<18.1",
+        ]
+        paths.append(str(harness.pip_addons(oca_packages, "/tmp/arcc_aging_bench_oca")))
+        modules.append("account_financial_report")
     db = harness.fresh_copy(args.template, name="arcc_aging_bench")
     try:
-        harness.install_addons(db, ["ar_credit_control"], extra_paths=[harness.PROJECT_ADDONS_PATH])
+        harness.install_addons(db, modules, extra_paths=paths)
         results = []
-        with harness.odoo_env(db, extra_paths=[harness.PROJECT_ADDONS_PATH]) as env:
+        with harness.odoo_env(db, extra_paths=paths) as env:
             from odoo import fields
 
             company = env.company
@@ -89,7 +100,9 @@ def main() -> None:
                             "receivable_accounts_only": True,
                         }
                     )
-                    data = wizard._prepare_report_aged_partner_balance()
+                    # What the wizard sends through the web client: JSON, dates as strings.
+                    data = wizard._prepare_report_data()
+                    data["date_at"] = fields.Date.to_string(wizard.date_at)
                     values = env[
                         "report.account_financial_report.aged_partner_balance"
                     ]._get_report_values(wizard.ids, data)
