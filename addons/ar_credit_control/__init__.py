@@ -1,6 +1,7 @@
 from odoo.tools import SQL
 
 from . import models
+from . import reports
 from . import wizards
 from .models.ar_credit_exposure import INDEXES
 

@@ -17,6 +17,7 @@
         "security/ir.model.access.csv",
         "data/ar_credit_control_data.xml",
         "data/ar_dispute_sequence.xml",
+        "data/ar_aging_data.xml",
         "views/ar_credit_profile_views.xml",
         "views/ar_credit_review_views.xml",
         "views/ar_credit_policy_views.xml",
@@ -26,6 +27,9 @@
         "views/sale_order_views.xml",
         "wizards/ar_credit_approval_wizard_views.xml",
         "views/ar_credit_control_menus.xml",
+        "views/ar_aging_views.xml",
+        "views/ar_receivable_kpi_views.xml",
+        "reports/ar_aging_report.xml",
     ],
     "demo": ["demo/ar_credit_control_demo.xml"],
 }

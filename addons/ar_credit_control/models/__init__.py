@@ -14,3 +14,7 @@ from . import ar_credit_check
 from . import sale_order
 from . import payment_transaction
 from . import account_move
+from . import ar_aging_bucket_set
+from . import ar_aging_report
+from . import res_company_aging
+from . import res_partner_aging

@@ -27,6 +27,7 @@ INDEXES = (
     "ar_credit_paid_open_move_idx",
     "ar_credit_draft_invoice_idx",
     "ar_credit_customer_invoice_idx",
+    "ar_credit_control_partial_max_date_idx",  # ar.aging.report.init
 )
 OPEN_LINE = (
     "parent_state = 'posted' "

@@ -1,1 +1,3 @@
 from . import ar_credit_approval_wizard
+from . import ar_aging_wizard
+from . import ar_receivable_kpi

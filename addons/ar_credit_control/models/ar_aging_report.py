@@ -1,0 +1,345 @@
+"""Aging analysis: one row per open receivable line, built by one SQL query per request.
+
+The query depends on the bucket set and the as-of date found in the context
+(``aging_bucket_set_id``, ``aging_as_of``; by default the company's default set and today),
+so pivot, graph and list group it like any table.
+
+Open amount as of a date. A line's residual today is its balance less every reconciliation
+on it. To see it as it stood on an earlier date, the reconciliations dated after that date
+(``account_partial_reconcile.max_date > as_of``) are added back, and lines dated after it
+are left out. A reconciliation dated on or before ``as_of`` joins two lines both dated on or
+before it, so across all lines they cancel out: the total as of a date equals the general
+ledger receivable balance at that date, exchange-difference entries included (they are
+receivable lines dated when the reconciliation happened).
+
+Invoices paid by a payment the bank has not matched yet (``payment_state`` "in payment", or
+"paid" in Community which hides that state) keep their receivable open; their open debit
+lines go to the set's "in payment" bucket, not to an overdue one, once the payment's date is
+reached.
+"""
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+from odoo.tools.sql import create_index
+
+from .ar_credit_profile import GRADES, SEGMENTS
+
+
+class ArAgingReport(models.Model):
+    _name = "ar.aging.report"
+    _description = "Receivables aging"
+    _auto = False
+    _order = "days_past_due desc, id"
+    _rec_name = "move_line_id"
+    # What the query reads: flushed before every search or read of the report.
+    _depends = {
+        "account.move.line": [
+            "account_id",
+            "amount_residual",
+            "amount_residual_currency",
+            "balance",
+            "company_id",
+            "currency_id",
+            "date",
+            "date_maturity",
+            "move_id",
+            "parent_state",
+            "partner_id",
+            "reconciled",
+        ],
+        "account.move": ["invoice_date", "invoice_user_id", "payment_state", "matched_payment_ids"],
+        "account.partial.reconcile": [
+            "amount",
+            "credit_amount_currency",
+            "credit_move_id",
+            "debit_amount_currency",
+            "debit_move_id",
+            "max_date",
+            "company_id",
+        ],
+        "account.payment": ["date"],
+        "res.partner": ["commercial_partner_id", "country_id"],
+        "ar.credit.profile": ["partner_id", "company_id", "grade", "segment"],
+    }
+
+    move_line_id = fields.Many2one("account.move.line", string="Journal item", readonly=True)
+    move_id = fields.Many2one("account.move", string="Entry", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    country_id = fields.Many2one("res.country", readonly=True)
+    currency_id = fields.Many2one("res.currency", string="Currency", readonly=True)
+    company_currency_id = fields.Many2one("res.currency", readonly=True)
+    segment = fields.Selection(SEGMENTS, readonly=True)
+    grade = fields.Selection(GRADES, readonly=True)
+    date = fields.Date(string="Accounting date", readonly=True)
+    invoice_date = fields.Date(readonly=True)
+    date_maturity = fields.Date(string="Due date", readonly=True)
+    days_past_due = fields.Integer(readonly=True, aggregator="max")
+    bucket_id = fields.Many2one("ar.aging.bucket.set.line", string="Bucket", readonly=True)
+    in_payment = fields.Boolean(readonly=True)
+    amount_residual = fields.Monetary(
+        string="Open amount", currency_field="company_currency_id", readonly=True
+    )
+    amount_residual_currency = fields.Monetary(
+        string="Open amount in currency", currency_field="currency_id", readonly=True
+    )
+    share = fields.Float(
+        string="Share (%)", readonly=True, help="Share of the total open receivables."
+    )
+
+    def init(self):
+        # As-of-date aging reads the reconciliations made after a date.
+        create_index(
+            self.env.cr,
+            "ar_credit_control_partial_max_date_idx",
+            "account_partial_reconcile",
+            ["max_date"],
+        )
+
+    # ------------------------------------------------------------------ query
+
+    @api.model
+    def _disable_jit(self):
+        """PostgreSQL's JIT spends seconds compiling this query (its estimated cost is high)
+        and gains nothing on it: off for the rest of this transaction."""
+        self.env.cr.execute("SET LOCAL jit = off")
+
+    def _aging_parameters(self):
+        """(bucket set, as-of date) from the context, with their defaults."""
+        context = self.env.context
+        bucket_set = self.env["ar.aging.bucket.set"]
+        if context.get("aging_bucket_set_id"):
+            bucket_set = bucket_set.browse(context["aging_bucket_set_id"]).exists()
+        if not bucket_set:
+            bucket_set = bucket_set._get_default(self.env.company)
+        as_of = fields.Date.to_date(context.get("aging_as_of")) or fields.Date.context_today(self)
+        return bucket_set, as_of
+
+    @api.model
+    def _for_aging(self, bucket_set, as_of):
+        """The report for one bucket set and as-of date.
+
+        Rows are keyed by journal item, whatever the date: the record cache, shared across
+        contexts, is dropped so that rows read for another date are not served from it.
+        """
+        self.invalidate_model()
+        return self.with_context(
+            aging_bucket_set_id=bucket_set.id, aging_as_of=fields.Date.to_string(as_of)
+        )
+
+    @property
+    def _table_query(self):
+        bucket_set, as_of = self._aging_parameters()
+        self._disable_jit()
+        return SQL(
+            """
+            SELECT items.*,
+                   100.0 * items.amount_residual
+                   / NULLIF(SUM(items.amount_residual) OVER (), 0) AS share
+              FROM (%s) AS items
+            """,
+            self._open_items_sql(bucket_set, as_of, self.env.companies.ids),
+        )
+
+    @api.model
+    def _receivable_account_ids(self, company_ids):
+        return (
+            self.env["account.account"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("account_type", "=", "asset_receivable"), ("company_ids", "in", company_ids)])
+            .ids
+        )
+
+    @api.model
+    def _bucket_case_sql(self, bucket_set, days_sql: SQL) -> SQL:
+        """One CASE giving the bucket line id for a number of days, from the engine's bounds."""
+        conditions = []
+        for key, min_days, max_days in bucket_set._engine_bucket_set().keyed_bounds():
+            if max_days is None:
+                conditions.append(SQL("WHEN %s >= %s THEN %s", days_sql, min_days, int(key)))
+            elif min_days is None:
+                conditions.append(SQL("WHEN %s <= %s THEN %s", days_sql, max_days, int(key)))
+            else:
+                conditions.append(
+                    SQL("WHEN %s BETWEEN %s AND %s THEN %s", days_sql, min_days, max_days, int(key))
+                )
+        return SQL("CASE %s END", SQL(" ").join(conditions))
+
+    @api.model
+    def _open_items_sql(self, bucket_set, as_of, company_ids, partner_ids=None) -> SQL:
+        """SELECT of the receivable lines open at the end of `as_of`, with their bucket.
+
+        `partner_ids` (commercial partners) narrows it to those customers and their contacts.
+        """
+        in_payment_line = bucket_set.line_ids.filtered(lambda line: line.kind == "in_payment")
+        if bucket_set.basis == "invoice_date":
+            basis_date = SQL("COALESCE(open_lines.invoice_date, open_lines.date)")
+        else:
+            basis_date = SQL("COALESCE(open_lines.date_maturity, open_lines.date)")
+        days_sql = SQL("(%s::date - %s)", as_of, basis_date)
+        partner_filter = SQL("")
+        if partner_ids is not None:
+            partner_filter = SQL(
+                "AND aml.partner_id IN (SELECT id FROM res_partner"
+                " WHERE commercial_partner_id = ANY(%s))",
+                list(partner_ids),
+            )
+        return SQL(
+            """
+            WITH undone AS (
+                -- reconciliations after the as-of date, undone to rebuild the residual
+                SELECT later.line_id, SUM(later.amount) AS amount,
+                       SUM(later.amount_currency) AS amount_currency
+                  FROM (
+                    SELECT part.debit_move_id AS line_id, part.amount,
+                           part.debit_amount_currency AS amount_currency
+                      FROM account_partial_reconcile part
+                     WHERE part.max_date > %(as_of)s AND part.company_id = ANY(%(companies)s)
+                    UNION ALL
+                    SELECT part.credit_move_id, -part.amount, -part.credit_amount_currency
+                      FROM account_partial_reconcile part
+                     WHERE part.max_date > %(as_of)s AND part.company_id = ANY(%(companies)s)
+                  ) AS later
+                 GROUP BY later.line_id
+            ),
+            open_lines AS (
+                -- open now (reconciled or not later on)
+                SELECT aml.id, aml.move_id, aml.partner_id, aml.company_id, aml.currency_id,
+                       aml.company_currency_id, aml.date, aml.date_maturity, aml.invoice_date,
+                       aml.amount_residual + COALESCE(undone.amount, 0) AS amount_residual,
+                       aml.amount_residual_currency + COALESCE(undone.amount_currency, 0)
+                           AS amount_residual_currency
+                  FROM account_move_line aml
+                  LEFT JOIN undone ON undone.line_id = aml.id
+                 WHERE aml.account_id = ANY(%(accounts)s)
+                   -- the exact predicate of Odoo's account_move_line__unreconciled_index
+                   AND (aml.reconciled IS NULL OR aml.reconciled = false
+                        OR aml.reconciled IS NOT true)
+                   AND aml.company_id = ANY(%(companies)s)
+                   AND aml.parent_state = 'posted'
+                   AND aml.date <= %(as_of)s
+                   %(partner_filter)s
+                UNION ALL
+                -- fully reconciled now, but only after the as-of date
+                SELECT aml.id, aml.move_id, aml.partner_id, aml.company_id, aml.currency_id,
+                       aml.company_currency_id, aml.date, aml.date_maturity, aml.invoice_date,
+                       aml.amount_residual + undone.amount,
+                       aml.amount_residual_currency + undone.amount_currency
+                  FROM undone
+                  JOIN account_move_line aml ON aml.id = undone.line_id
+                 WHERE aml.reconciled IS TRUE
+                   AND aml.account_id = ANY(%(accounts)s)
+                   AND aml.company_id = ANY(%(companies)s)
+                   AND aml.parent_state = 'posted'
+                   AND aml.date <= %(as_of)s
+                   %(partner_filter)s
+            ),
+            lines AS (
+                SELECT open_lines.*, move.invoice_user_id,
+                       move.payment_state, %(days)s AS days_past_due
+                  FROM open_lines
+                  JOIN account_move move ON move.id = open_lines.move_id
+                 WHERE open_lines.amount_residual != 0
+                    OR open_lines.amount_residual_currency != 0
+            )
+            SELECT lines.id,
+                   lines.id AS move_line_id,
+                   lines.move_id,
+                   COALESCE(partner.commercial_partner_id, lines.partner_id) AS partner_id,
+                   lines.invoice_user_id AS user_id,
+                   lines.company_id,
+                   commercial.country_id,
+                   lines.currency_id,
+                   lines.company_currency_id,
+                   profile.segment,
+                   profile.grade,
+                   lines.date,
+                   lines.invoice_date,
+                   lines.date_maturity,
+                   lines.days_past_due,
+                   in_payment.flag AS in_payment,
+                   CASE WHEN in_payment.flag THEN %(in_payment_bucket)s
+                        ELSE %(bucket_case)s END AS bucket_id,
+                   lines.amount_residual,
+                   lines.amount_residual_currency
+              FROM lines
+              LEFT JOIN res_partner partner ON partner.id = lines.partner_id
+              LEFT JOIN res_partner commercial
+                     ON commercial.id = COALESCE(partner.commercial_partner_id, lines.partner_id)
+              LEFT JOIN ar_credit_profile profile
+                     ON profile.partner_id = commercial.id
+                    AND profile.company_id = lines.company_id
+              CROSS JOIN LATERAL (
+                  SELECT lines.payment_state IN ('in_payment', 'paid')
+                         AND lines.amount_residual > 0
+                         AND EXISTS (
+                             SELECT 1
+                               FROM account_move__account_payment rel
+                               JOIN account_payment payment ON payment.id = rel.payment_id
+                              WHERE rel.invoice_id = lines.move_id
+                                AND payment.date <= %(as_of)s
+                         ) AS flag
+              ) AS in_payment
+            """,
+            as_of=as_of,
+            companies=list(company_ids),
+            accounts=self._receivable_account_ids(list(company_ids)),
+            partner_filter=partner_filter,
+            days=days_sql,
+            in_payment_bucket=in_payment_line[:1].id or None,
+            bucket_case=self._bucket_case_sql(bucket_set, SQL("lines.days_past_due")),
+        )
+
+    # ------------------------------------------------------------------ summaries
+
+    @api.model
+    def _bucket_totals(self, bucket_set, as_of, company_ids, partner_ids=None):
+        """{(commercial partner id, bucket line id): (open amount, line count)} in company
+        currency, for the PDF, the XLSX export and the partner form."""
+        self.env.flush_all()
+        self._disable_jit()
+        query = SQL(
+            """
+            SELECT items.partner_id, items.bucket_id,
+                   SUM(items.amount_residual), COUNT(*)
+              FROM (%s) AS items
+             GROUP BY items.partner_id, items.bucket_id
+            """,
+            self._open_items_sql(bucket_set, as_of, company_ids, partner_ids),
+        )
+        return {
+            (partner_id, bucket_id): (amount, count)
+            for partner_id, bucket_id, amount, count in self.env.execute_query(query)
+        }
+
+    @api.model
+    def _summary_rows(self, bucket_set, as_of, company_ids, partner_ids=None):
+        """Per customer: name, amounts per bucket (in the set's line order) and total."""
+        totals = self._bucket_totals(bucket_set, as_of, company_ids, partner_ids)
+        columns = bucket_set.line_ids.filtered(lambda line: line.kind == "in_payment") | (
+            bucket_set._aging_lines()
+        )
+        partners = self.env["res.partner"].browse(
+            sorted({partner_id for partner_id, _bucket in totals if partner_id})
+        )
+        rows = []
+        for partner in partners.sorted(lambda p: (p.name or "").lower()):
+            amounts = [totals.get((partner.id, column.id), (0.0, 0))[0] for column in columns]
+            rows.append({"partner": partner, "amounts": amounts, "total": sum(amounts)})
+        return columns, rows
+
+    # ------------------------------------------------------------------ actions
+
+    def action_open_move_lines(self):
+        """The journal items behind the selected aging rows."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Journal items"),
+            "res_model": "account.move.line",
+            "view_mode": "list,form",
+            "views": [(False, "list"), (False, "form")],
+            "domain": [("id", "in", self.move_line_id.ids)],
+            "context": {"create": False},
+        }

@@ -1,0 +1,329 @@
+"""Receivables KPIs per company, salesperson, segment or customer over a period.
+
+Facts come from SQL aggregates: the aging query at each month end (open receivables and their
+buckets as they stood then) and the credit sales (receivable side of customer invoices and
+credit notes) per month. ``ar_engine.kpi`` turns them into DSO (standard and countback), best
+possible DSO, average days delinquent and CEI. Definitions: ``readme/USAGE.md``.
+"""
+
+import calendar
+from collections import defaultdict
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ar_engine.kpi import MonthlySales, PeriodFigures, compute_kpis
+
+from ..models.ar_credit_profile import SEGMENTS
+
+DIMENSIONS = [
+    ("company", "Company"),
+    ("salesperson", "Salesperson"),
+    ("segment", "Segment"),
+    ("customer", "Customer"),
+]
+# The aging row column holding each dimension, and the SQL giving it for a sales line.
+AGING_COLUMN = {
+    "company": "company_id",
+    "salesperson": "user_id",
+    "segment": "segment",
+    "customer": "partner_id",
+}
+SALES_EXPRESSION = {
+    "company": SQL("aml.company_id"),
+    "salesperson": SQL("move.invoice_user_id"),
+    "segment": SQL("profile.segment"),
+    "customer": SQL("move.commercial_partner_id"),
+}
+COUNTBACK_MONTHS = 12
+
+
+def _month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+class ArReceivableKpi(models.TransientModel):
+    _name = "ar.receivable.kpi"
+    _description = "Receivables KPIs"
+    _check_company_auto = True
+
+    @api.model
+    def _default_date_to(self):
+        return fields.Date.context_today(self).replace(day=1) - timedelta(days=1)
+
+    @api.model
+    def _default_date_from(self):
+        return self._default_date_to().replace(day=1) - relativedelta(months=2)
+
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
+    date_from = fields.Date(required=True, default=lambda self: self._default_date_from())
+    date_to = fields.Date(required=True, default=lambda self: self._default_date_to())
+    dimension = fields.Selection(DIMENSIONS, string="Per", required=True, default="company")
+    bucket_set_id = fields.Many2one(
+        "ar.aging.bucket.set",
+        string="Aging buckets",
+        required=True,
+        check_company=True,
+        domain="[('company_id', '=', company_id)]",
+        default=lambda self: self.env["ar.aging.bucket.set"]._get_default(self.env.company),
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    line_ids = fields.One2many("ar.receivable.kpi.line", "kpi_id", string="KPIs")
+    bucket_ids = fields.One2many("ar.receivable.kpi.bucket", "kpi_id", string="Overdue by bucket")
+
+    @api.constrains("date_from", "date_to")
+    def _check_dates(self):
+        for wizard in self:
+            if wizard.date_from > wizard.date_to:
+                raise UserError(self.env._("The period must start before it ends."))
+
+    # ------------------------------------------------------------------ facts
+
+    def _aging_by_dimension(self, as_of):
+        """{(dimension value, bucket line id): (amount, count)} of the receivables open at the
+        end of `as_of`."""
+        self.env["ar.aging.report"]._disable_jit()
+        column = SQL.identifier("items", AGING_COLUMN[self.dimension])
+        query = SQL(
+            "SELECT %s, items.bucket_id, SUM(items.amount_residual), COUNT(*)"
+            " FROM (%s) AS items GROUP BY 1, 2",
+            column,
+            self.env["ar.aging.report"]._open_items_sql(
+                self.bucket_set_id, as_of, [self.company_id.id]
+            ),
+        )
+        return {
+            (key, bucket_id): (amount, count)
+            for key, bucket_id, amount, count in self.env.execute_query(query)
+        }
+
+    def _monthly_sales(self, date_from, date_to):
+        """{(dimension value, first day of month): credit sales}: the receivable side of posted
+        customer invoices net of credit notes, in company currency."""
+        query = SQL(
+            """
+            SELECT %(dimension)s, date_trunc('month', aml.date)::date, SUM(aml.balance)
+              FROM account_move_line aml
+              JOIN account_move move ON move.id = aml.move_id
+              LEFT JOIN ar_credit_profile profile
+                     ON profile.partner_id = move.commercial_partner_id
+                    AND profile.company_id = aml.company_id
+             WHERE aml.account_id = ANY(%(accounts)s)
+               AND aml.company_id = %(company)s
+               AND aml.parent_state = 'posted'
+               AND move.move_type IN ('out_invoice', 'out_refund')
+               AND aml.date BETWEEN %(date_from)s AND %(date_to)s
+             GROUP BY 1, 2
+            """,
+            dimension=SALES_EXPRESSION[self.dimension],
+            accounts=self.env["ar.aging.report"]._receivable_account_ids([self.company_id.id]),
+            company=self.company_id.id,
+            date_from=date_from,
+            date_to=date_to,
+        )
+        return {(key, month): amount for key, month, amount in self.env.execute_query(query)}
+
+    def _months(self):
+        """(first day, last day) of each calendar month of the period, clipped to it."""
+        months = []
+        start = self.date_from
+        while start <= self.date_to:
+            end = min(_month_end(start), self.date_to)
+            months.append((start, end))
+            start = end + timedelta(days=1)
+        return months
+
+    def _dimension_label(self, key):
+        if key is None:
+            return self.env._("None")
+        if self.dimension == "segment":
+            return dict(SEGMENTS).get(key, key)
+        model = {"company": "res.company", "salesperson": "res.users", "customer": "res.partner"}
+        return self.env[model[self.dimension]].browse(key).display_name
+
+    # ------------------------------------------------------------------ compute
+
+    def action_compute(self):
+        self.ensure_one()
+        self.env.flush_all()
+        self.line_ids.unlink()
+        self.bucket_ids.unlink()
+        bucket_set = self.bucket_set_id
+        aging_lines = bucket_set._aging_lines()
+        # Not due and in payment are current: neither is late.
+        in_payment = bucket_set.line_ids.filtered(lambda line: line.kind == "in_payment")
+        current_buckets = set((aging_lines[:1] | in_payment).ids)
+        months = self._months()
+        history_start = (self.date_to.replace(day=1)) - relativedelta(months=COUNTBACK_MONTHS - 1)
+        history_start = min(history_start, self.date_from.replace(day=1))
+        sales = self._monthly_sales(history_start, self.date_to)
+        period_sales = self._monthly_sales(self.date_from, self.date_to)
+        beginning = self._aging_by_dimension(self.date_from - timedelta(days=1))
+        month_agings = [self._aging_by_dimension(end) for _start, end in months]
+
+        def totals(aging):
+            total, current = defaultdict(float), defaultdict(float)
+            for (key, bucket_id), (amount, _count) in aging.items():
+                total[key] += amount
+                if bucket_id in current_buckets:
+                    current[key] += amount
+            return total, current
+
+        def countback_history(key, last_day):
+            history = []
+            month_start = last_day.replace(day=1)
+            while month_start >= history_start:
+                days = (min(_month_end(month_start), last_day) - month_start).days + 1
+                history.append(MonthlySales(sales.get((key, month_start), 0.0), days))
+                month_start -= relativedelta(months=1)
+            return tuple(history)
+
+        line_values, bucket_values = [], []
+
+        def add_lines(kind, month, start, end, opening, closing, period_credit_sales):
+            opening_total, _ = totals(opening)
+            closing_total, closing_current = totals(closing)
+            keys = set(opening_total) | set(closing_total) | set(period_credit_sales)
+            for key in keys:
+                figures = PeriodFigures(
+                    days_in_period=(end - start).days + 1,
+                    beginning_receivables=opening_total.get(key, 0.0),
+                    credit_sales=period_credit_sales.get(key, 0.0),
+                    ending_receivables=closing_total.get(key, 0.0),
+                    ending_current_receivables=closing_current.get(key, 0.0),
+                    monthly_sales=countback_history(key, end),
+                )
+                kpis = compute_kpis(figures)
+                overdue = figures.ending_receivables - figures.ending_current_receivables
+                overdue_count = sum(
+                    count
+                    for (k, bucket_id), (_amount, count) in closing.items()
+                    if k == key and bucket_id not in current_buckets
+                )
+                line_values.append(
+                    {
+                        "kpi_id": self.id,
+                        "kind": kind,
+                        "month": month,
+                        "dimension_key": str(key),
+                        "dimension_name": self._dimension_label(key),
+                        "beginning_receivables": figures.beginning_receivables,
+                        "credit_sales": figures.credit_sales,
+                        "ending_receivables": figures.ending_receivables,
+                        "current_receivables": figures.ending_current_receivables,
+                        "overdue_amount": overdue,
+                        "overdue_count": overdue_count,
+                        "overdue_share": (
+                            100.0 * overdue / figures.ending_receivables
+                            if figures.ending_receivables
+                            else 0.0
+                        ),
+                        "dso": kpis.dso,
+                        "dso_countback": kpis.dso_countback,
+                        "best_possible_dso": kpis.best_possible_dso,
+                        "average_days_delinquent": kpis.average_days_delinquent,
+                        "cei": kpis.collection_effectiveness_index,
+                        "has_dso": kpis.dso is not None,
+                        "has_cei": kpis.collection_effectiveness_index is not None,
+                    }
+                )
+            for (key, bucket_id), (amount, count) in closing.items():
+                if bucket_id in current_buckets:
+                    continue
+                total = closing_total.get(key, 0.0)
+                bucket_values.append(
+                    {
+                        "kpi_id": self.id,
+                        "kind": kind,
+                        "month": month,
+                        "dimension_name": self._dimension_label(key),
+                        "bucket_id": bucket_id,
+                        "amount": amount,
+                        "count": count,
+                        "share": 100.0 * amount / total if total else 0.0,
+                    }
+                )
+
+        add_lines(
+            "period",
+            False,
+            self.date_from,
+            self.date_to,
+            beginning,
+            month_agings[-1],
+            self._sum_by_key(period_sales),
+        )
+        opening = beginning
+        for (start, end), closing in zip(months, month_agings, strict=True):
+            month_sales = {key: amount for (key, month), amount in sales.items() if month == start}
+            add_lines("month", start, start, end, opening, closing, month_sales)
+            opening = closing
+        self.env["ar.receivable.kpi.line"].create(line_values)
+        self.env["ar.receivable.kpi.bucket"].create(bucket_values)
+        return self._action_show()
+
+    @staticmethod
+    def _sum_by_key(amounts_by_key_and_month):
+        summed = defaultdict(float)
+        for (key, _month), amount in amounts_by_key_and_month.items():
+            summed[key] += amount
+        return summed
+
+    def _action_show(self):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "current",
+            "name": self.env._("Receivables KPIs"),
+        }
+
+
+class ArReceivableKpiLine(models.TransientModel):
+    _name = "ar.receivable.kpi.line"
+    _description = "Receivables KPIs of one group and period"
+    _order = "kind desc, month, dimension_name"
+
+    kpi_id = fields.Many2one("ar.receivable.kpi", required=True, ondelete="cascade")
+    currency_id = fields.Many2one(related="kpi_id.currency_id")
+    kind = fields.Selection([("period", "Whole period"), ("month", "Month")], required=True)
+    month = fields.Date()
+    dimension_key = fields.Char()
+    dimension_name = fields.Char(string="Group")
+    beginning_receivables = fields.Monetary()
+    credit_sales = fields.Monetary()
+    ending_receivables = fields.Monetary()
+    current_receivables = fields.Monetary(help="Not due or in payment at the end of the period.")
+    overdue_amount = fields.Monetary()
+    overdue_count = fields.Integer(string="Overdue items")
+    overdue_share = fields.Float(string="Overdue (%)", aggregator="avg")
+    dso = fields.Float(string="DSO", aggregator="avg")
+    dso_countback = fields.Float(string="DSO (countback)", aggregator="avg")
+    best_possible_dso = fields.Float(string="Best possible DSO", aggregator="avg")
+    average_days_delinquent = fields.Float(string="Avg. days delinquent", aggregator="avg")
+    cei = fields.Float(string="CEI (%)", aggregator="avg")
+    has_dso = fields.Boolean(help="False when the group had no credit sales: no DSO then.")
+    has_cei = fields.Boolean(help="False when nothing was collectable: no CEI then.")
+
+
+class ArReceivableKpiBucket(models.TransientModel):
+    _name = "ar.receivable.kpi.bucket"
+    _description = "Overdue receivables of one group by bucket"
+    _order = "kind desc, month, dimension_name, bucket_id"
+
+    kpi_id = fields.Many2one("ar.receivable.kpi", required=True, ondelete="cascade")
+    currency_id = fields.Many2one(related="kpi_id.currency_id")
+    kind = fields.Selection([("period", "Whole period"), ("month", "Month")], required=True)
+    month = fields.Date()
+    dimension_name = fields.Char(string="Group")
+    bucket_id = fields.Many2one("ar.aging.bucket.set.line", string="Bucket")
+    amount = fields.Monetary(string="Overdue amount")
+    count = fields.Integer(string="Overdue items")
+    share = fields.Float(string="Share of the group's receivables (%)")

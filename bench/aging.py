@@ -1,0 +1,141 @@
+"""Benchmark of the aging analysis on the generated receivables database.
+
+On a fresh copy of the 1,000,000-line template (2,000 customers) with the addon installed:
+
+1. full aging today: ``read_group`` on ``ar.aging.report`` by customer and bucket, what the
+   pivot asks for (target <= 1 s);
+2. the same as of a past date, rebuilt from partial reconciliations (target <= 3 s);
+3. the per-customer bucket summary behind the PDF and the XLSX export, today.
+
+Peak Python memory comes from one extra traced run of each; wall times from untraced runs.
+
+With ``--oca``, OCA ``account_financial_report`` 18.0 (aged partner balance) is installed on
+the same database (``pip install --no-deps --target``, with its OCA dependencies ``date_range``
+and ``report_xlsx``) and its report data for all customers is timed side by side.
+
+Run: python3 bench/aging.py [--template NAME] [--as-of-days 180] [--runs 5] [--oca]
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import timedelta
+
+import _harness as harness
+
+DEFAULT_TEMPLATE = "arcc_gen_tpl_1000000l_2000c_s1"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--template", default=DEFAULT_TEMPLATE)
+    parser.add_argument("--as-of-days", type=int, default=180, help="days before today")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--oca", action="store_true", help="compare with OCA's aged balance")
+    args = parser.parse_args()
+
+    paths = [harness.PROJECT_ADDONS_PATH]
+    modules = ["ar_credit_control"]
+    if args.oca:
+        oca_packages = [
+            "odoo-addon-account_financial_report>=18.0,<18.1",
+            "odoo-addon-date_range>=18.0,<18.1",
+            "odoo-addon-report_xlsx>=18.0,<18.1",
+        ]
+        paths.append(str(harness.pip_addons(oca_packages, "/tmp/arcc_aging_bench_oca")))
+        modules.append("account_financial_report")
+    db = harness.fresh_copy(args.template, name="arcc_aging_bench")
+    try:
+        harness.install_addons(db, modules, extra_paths=paths)
+        results = []
+        with harness.odoo_env(db, extra_paths=paths) as env:
+            from odoo import fields
+
+            company = env.company
+            bucket_set = env["ar.aging.bucket.set"]._get_default(company)
+            today = fields.Date.context_today(env.user)
+            past = today - timedelta(days=args.as_of_days)
+            # One company's books, compared with that company's ledger.
+            report = env["ar.aging.report"].with_context(allowed_company_ids=[company.id])
+
+            def pivot(as_of):
+                def run(measurement):
+                    groups = report._for_aging(bucket_set, as_of)._read_group(
+                        [], ["partner_id", "bucket_id"], ["amount_residual:sum", "__count"]
+                    )
+                    measurement.rows = sum(count for *_keys, _amount, count in groups)
+
+                return run
+
+            def summary(measurement):
+                _columns, rows = report._summary_rows(bucket_set, today, [company.id])
+                measurement.rows = len(rows)
+
+            def gl_check(as_of):
+                groups = report._for_aging(bucket_set, as_of)._read_group(
+                    [], [], ["amount_residual:sum"]
+                )
+                env.cr.execute(
+                    """
+                    SELECT COALESCE(SUM(aml.balance), 0) FROM account_move_line aml
+                      JOIN account_account acc ON acc.id = aml.account_id
+                     WHERE acc.account_type = 'asset_receivable' AND aml.parent_state = 'posted'
+                       AND aml.company_id = %s AND aml.date <= %s
+                    """,
+                    [company.id, as_of],
+                )
+                return round(groups[0][0], 2), round(env.cr.fetchone()[0], 2)
+
+            def oca_aged_balance(as_of):
+                receivable = env["account.account"].search(
+                    [("account_type", "=", "asset_receivable"), ("company_ids", "in", company.ids)]
+                )
+
+                def run(measurement):
+                    wizard = env["aged.partner.balance.report.wizard"].create(
+                        {
+                            "company_id": company.id,
+                            "date_at": as_of,
+                            "account_ids": [(6, 0, receivable.ids)],
+                            "receivable_accounts_only": True,
+                        }
+                    )
+                    # What the wizard sends through the web client: JSON, dates as strings.
+                    data = wizard._prepare_report_data()
+                    data["date_at"] = fields.Date.to_string(wizard.date_at)
+                    values = env[
+                        "report.account_financial_report.aged_partner_balance"
+                    ]._get_report_values(wizard.ids, data)
+                    measurement.rows = sum(
+                        len(account.get("partners", []))
+                        for account in values["aged_partner_balance"]
+                    )
+
+                return run
+
+            cases = [
+                ("aging today, by customer x bucket (pivot)", pivot(today)),
+                (f"aging as of {past}, by customer x bucket", pivot(past)),
+                ("bucket summary per customer (PDF/XLSX)", summary),
+            ]
+            if args.oca:
+                cases += [
+                    ("OCA aged partner balance today (data)", oca_aged_balance(today)),
+                    (f"OCA aged partner balance as of {past}", oca_aged_balance(past)),
+                ]
+            for label, run in cases:
+                results.append(
+                    harness.repeat(label, run, runs=args.runs, warmup=1, trace_memory=False)
+                )
+                results.append(harness.repeat(f"  traced: {label}", run, runs=1, warmup=0))
+            harness.print_table(results)
+            for as_of in (today, past):
+                aging_total, ledger = gl_check(as_of)
+                status = "equal" if aging_total == ledger else "DIFFERENT"
+                print(f"as of {as_of}: aging {aging_total:,.2f}, ledger {ledger:,.2f}: {status}")
+    finally:
+        harness.drop_database(db)
+
+
+if __name__ == "__main__":
+    main()
