@@ -30,6 +30,12 @@ class _Rollback(Exception):
     pass
 
 
+OCA_PACKAGES = (
+    "odoo-addon-account_financial_risk>=18.0,<18.1",
+    "odoo-addon-sale_financial_risk>=18.0,<18.1",
+)
+
+
 def prepare(env, invoices_wanted: int) -> tuple[int, int]:
     """Give the busiest customer `invoices_wanted` open invoices; return (partner, order)."""
     cr = env.cr
@@ -110,14 +116,24 @@ def main() -> None:
     parser.add_argument("--invoices", type=int, default=OPEN_INVOICES)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--keep", action="store_true", help="keep the database copy")
+    parser.add_argument(
+        "--oca",
+        metavar="DIR",
+        help="also install OCA sale_financial_risk 18.0 (pip --target DIR) on the same copy "
+        "and time its check on the same order",
+    )
     args = parser.parse_args()
 
     template = harness.ensure_template(lines=args.lines, customers=args.customers, seed=args.seed)
     db = harness.fresh_copy(template, name=f"arcc_credit_block_bench_{args.lines}")
     print(f"# template {template}, copy {db}")
     try:
-        harness.install_addons(db, ["ar_credit_control"], extra_paths=[harness.PROJECT_ADDONS_PATH])
         paths = [harness.PROJECT_ADDONS_PATH]
+        modules = ["ar_credit_control"]
+        if args.oca:
+            paths.append(str(harness.pip_addons(OCA_PACKAGES, args.oca)))
+            modules.append("sale_financial_risk")
+        harness.install_addons(db, modules, extra_paths=paths)
         with harness.odoo_env(db, extra_paths=paths, commit=True) as env:
             _partner_id, order_id = prepare(env, args.invoices)
         # What autovacuum does after the bulk move: keeps the index-only scans index-only.
@@ -165,6 +181,26 @@ def main() -> None:
                 env["ar.credit.exposure"].compute([order.partner_id.id], env.company)
                 measurement.rows = 1
 
+            def oca_check(measurement):
+                env.invalidate_all()
+                partner = order.partner_invoice_id.commercial_partner_id
+                order.evaluate_risk_message(partner)
+                measurement.rows = 1
+
+            if args.oca:
+                # OCA counts a risk term only when the partner includes it: include them all,
+                # as our exposure does.
+                order.partner_invoice_id.commercial_partner_id.write(
+                    {
+                        "risk_invoice_draft_include": True,
+                        "risk_invoice_open_include": True,
+                        "risk_invoice_unpaid_include": True,
+                        "risk_account_amount_include": True,
+                        "risk_account_amount_unpaid_include": True,
+                        "risk_sale_order_include": True,
+                    }
+                )
+
             confirm_runs = max(10, args.runs // 3)
             results = [
                 harness.repeat(
@@ -199,8 +235,25 @@ def main() -> None:
                     trace_memory=False,
                 ),
             ]
+            if args.oca:
+                results.append(
+                    harness.repeat(
+                        "OCA sale_financial_risk check, cold",
+                        oca_check,
+                        runs=args.runs,
+                        warmup=3,
+                        trace_memory=False,
+                    )
+                )
         harness.print_table(results)
-        cold, warm, _exposure, with_check, without_check = results
+        cold, warm, _exposure, with_check, without_check = results[:5]
+        if args.oca:
+            oca = results[5]
+            print(
+                f"# OCA check cold: median {oca.median_seconds * 1000:.1f} ms, "
+                f"{oca.median_queries:.0f} queries; ours cold / OCA = "
+                f"{cold.median_seconds / oca.median_seconds:.2f}"
+            )
         added = with_check.median_seconds - without_check.median_seconds
         print(
             f"# check, warm cache: median {warm.median_seconds * 1000:.1f} ms, "
