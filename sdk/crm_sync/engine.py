@@ -40,6 +40,7 @@ from .records import (
     ErpCustomer,
     WriteResult,
     content_hash,
+    describe_error,
 )
 from .state import MapEntry, StateStore, StateTransaction
 
@@ -82,14 +83,6 @@ class RunReport:
             "seconds": round(self.seconds, 3),
             **dict(sorted(self.counters.items())),
         }
-
-
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, PydanticValidationError):
-        return "; ".join(
-            f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-    return str(exc)
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -489,7 +482,7 @@ class SyncEngine:
                     external_ref=f"{self.crm.name}:{payment.crm_id}",
                 )
             except PydanticValidationError as exc:
-                raise ValidationError(_describe(exc), code="invalid") from None
+                raise ValidationError(describe_error(exc), code="invalid") from None
             if dry_run:
                 report.add("payments_would_create")
                 return []

@@ -31,6 +31,7 @@ from .records import (
     DeletedRecord,
     RejectedRecord,
     WriteResult,
+    describe_error,
 )
 from .retry import RetryPolicy
 from .zoho_auth import TokenStore
@@ -51,14 +52,6 @@ def to_epoch_ms(value: dt.datetime) -> int:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
     return int(value.timestamp() * 1000)
-
-
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, PydanticValidationError):
-        return "; ".join(
-            f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-    return str(exc)
 
 
 class FxiaokeConnector:
@@ -150,7 +143,7 @@ class FxiaokeConnector:
                 except (PydanticValidationError, ValueError, TypeError) as exc:
                     page.rejected.append(
                         RejectedRecord(
-                            key=str(raw.get(ID_FIELD, "?")), payload=raw, error=_describe(exc)
+                            key=str(raw.get(ID_FIELD, "?")), payload=raw, error=describe_error(exc)
                         )
                     )
             yield page

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ValidationError as PydanticValidationError
 
 
 class Inbound(BaseModel):
@@ -167,3 +168,24 @@ def content_hash(model: BaseModel | None) -> str:
     data = _normalise(model.model_dump(exclude_none=False))
     encoded = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(encoded.encode()).hexdigest()[:32]
+
+
+def parse_remote_datetime(value: Any) -> dt.datetime | None:
+    """An ISO 8601 timestamp as a remote API sends it (``Z`` or an offset; naive means UTC);
+    ``None`` for anything else, so a malformed stamp never stops a page."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+def describe_error(exc: Exception) -> str:
+    """A record's validation errors in one line (field path: message), for dead letters."""
+    if isinstance(exc, PydanticValidationError):
+        return "; ".join(
+            f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+    return str(exc)

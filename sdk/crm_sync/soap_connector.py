@@ -24,6 +24,8 @@ from .records import (
     DeletedRecord,
     RejectedRecord,
     WriteResult,
+    describe_error,
+    parse_remote_datetime,
 )
 from .retry import RetryPolicy
 from .soap_client import SoapClient, soap_datetime
@@ -32,16 +34,6 @@ log = logging.getLogger(__name__)
 
 CONTACT_FIELDS = tuple(ContactData.model_fields)
 CREDIT_FIELDS = tuple(CreditData.model_fields)
-
-
-def parse_soap_time(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
 def soap_text(value: Any) -> str | None:
@@ -55,14 +47,6 @@ def soap_text(value: Any) -> str | None:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return str(value)
-
-
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, PydanticValidationError):
-        return "; ".join(
-            f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-    return str(exc)
 
 
 class SoapConnector:
@@ -133,7 +117,7 @@ class SoapConnector:
         for raw_page in raw_pages:
             page: Page[Any] = Page(items=[])
             for raw in raw_page:
-                stamp = parse_soap_time(raw.get(modified))
+                stamp = parse_remote_datetime(raw.get(modified))
                 if stamp and (page.high_water is None or stamp > page.high_water):
                     page.high_water = stamp
                 try:
@@ -141,7 +125,7 @@ class SoapConnector:
                 except (PydanticValidationError, ValueError, TypeError) as exc:
                     page.rejected.append(
                         RejectedRecord(
-                            key=str(raw.get("Id", "?")), payload=raw, error=_describe(exc)
+                            key=str(raw.get("Id", "?")), payload=raw, error=describe_error(exc)
                         )
                     )
             yield page

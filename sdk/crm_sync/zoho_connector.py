@@ -22,6 +22,8 @@ from .records import (
     DeletedRecord,
     RejectedRecord,
     WriteResult,
+    describe_error,
+    parse_remote_datetime,
 )
 from .retry import RetryPolicy
 from .zoho_auth import TokenStore, ZohoAuth
@@ -29,16 +31,6 @@ from .zoho_client import ZohoClient
 
 CONTACT_FIELDS = tuple(ContactData.model_fields)
 CREDIT_FIELDS = tuple(CreditData.model_fields)
-
-
-def parse_time(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
 def _lookup_id(value: Any) -> str | None:
@@ -55,12 +47,6 @@ def _wire(value: Any) -> Any:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return value
-
-
-def _describe(exc: PydanticValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors()
-    )
 
 
 class ZohoConnector:
@@ -135,15 +121,13 @@ class ZohoConnector:
         for raw_page in raw_pages:
             page: Page[Any] = Page(items=[])
             for raw in raw_page:
-                stamp = parse_time(raw.get(time_key))
+                stamp = parse_remote_datetime(raw.get(time_key))
                 if stamp and (page.high_water is None or stamp > page.high_water):
                     page.high_water = stamp
                 try:
                     page.items.append(parse(raw))
                 except (PydanticValidationError, ValueError, TypeError) as exc:
-                    detail = (
-                        _describe(exc) if isinstance(exc, PydanticValidationError) else str(exc)
-                    )
+                    detail = describe_error(exc)
                     page.rejected.append(
                         RejectedRecord(key=str(raw.get("id", "?")), payload=raw, error=detail)
                     )
