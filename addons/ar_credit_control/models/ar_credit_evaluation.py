@@ -228,14 +228,21 @@ class ArCreditEvaluation(models.AbstractModel):
         return {row[0]: (row[1], float(row[2])) for row in self.env.execute_query(query)}
 
     @api.model
-    def gather_facts(self, profiles, company, today):
-        """(CreditFacts list, exposures, histories) for profiles of one company, in order."""
+    def _snapshot_inputs(self, profiles, company, today):
+        """(exposures, invoicing histories, credit limits) of profiles, by partner id."""
         partner_ids = profiles.partner_id.ids
-        behaviour = self._payment_behaviour(partner_ids, company, today)
         history = self._invoicing_history(partner_ids, company, today)
         exposures = self.env["ar.credit.exposure"].compute(partner_ids, company, today=today)
-        disputed = self._disputed(partner_ids, company)
         limits = {p.id: p.credit_limit for p in profiles.partner_id.with_company(company).sudo()}
+        return exposures, history, limits
+
+    @api.model
+    def gather_facts(self, profiles, company, today):
+        """(CreditFacts list, exposures, histories, limits) for profiles of one company."""
+        partner_ids = profiles.partner_id.ids
+        behaviour = self._payment_behaviour(partner_ids, company, today)
+        exposures, history, limits = self._snapshot_inputs(profiles, company, today)
+        disputed = self._disputed(partner_ids, company)
         facts = []
         for profile in profiles:
             pid = profile.partner_id.id
@@ -302,7 +309,8 @@ class ArCreditEvaluation(models.AbstractModel):
                 default=float,
             )
             rows.append((profile, score, reasons))
-        self._write_scores(rows, exposures, history, limits, company, today, now)
+        self._write_scores(rows, now)
+        self._write_snapshots(profiles, exposures, history, limits, today, now)
         self._insert_reviews(rows, previous, trigger, now)
         changed_by_grade = {}
         for profile, score, _reasons in rows:
@@ -322,72 +330,73 @@ class ArCreditEvaluation(models.AbstractModel):
         return scores
 
     @api.model
-    def _snapshot_values(self, partner_id, exposure, limit, invoiced_year):
-        total = exposure.total
-        return {
-            "credit_limit": limit or 0.0,
-            "exposure": total,
-            "available_credit": (limit - total) if limit else 0.0,
-            "utilisation": round(100.0 * total / limit, 2) if limit else 0.0,
-            "amount_overdue": exposure.amount_overdue,
-            "invoiced_last_12_months": float(invoiced_year or 0.0),
-        }
-
-    @api.model
-    def _write_scores(self, rows, exposures, history, limits, company, today, now):
-        """Score, reasons and snapshot in one UPDATE (untracked fields; grades go through the
-        ORM afterwards)."""
-        columns = {
-            "id": [],
-            "score": [],
-            "grade": [],
-            "reasons": [],
-            "limit": [],
-            "exposure": [],
-            "available": [],
-            "utilisation": [],
-            "overdue": [],
-            "oldest": [],
-            "invoiced": [],
-        }
-        for profile, score, reasons in rows:
-            pid = profile.partner_id.id
-            exposure = exposures[pid]
-            snap = self._snapshot_values(
-                pid, exposure, limits.get(pid), history.get(pid, (0, 0, 0))[2]
-            )
-            columns["id"].append(profile.id)
-            columns["score"].append(score.score)
-            columns["grade"].append(score.grade)
-            columns["reasons"].append(reasons)
-            columns["limit"].append(snap["credit_limit"])
-            columns["exposure"].append(snap["exposure"])
-            columns["available"].append(snap["available_credit"])
-            columns["utilisation"].append(snap["utilisation"])
-            columns["overdue"].append(snap["amount_overdue"])
-            columns["oldest"].append(exposure.oldest_overdue_days(today))
-            columns["invoiced"].append(snap["invoiced_last_12_months"])
+    def _write_scores(self, rows, now):
+        """Score, reasons and a first grade in one UPDATE (later grade changes go through the
+        ORM so that they are tracked)."""
         self.env.cr.execute(
             SQL(
                 """
                 UPDATE ar_credit_profile p
                    SET score = v.score, reasons_json = v.reasons, last_evaluation_date = %(now)s,
                        grade = COALESCE(p.grade, v.grade),
-                       credit_limit = v.lim, exposure = v.exposure, available_credit = v.available,
-                       utilisation = v.utilisation, amount_overdue = v.overdue,
-                       oldest_overdue_days = v.oldest, invoiced_last_12_months = v.invoiced,
-                       snapshot_date = %(now)s, write_date = %(now)s, write_uid = %(uid)s
-                  FROM unnest(%(id)s::int[], %(score)s::int[], %(grade)s::varchar[],
-                              %(reasons)s::text[],
-                              %(limit)s::numeric[], %(exposure)s::numeric[],
-                              %(available)s::numeric[], %(utilisation)s::float8[],
-                              %(overdue)s::numeric[], %(oldest)s::int[], %(invoiced)s::numeric[])
-                       AS v(id, score, grade, reasons, lim, exposure, available, utilisation,
-                            overdue, oldest, invoiced)
+                       write_date = %(now)s, write_uid = %(uid)s
+                  FROM unnest(%(ids)s::int[], %(scores)s::int[], %(grades)s::varchar[],
+                              %(reasons)s::text[]) AS v(id, score, grade, reasons)
                  WHERE p.id = v.id
                 """,
                 now=now,
                 uid=self.env.uid,
+                ids=[profile.id for profile, _score, _reasons in rows],
+                scores=[score.score for _profile, score, _reasons in rows],
+                grades=[score.grade for _profile, score, _reasons in rows],
+                reasons=[reasons for _profile, _score, reasons in rows],
+            )
+        )
+        self.env["ar.credit.profile"].invalidate_model()
+
+    @api.model
+    def _write_snapshots(self, profiles, exposures, history, limits, today, now):
+        """The stored credit figures lists filter and sort by, in one UPDATE."""
+        columns = {
+            key: []
+            for key in (
+                "ids",
+                "limits",
+                "exposures",
+                "available",
+                "utilisation",
+                "overdue",
+                "oldest",
+                "invoiced",
+            )
+        }
+        for profile in profiles:
+            pid = profile.partner_id.id
+            exposure, limit = exposures[pid], limits.get(pid) or 0.0
+            total = exposure.total
+            columns["ids"].append(profile.id)
+            columns["limits"].append(limit)
+            columns["exposures"].append(total)
+            columns["available"].append(limit - total if limit else 0.0)
+            columns["utilisation"].append(round(100.0 * total / limit, 2) if limit else 0.0)
+            columns["overdue"].append(exposure.amount_overdue)
+            columns["oldest"].append(exposure.oldest_overdue_days(today))
+            columns["invoiced"].append(float(history.get(pid, (0, 0, 0))[2] or 0.0))
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE ar_credit_profile p
+                   SET credit_limit = v.lim, exposure = v.exposure, available_credit = v.available,
+                       utilisation = v.utilisation, amount_overdue = v.overdue,
+                       oldest_overdue_days = v.oldest, invoiced_last_12_months = v.invoiced,
+                       snapshot_date = %(now)s
+                  FROM unnest(%(ids)s::int[], %(limits)s::numeric[], %(exposures)s::numeric[],
+                              %(available)s::numeric[], %(utilisation)s::float8[],
+                              %(overdue)s::numeric[], %(oldest)s::int[], %(invoiced)s::numeric[])
+                       AS v(id, lim, exposure, available, utilisation, overdue, oldest, invoiced)
+                 WHERE p.id = v.id
+                """,
+                now=now,
                 **columns,
             )
         )
@@ -446,16 +455,9 @@ class ArCreditEvaluation(models.AbstractModel):
         today = fields.Date.context_today(self)
         for start in range(0, len(profiles), CHUNK_SIZE):
             chunk = profiles[start : start + CHUNK_SIZE]
-            _facts, exposures, history, limits = self.gather_facts(chunk, company, today)
-            now = fields.Datetime.now()
-            for profile in chunk:
-                pid = profile.partner_id.id
-                values = self._snapshot_values(
-                    pid, exposures[pid], limits.get(pid), history.get(pid, (0, 0, 0))[2]
-                )
-                values["oldest_overdue_days"] = exposures[pid].oldest_overdue_days(today)
-                values["snapshot_date"] = now
-                profile.sudo().write(values)
+            self.env.flush_all()
+            exposures, history, limits = self._snapshot_inputs(chunk, company, today)
+            self._write_snapshots(chunk, exposures, history, limits, today, fields.Datetime.now())
         return profiles
 
     @api.model
