@@ -10,6 +10,10 @@ echo "== setup: pip install -e .[test] into $($PYTHON -c 'import sys; print(sys.
 $PYTHON -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
     -e '.[test]' 2>&1 | grep -vE "^WARNING: Location|self._finalize|^\s*!!|^\s*\*{5,}|^$" || true
 
+# tier 1 also tests the SDK's PostgreSQL state store: start the local cluster when there is one
+$PYTHON -c "import sys; sys.path.insert(0, 'scripts'); import odoo_env; odoo_env.ensure_postgresql()" \
+    || echo "[setup] PostgreSQL not available: tier 1 skips the PostgreSQL state-store tests"
+
 echo "== tier 1: pytest tests/ (engine, SDK, data generator, static addon checks, lint)"
 $PYTHON -m pytest tests/ -p no:odoo
 tier1=$?

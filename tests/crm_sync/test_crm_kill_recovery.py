@@ -57,6 +57,12 @@ def state_rows(path: Path, query: str) -> list[tuple]:
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         return db.execute(query).fetchall()
+    except sqlite3.OperationalError as error:
+        # killed after the file was created but before its schema was committed: the
+        # store holds nothing yet (the next run creates the tables)
+        if "no such table" in str(error):
+            return []
+        raise
     finally:
         db.close()
 
