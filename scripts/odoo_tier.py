@@ -29,7 +29,9 @@ BROKEN_RE = re.compile(r" (ERROR|CRITICAL) |Some modules are not loaded|Failed t
 LOG_DIR = odoo_env.REPO / "var" / "log"
 
 
-def run_scenario(label: str, demo: bool, check_uninstall: bool) -> tuple[int, int, list[str]]:
+def run_scenario(
+    label: str, demo: bool, check_uninstall: bool, test_tags: str | None = None
+) -> tuple[int, int, list[str]]:
     """Returns (tests run, failures+errors, problem lines)."""
     template = odoo_env.ensure_template(demo=demo)
     db = f"arcc_t2_{os.getpid()}_{label}"
@@ -39,7 +41,7 @@ def run_scenario(label: str, demo: bool, check_uninstall: bool) -> tuple[int, in
     log_path.unlink(missing_ok=True)  # Odoo appends to its log file
     started = time.monotonic()
     try:
-        tags = ",".join(f"/{name}" for name in ADDONS)
+        tags = test_tags or ",".join(f"/{name}" for name in ADDONS)
         cmd = odoo_env.odoo_command(
             db,
             odoo_env.free_port(),
@@ -94,6 +96,11 @@ def check_uninstall_leaves_odoo_working(db: str) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["demo", "nodemo"], help="run one scenario")
+    parser.add_argument(
+        "--test-tags",
+        help="run only these Odoo test tags while developing, e.g. /ar_credit_control:TestAging "
+        "(the full run, and CI, run every test of every addon)",
+    )
     args = parser.parse_args()
     in_ci = os.environ.get("CI", "").lower() == "true"
     if not odoo_env.odoo_importable():
@@ -110,7 +117,9 @@ def main() -> int:
     total_ran = total_failed = 0
     all_problems: list[str] = []
     for label, demo, uninstall in scenarios:
-        ran, failed, problems = run_scenario(label, demo, uninstall)
+        ran, failed, problems = run_scenario(
+            label, demo, uninstall and not args.test_tags, args.test_tags
+        )
         total_ran += ran
         total_failed += failed
         all_problems += [f"[{label}] {p}" for p in problems]

@@ -22,6 +22,7 @@
         "views/ar_credit_review_views.xml",
         "views/ar_credit_policy_views.xml",
         "views/ar_dispute_views.xml",
+        "views/ar_payment_promise_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "views/sale_order_views.xml",

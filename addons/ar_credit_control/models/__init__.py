@@ -6,6 +6,7 @@ from . import ar_credit_review
 from . import ar_credit_policy
 from . import ar_credit_segment_rule
 from . import ar_dispute
+from . import ar_payment_promise
 from . import res_company
 from . import res_config_settings
 from . import res_partner

@@ -7,3 +7,4 @@ from . import test_credit_race
 from . import test_credit_block_http
 from . import test_aging
 from . import test_kpi
+from . import test_payment_promise
