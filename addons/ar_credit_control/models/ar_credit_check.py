@@ -105,6 +105,37 @@ class ArCreditCheck(models.AbstractModel):
         return {oid: (prepaid, off_ledger) for oid, prepaid, off_ledger in rows}
 
     @api.model
+    def _credit_terms(self, partner_ids, company_id):
+        """{customer id: (grade, credit hold, prepayment %)} from their credit profiles in this
+        company: one query. The prepayment asked is the higher of the profile's own and its
+        grade policy's."""
+        self.env["ar.credit.profile"].flush_model()
+        self.env["ar.credit.policy"].flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT profile.partner_id,
+                       profile.grade,
+                       COALESCE(profile.credit_hold, false),
+                       GREATEST(COALESCE(profile.prepayment_percent, 0),
+                                COALESCE(policy.prepayment_percent, 0))
+                  FROM ar_credit_profile profile
+                  LEFT JOIN ar_credit_policy policy
+                         ON policy.company_id = profile.company_id
+                        AND policy.grade = profile.grade
+                 WHERE profile.partner_id = ANY(%(partners)s)
+                   AND profile.company_id = %(company)s
+                """,
+                partners=list(partner_ids),
+                company=company_id,
+            )
+        )
+        return {
+            partner_id: (grade or False, credit_hold, percent or 0.0)
+            for partner_id, grade, credit_hold, percent in rows
+        }
+
+    @api.model
     def evaluate(self, orders, lock=False):
         """{order (record): OrderCredit} for these orders, without changing them.
 
@@ -130,21 +161,7 @@ class ArCreditCheck(models.AbstractModel):
         exposures = self.env["ar.credit.exposure"].compute(
             partners.ids, company, today=today - timedelta(days=tolerance_days)
         )
-        profiles = {
-            p.partner_id.id: p
-            for p in self.env["ar.credit.profile"]
-            .sudo()
-            .search([("partner_id", "in", partners.ids), ("company_id", "=", company.id)])
-        }
-        graded = any(profile.grade for profile in profiles.values())
-        policy_prepayment = {
-            p.grade: p.prepayment_percent
-            for p in (
-                self.env["ar.credit.policy"].sudo().search([("company_id", "=", company.id)])
-                if graded
-                else ()
-            )
-        }
+        credit_terms = self._credit_terms(partners.ids, company.id)
         limits = {p.id: p.credit_limit for p in partners.with_company(company).sudo()}
         currency = company.currency_id
         batch_amounts = {}  # customer -> orders of this batch counted so far
@@ -152,16 +169,11 @@ class ArCreditCheck(models.AbstractModel):
         for order in orders:
             partner = order._credit_partner()
             exposure = exposures[partner.id]
-            profile = profiles.get(partner.id)
+            grade, credit_hold, percent = credit_terms.get(partner.id, (False, False, 0.0))
             prepaid, off_ledger = prepaid_by_order.get(order._origin.id, (0.0, 0.0))
             net_amount = max(0.0, order.amount_total - off_ledger)
             order_amount = order.currency_id._convert(
                 net_amount, currency, company, order.date_order or today
-            )
-            grade = profile.grade if profile else False
-            percent = max(
-                profile.prepayment_percent if profile else 0.0,
-                policy_prepayment.get(grade, 0.0) if grade else 0.0,
             )
             result = OrderCredit(
                 order_id=order._origin.id,
@@ -173,7 +185,7 @@ class ArCreditCheck(models.AbstractModel):
                 oldest_overdue_days=exposure.oldest_overdue_days(today),
                 prepaid=prepaid,
                 prepayment_required=order.currency_id.round(order.amount_total * percent / 100),
-                credit_hold=bool(profile and profile.credit_hold),
+                credit_hold=credit_hold,
                 approved=order._credit_approval_valid(),
             )
             batch_amounts[partner.id] = batch_amounts.get(partner.id, 0.0) + order_amount

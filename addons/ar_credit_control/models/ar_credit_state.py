@@ -37,37 +37,21 @@ class ArCreditState(models.Model):
         partner_ids = sorted(set(commercial_partner_ids))
         if not partner_ids:
             return
-        cr = self.env.cr
-        cr.execute(
+        # One statement inserts missing rows and locks and bumps existing ones. At REPEATABLE
+        # READ, an upsert that meets a row changed by a transaction committed after our
+        # snapshot fails with a serialization error (Odoo retries the request): the check can
+        # never read exposure older than the last confirmation of this customer.
+        self.env.cr.execute(
             SQL(
                 """
-                INSERT INTO ar_credit_state (partner_id, company_id, check_count)
-                SELECT p, %(company)s, 0 FROM unnest(%(partners)s::int[]) AS p
-                ON CONFLICT (partner_id, company_id) DO NOTHING
-                """,
-                partners=partner_ids,
-                company=company_id,
-            )
-        )
-        cr.execute(
-            SQL(
-                """
-                SELECT id FROM ar_credit_state
-                 WHERE partner_id = ANY(%(partners)s) AND company_id = %(company)s
-                 ORDER BY partner_id
-                   FOR NO KEY UPDATE
-                """,
-                partners=partner_ids,
-                company=company_id,
-            )
-        )
-        cr.execute(
-            SQL(
-                """
-                UPDATE ar_credit_state
-                   SET check_count = check_count + 1,
-                       last_check = NOW() AT TIME ZONE 'UTC'
-                 WHERE partner_id = ANY(%(partners)s) AND company_id = %(company)s
+                INSERT INTO ar_credit_state AS state (partner_id, company_id, check_count,
+                                                      last_check)
+                SELECT p, %(company)s, 1, NOW() AT TIME ZONE 'UTC'
+                  FROM unnest(%(partners)s::int[]) AS p
+                 ORDER BY p
+                    ON CONFLICT (partner_id, company_id) DO UPDATE
+                   SET check_count = state.check_count + 1,
+                       last_check = EXCLUDED.last_check
                 """,
                 partners=partner_ids,
                 company=company_id,

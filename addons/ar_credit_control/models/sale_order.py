@@ -112,6 +112,9 @@ class SaleOrder(models.Model):
         currency_field="credit_check_currency_id",
     )
     credit_check_warning = fields.Text(compute="_compute_credit_check")
+    # Odoo's own credit-limit banner on the order, fed by the same single exposure query
+    # instead of its partner.credit figures, so the form shows one definition of exposure.
+    partner_credit_warning = fields.Text(compute="_compute_credit_check")
 
     # ------------------------------------------------------------------ display
 
@@ -146,6 +149,30 @@ class SaleOrder(models.Model):
             order.credit_check_overdue = credit.amount_overdue if credit else 0.0
             order.credit_check_excess = credit.excess if credit else 0.0
             order.credit_check_warning = "\n".join(credit.failures) if credit else False
+            order.partner_credit_warning = order._credit_limit_banner(credit)
+
+    def _credit_limit_banner(self, credit):
+        """Odoo's yellow credit-limit banner: by how much this order would exceed the limit."""
+        if not credit or not credit.credit_limit or credit.excess <= 0:
+            return ""
+        currency = self.company_id.currency_id
+        if currency.is_zero(credit.excess):
+            return ""
+
+        def money(amount):
+            return formatLang(self.env, amount, currency_obj=currency)
+
+        return self.env._(
+            "%(customer)s would exceed its credit limit of %(limit)s by %(excess)s with this "
+            "order: exposure %(exposure)s + this order %(order)s (available credit "
+            "%(available)s).",
+            customer=self._credit_partner().display_name,
+            limit=money(credit.credit_limit),
+            excess=money(credit.excess),
+            exposure=money(credit.exposure),
+            order=money(credit.order_amount),
+            available=money(credit.available),
+        )
 
     def _credit_approval_valid(self):
         """Whether a credit manager's approval covers this order as it stands now."""

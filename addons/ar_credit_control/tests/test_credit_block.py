@@ -123,6 +123,59 @@ class TestCreditBlockRules(CreditBlockCommon):
         order.action_confirm()
         self.assertEqual(order.state, "sale")
 
+    def test_odoo_credit_banner_shows_the_excess_from_our_exposure(self):
+        self.set_limit(self.customer, 1000)
+        self.create_invoice(self.customer, 800, fields.Date.today())
+        big = self.create_order(self.customer, 300)
+        banner = big.partner_credit_warning
+        self.assertIn("Credit Customer would exceed its credit limit of $\xa01,000.00", banner)
+        self.assertIn("by $\xa0100.00", banner)
+        self.assertIn("exposure $\xa0800.00", banner)
+        self.assertIn("available credit $\xa0200.00", banner)
+        self.assertEqual(self.create_order(self.customer, 150).partner_credit_warning, "")
+        other = self.create_customer("No Limit Customer")
+        self.assertEqual(self.create_order(other, 10_000).partner_credit_warning, "")
+
+    def test_refusal_in_the_salespersons_language(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["ar_credit_control"], ["zh_CN"])
+        self.salesperson.lang = "zh_CN"
+        self.set_limit(self.customer, 1000)
+        self.create_invoice(self.customer, 800, fields.Date.today())
+        order = self.create_order(self.customer, 300, user=self.salesperson)
+        # A request of the salesperson runs with their language in its context.
+        as_salesperson = order.with_user(self.salesperson).with_context(lang="zh_CN")
+        with self.assertRaises(UserError) as caught:
+            as_salesperson.action_confirm()
+        message = str(caught.exception)
+        self.assertIn("信用检查阻止了 1 个订单的确认", message)
+        self.assertIn("超出信用额度", message)
+        self.assertIn("100.00", message)
+        self.assertNotIn("Credit limit exceeded", message)
+        self.assertEqual(order.state, "draft")
+
+    def test_paid_down_payment_counts_as_prepayment(self):
+        self.profile(self.customer, grade="D")  # default policy of D: 50% prepayment
+        order = self.create_order(self.customer, 1000)
+        with self.assertRaises(UserError):
+            order.action_confirm()
+        # A 50% down-payment invoice on the quotation, posted: not paid yet, still blocked.
+        wizard = (
+            self.env["sale.advance.payment.inv"]
+            .with_context(active_model="sale.order", active_ids=order.ids)
+            .create({"advance_payment_method": "percentage", "amount": 50})
+        )
+        wizard.create_invoices()
+        down_payment = order.invoice_ids
+        self.assertEqual(len(down_payment), 1)
+        down_payment.action_post()
+        with self.assertRaises(UserError) as caught:
+            order.action_confirm()
+        self.assertIn("Prepayment required", str(caught.exception))
+        self.pay_invoice(down_payment, 500)
+        order.action_confirm()
+        self.assertEqual(order.state, "sale")
+
     def test_invoice_posting_blocked_on_hold_when_enabled(self):
         self.profile(self.customer, credit_hold=True)
         posted = self.create_invoice(self.customer, 100, fields.Date.today())
