@@ -13,17 +13,60 @@ With ``--oca``, OCA ``account_financial_report`` 18.0 (aged partner balance) is 
 the same database (``pip install --no-deps --target``, with its OCA dependencies ``date_range``
 and ``report_xlsx``) and its report data for all customers is timed side by side.
 
-Run: python3 bench/aging.py [--template NAME] [--as-of-days 180] [--runs 5] [--oca]
+With ``--unmatch``, every reconciliation of the copy is undone in SQL before timing (partials
+deleted, residuals reset to balances, invoices "not paid"): all 1,000,000 receivable lines are
+then open, as in books where payments were never matched — the size the aging targets name.
+
+Run: python3 bench/aging.py [--template NAME] [--as-of-days 180] [--runs 5] [--oca] [--unmatch]
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 from datetime import timedelta
 
 import _harness as harness
 
 DEFAULT_TEMPLATE = "arcc_gen_tpl_1000000l_2000c_s1"
+
+
+UNMATCH_SQL = """
+DELETE FROM account_partial_reconcile;
+UPDATE account_move_line aml
+   SET amount_residual = aml.balance, amount_residual_currency = aml.amount_currency,
+       reconciled = false, full_reconcile_id = NULL
+  FROM account_account acc
+ WHERE acc.id = aml.account_id AND acc.account_type = 'asset_receivable';
+DELETE FROM account_full_reconcile;
+UPDATE account_move
+   SET payment_state = 'not_paid', amount_residual = amount_total,
+       amount_residual_signed = amount_total_signed
+ WHERE state = 'posted' AND move_type IN ('out_invoice', 'out_refund');
+"""
+
+
+def unmatch_everything(db: str) -> None:
+    """Every receivable line open: reconciliations undone, residual = balance."""
+    subprocess.run(["psql", "-q", "-d", db, "-c", UNMATCH_SQL], check=True)
+    for table in ("account_move_line", "account_move", "account_partial_reconcile"):
+        subprocess.run(["psql", "-q", "-d", db, "-c", f"VACUUM ANALYZE {table}"], check=True)
+    count = subprocess.run(
+        [
+            "psql",
+            "-tAq",
+            "-d",
+            db,
+            "-c",
+            "SELECT COUNT(*) FROM account_move_line aml JOIN account_account acc"
+            " ON acc.id = aml.account_id WHERE acc.account_type = 'asset_receivable'"
+            " AND aml.parent_state = 'posted' AND aml.reconciled IS NOT TRUE",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    print(f"# every reconciliation undone: {int(count):,} open receivable lines")
 
 
 def main() -> None:
@@ -32,6 +75,9 @@ def main() -> None:
     parser.add_argument("--as-of-days", type=int, default=180, help="days before today")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--oca", action="store_true", help="compare with OCA's aged balance")
+    parser.add_argument(
+        "--unmatch", action="store_true", help="undo every reconciliation: all lines open"
+    )
     args = parser.parse_args()
 
     paths = [harness.PROJECT_ADDONS_PATH]
@@ -41,12 +87,16 @@ def main() -> None:
             "odoo-addon-account_financial_report>=18.0,<18.1",
             "odoo-addon-date_range>=18.0,<18.1",
             "odoo-addon-report_xlsx>=18.0,<18.1",
+            "odoo-addon-partner_statement>=18.0,<18.1",
+            "odoo-addon-report_xlsx_helper>=18.0,<18.1",
         ]
         paths.append(str(harness.pip_addons(oca_packages, "/tmp/arcc_aging_bench_oca")))
-        modules.append("account_financial_report")
+        modules += ["account_financial_report", "partner_statement"]
     db = harness.fresh_copy(args.template, name="arcc_aging_bench")
     try:
         harness.install_addons(db, modules, extra_paths=paths)
+        if args.unmatch:
+            unmatch_everything(db)
         results = []
         with harness.odoo_env(db, extra_paths=paths) as env:
             from odoo import fields
@@ -113,6 +163,32 @@ def main() -> None:
 
                 return run
 
+            def oca_outstanding_statement(measurement):
+                # OCA partner_statement: the outstanding statement (with aging buckets) of every
+                # customer with open items, the per-customer aging our bucket summary gives.
+                env.cr.execute(
+                    """
+                    SELECT DISTINCT partner.commercial_partner_id
+                      FROM account_move_line aml
+                      JOIN account_account acc ON acc.id = aml.account_id
+                      JOIN res_partner partner ON partner.id = aml.partner_id
+                     WHERE acc.account_type = 'asset_receivable' AND aml.reconciled IS NOT TRUE
+                       AND aml.parent_state = 'posted' AND aml.company_id = %s
+                    """,
+                    [company.id],
+                )
+                partner_ids = [row[0] for row in env.cr.fetchall()]
+                wizard = (
+                    env["outstanding.statement.wizard"]
+                    .with_context(active_ids=partner_ids, active_model="res.partner")
+                    .create({"company_id": company.id, "date_end": today})
+                )
+                data = wizard._prepare_statement()
+                values = env["report.partner_statement.outstanding_statement"]._get_report_values(
+                    partner_ids, data
+                )
+                measurement.rows = len(values.get("doc_ids") or partner_ids)
+
             cases = [
                 ("aging today, by customer x bucket (pivot)", pivot(today)),
                 (f"aging as of {past}, by customer x bucket", pivot(past)),
@@ -122,6 +198,7 @@ def main() -> None:
                 cases += [
                     ("OCA aged partner balance today (data)", oca_aged_balance(today)),
                     (f"OCA aged partner balance as of {past}", oca_aged_balance(past)),
+                    ("OCA partner_statement outstanding, all customers", oca_outstanding_statement),
                 ]
             for label, run in cases:
                 results.append(

@@ -20,8 +20,9 @@ reached.
 
 from odoo import api, fields, models
 from odoo.tools import SQL
-from odoo.tools.sql import create_index
+from odoo.tools.sql import create_index, index_exists
 
+from .ar_credit_exposure import OPEN_LINE
 from .ar_credit_profile import GRADES, SEGMENTS
 
 
@@ -96,6 +97,18 @@ class ArAgingReport(models.Model):
             "account_partial_reconcile",
             ["max_date"],
         )
+        # Every column the aging reads of an open line: today's aging is an index-only scan
+        # of the open lines instead of a visit of the table pages they are scattered over.
+        if not index_exists(self.env.cr, "ar_aging_open_line_idx"):
+            self.env.cr.execute(
+                SQL(
+                    "CREATE INDEX ar_aging_open_line_idx ON account_move_line (account_id) "
+                    "INCLUDE (id, company_id, partner_id, move_id, date, date_maturity, invoice_date, "
+                    "currency_id, company_currency_id, amount_residual, amount_residual_currency) "
+                    "WHERE %s",
+                    SQL(OPEN_LINE),
+                )
+            )
 
     # ------------------------------------------------------------------ query
 
@@ -236,11 +249,23 @@ class ArAgingReport(models.Model):
                    AND aml.date <= %(as_of)s
                    %(partner_filter)s
             ),
+            -- Invoices paid by a payment not yet matched with the bank (see ar.credit.exposure):
+            -- few, so their ids are joined rather than every open line with its move.
+            paid_open AS (
+                SELECT id
+                  FROM account_move
+                 WHERE payment_state IN ('in_payment', 'paid')
+                   AND amount_residual <> 0
+                   AND company_id = ANY(%(companies)s)
+            ),
             lines AS (
                 SELECT open_lines.*, move.invoice_user_id,
-                       move.payment_state, %(days)s AS days_past_due
+                       paid_open.id IS NOT NULL AS paid_not_matched,
+                       %(days)s AS days_past_due
                   FROM open_lines
-                  JOIN account_move move ON move.id = open_lines.move_id
+                  -- only for the salesperson: PostgreSQL drops this join when it is not read
+                  LEFT JOIN account_move move ON move.id = open_lines.move_id
+                  LEFT JOIN paid_open ON paid_open.id = open_lines.move_id
                  WHERE open_lines.amount_residual != 0
                     OR open_lines.amount_residual_currency != 0
             )
@@ -272,7 +297,7 @@ class ArAgingReport(models.Model):
                      ON profile.partner_id = commercial.id
                     AND profile.company_id = lines.company_id
               CROSS JOIN LATERAL (
-                  SELECT lines.payment_state IN ('in_payment', 'paid')
+                  SELECT lines.paid_not_matched
                          AND lines.amount_residual > 0
                          AND EXISTS (
                              SELECT 1
