@@ -30,7 +30,11 @@ LOG_DIR = odoo_env.REPO / "var" / "log"
 
 
 def run_scenario(
-    label: str, demo: bool, check_uninstall: bool, test_tags: str | None = None
+    label: str,
+    demo: bool,
+    check_uninstall: bool,
+    test_tags: str | None = None,
+    extra_modules: tuple[str, ...] = (),
 ) -> tuple[int, int, list[str]]:
     """Returns (tests run, failures+errors, problem lines)."""
     template = odoo_env.ensure_template(demo=demo)
@@ -46,7 +50,7 @@ def run_scenario(
             db,
             odoo_env.free_port(),
             "-i",
-            ",".join(ADDONS),
+            ",".join((*ADDONS, *extra_modules)),
             "--test-tags",
             tags,
             "--stop-after-init",
@@ -101,6 +105,12 @@ def main() -> int:
         help="run only these Odoo test tags while developing, e.g. /ar_credit_control:TestAging "
         "(the full run, and CI, run every test of every addon)",
     )
+    parser.add_argument(
+        "--with-modules",
+        default="",
+        help="also install these modules (comma separated), e.g. OCA queue_job found through "
+        "ODOO_ADDONS_PATH, to run the tests that need them",
+    )
     args = parser.parse_args()
     in_ci = os.environ.get("CI", "").lower() == "true"
     if not odoo_env.odoo_importable():
@@ -117,8 +127,13 @@ def main() -> int:
     total_ran = total_failed = 0
     all_problems: list[str] = []
     for label, demo, uninstall in scenarios:
+        extra_modules = tuple(m for m in args.with_modules.split(",") if m)
         ran, failed, problems = run_scenario(
-            label, demo, uninstall and not args.test_tags, args.test_tags
+            label,
+            demo,
+            uninstall and not (args.test_tags or extra_modules),
+            args.test_tags,
+            extra_modules,
         )
         total_ran += ran
         total_failed += failed

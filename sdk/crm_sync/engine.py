@@ -89,6 +89,15 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
+@dataclass(frozen=True)
+class PushPlan:
+    """A push split into chunks of Odoo customer ids (for background jobs), with the position
+    of the last Odoo customer scanned."""
+
+    chunks: list[list[int]]
+    scanned: ErpPosition | None
+
+
 class SyncEngine:
     def __init__(
         self,
@@ -126,13 +135,42 @@ class SyncEngine:
         log.info("sync run finished", extra={"report": report.as_dict()})
         return report
 
-    def plan_push_chunks(self, chunk_size: int = 1000, *, full: bool = False) -> list[list[int]]:
-        """Ids of the Odoo customers the next push would send, split into independent chunks."""
+    def plan_push(self, chunk_size: int = 1000, *, full: bool = False) -> PushPlan:
+        """The Odoo customers the next push would send, split into independent chunks, and
+        how far Odoo was scanned (where the cursor moves once every chunk is pushed)."""
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be at least 1")
         ids: list[int] = []
+        scanned: ErpPosition | None = None
         for page in self.erp.iter_customers(self._push_start(full), self.options.erp_page_size):
             entries = self.state.mappings_by_local(CUSTOMERS, [str(c.erp_id) for c in page])
-            ids.extend(c.erp_id for c in page if self._write_for(c, entries.get(str(c.erp_id))))
-        return [ids[start : start + chunk_size] for start in range(0, len(ids), chunk_size)]
+            for customer in page:
+                scanned = ErpPosition(customer.write_date, customer.erp_id)
+                if self._write_for(customer, entries.get(str(customer.erp_id))):
+                    ids.append(customer.erp_id)
+        chunks = [ids[start : start + chunk_size] for start in range(0, len(ids), chunk_size)]
+        return PushPlan(chunks, scanned)
+
+    def plan_push_chunks(self, chunk_size: int = 1000, *, full: bool = False) -> list[list[int]]:
+        """Ids of the Odoo customers the next push would send, split into independent chunks."""
+        return self.plan_push(chunk_size, full=full).chunks
+
+    def complete_push(self, scanned: ErpPosition | None) -> bool:
+        """Move the Odoo cursor to where a plan scanned, once all of its chunks are pushed.
+
+        Never moves it backwards (a later run may have gone further). Customers changed after
+        the plan have a later position and are picked up by the next run. Returns whether the
+        cursor moved.
+        """
+        if scanned is None:
+            return False
+        with self.state.lock():
+            stored = self.state.get_value(CURSOR_ERP_CUSTOMERS)
+            if stored and ErpPosition.decode(stored) >= scanned:
+                return False
+            with self.state.transaction() as txn:
+                txn.set_value(CURSOR_ERP_CUSTOMERS, scanned.encode())
+        return True
 
     def push_chunk(self, erp_ids: Sequence[int], *, force: bool = False) -> RunReport:
         """Push the given customers only; touches the id map and dead letters, not the cursor."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from conftest import add_customers
 
 from crm_sync.engine import CURSOR_ERP_CUSTOMERS, CUSTOMERS, DL_PAYMENTS
@@ -229,3 +230,37 @@ def test_chunked_push_for_job_queues(
     assert len(crm_by_partner(zoho_emulator)) == 450
     assert zoho_emulator.upsert_calls() == 5
     assert runtime.engine.plan_push_chunks(chunk_size=200) == []
+
+
+def test_chunked_push_moves_the_cursor_once_every_chunk_is_done(
+    zoho_emulator: ZohoEmulator, fake_odoo: FakeOdoo, make_runtime
+) -> None:
+    ids = add_customers(fake_odoo, 450)
+    runtime = make_runtime(zoho_emulator, fake_odoo)
+    engine = runtime.engine
+    plan = engine.plan_push(chunk_size=200)
+    assert plan.scanned is not None and plan.scanned.record_id == max(ids)
+    first, *rest = plan.chunks
+    engine.push_chunk(first)
+    # A chunk still to push: the cursor stays, the next plan still holds the rest.
+    assert runtime.state.get_value(CURSOR_ERP_CUSTOMERS) is None
+    assert sorted(i for chunk in engine.plan_push_chunks(200) for i in chunk) == sorted(
+        i for chunk in rest for i in chunk
+    )
+    for chunk in rest:
+        engine.push_chunk(chunk)
+    # A customer changed while the chunks were pushed: after the plan's position.
+    fake_odoo.write("res.partner", [ids[0]], {"credit_limit": 12_345.0})
+    assert engine.complete_push(plan.scanned) is True
+    assert runtime.state.get_value(CURSOR_ERP_CUSTOMERS) == plan.scanned.encode()
+    assert engine.complete_push(plan.scanned) is False  # never backwards, never twice
+    # The next plan starts from the cursor (minus the overlap) and finds only the change.
+    assert engine.plan_push(chunk_size=200).chunks == [[ids[0]]]
+
+
+def test_plan_push_rejects_a_chunk_size_below_one(
+    zoho_emulator: ZohoEmulator, fake_odoo: FakeOdoo, make_runtime
+) -> None:
+    runtime = make_runtime(zoho_emulator, fake_odoo)
+    with pytest.raises(ValueError, match="chunk_size"):
+        runtime.engine.plan_push(chunk_size=0)

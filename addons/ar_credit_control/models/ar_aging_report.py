@@ -103,8 +103,9 @@ class ArAgingReport(models.Model):
             self.env.cr.execute(
                 SQL(
                     "CREATE INDEX ar_aging_open_line_idx ON account_move_line (account_id) "
-                    "INCLUDE (id, company_id, partner_id, move_id, date, date_maturity, invoice_date, "
-                    "currency_id, company_currency_id, amount_residual, amount_residual_currency) "
+                    "INCLUDE (id, company_id, partner_id, move_id, date, date_maturity, "
+                    "invoice_date, currency_id, company_currency_id, amount_residual, "
+                    "amount_residual_currency) "
                     "WHERE %s",
                     SQL(OPEN_LINE),
                 )

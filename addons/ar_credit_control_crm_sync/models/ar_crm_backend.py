@@ -19,6 +19,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools.safe_eval import safe_eval
 
 from crm_sync.config import ZOHO_ACCOUNTS_HOSTS, Secrets, ZohoFields, parse_config
+from crm_sync.connector import ErpPosition
 from crm_sync.engine import CUSTOMERS, DL_PUSH, RunReport
 from crm_sync.errors import (
     AuthError,
@@ -391,8 +392,9 @@ class ArCrmBackend(models.Model):
         return self._execute(trigger, work, commit=commit, full_scan=full)
 
     def _sync_with_chunks(self, runtime, full):
-        """Pull inline, then push the customers in independent chunks (background jobs when
-        queue_job is installed, inline otherwise)."""
+        """Pull inline, then push the customers in independent chunks: background jobs that
+        several workers share when queue_job is installed, inline otherwise. The Odoo cursor
+        moves to where the plan scanned only once every chunk is pushed."""
         engine = runtime.engine
         report = RunReport()
         with engine.state.lock():
@@ -400,17 +402,40 @@ class ArCrmBackend(models.Model):
             engine.pull_deletions(report)
             if engine.options.sync_payments:
                 engine.pull_payments(report)
-            chunks = engine.plan_push_chunks(self.push_chunk_size, full=full)
-        report.add("push_chunks", len(chunks))
-        for chunk in chunks:
-            if "queue.job" in self.env:
-                self.with_delay(description=f"CRM push chunk {self.name}")._push_chunk_job(chunk)
-            else:
-                chunk_report = engine.push_chunk(chunk)
-                report.dead_letters += chunk_report.dead_letters
-                for name, amount in chunk_report.counters.items():
-                    report.add(name, amount)
+            plan = engine.plan_push(self.push_chunk_size, full=full)
+        report.add("push_chunks", len(plan.chunks))
+        if "queue.job" in self.env:
+            self._delay_push_chunks(plan)
+            return report
+        for chunk in plan.chunks:
+            chunk_report = engine.push_chunk(chunk)
+            report.dead_letters += chunk_report.dead_letters
+            for name, amount in chunk_report.counters.items():
+                report.add(name, amount)
+        engine.complete_push(plan.scanned)
         return report
+
+    def _delay_push_chunks(self, plan):
+        """One job per chunk, run in parallel; the cursor job runs when all of them are done
+        (a failed chunk job holds it back until it is retried successfully)."""
+        from odoo.addons.queue_job.delay import group  # noqa: PLC0415 (optional addon)
+
+        scanned = plan.scanned.encode() if plan.scanned else False
+        complete = self.delayable(
+            description=self.env._("CRM sync %(name)s: move the Odoo cursor", name=self.name)
+        )._complete_push_job(scanned)
+        if not plan.chunks:
+            complete.delay()
+            return
+        jobs = [
+            self.delayable(
+                description=self.env._(
+                    "CRM sync %(name)s: push %(count)s customers", name=self.name, count=len(chunk)
+                )
+            )._push_chunk_job(chunk)
+            for chunk in plan.chunks
+        ]
+        group(*jobs).on_done(complete).delay()
 
     def _push_chunk_job(self, erp_ids):
         """Background job: send one chunk of customers to the CRM."""
@@ -419,6 +444,20 @@ class ArCrmBackend(models.Model):
         if message:
             raise UserError(message)  # the job is marked failed and can be retried
         return run.counters
+
+    def _complete_push_job(self, scanned):
+        """Background job, after every chunk of a plan: move the Odoo cursor."""
+        self.ensure_one()
+        position = ErpPosition.decode(scanned) if scanned else None
+
+        def work(runtime):
+            report = RunReport()
+            report.add("cursor_moved", int(runtime.engine.complete_push(position)))
+            return report
+
+        _run, message = self._execute("queue", work)
+        if message:
+            raise UserError(message)
 
     def _replay(self, letters=None):
         """Re-send dead letters: the given ones, or all of the backend's."""

@@ -1,2 +1,3 @@
 from . import test_crm_backend
 from . import test_crm_http
+from . import test_crm_queue_job

@@ -229,8 +229,11 @@ class TestCrmBackend(CrmSyncCommon):
         self.assertFalse(archived.run_ids)
 
     def test_push_in_chunks_runs_inline_without_queue_job(self):
-        self.assertNotIn("queue.job", self.env, "this test covers the fallback")
-        customers = [self.create_customer(f"CRMT Chunk {n}", ref=f"CRMT-C{n}") for n in range(5)]
+        if "queue.job" in self.env:
+            self.skipTest("queue_job is installed: TestCrmQueueJob covers the jobs")
+        customers = self.env["res.partner"].union(
+            *(self.create_customer(f"CRMT Chunk {n}", ref=f"CRMT-C{n}") for n in range(5))
+        )
         self.backend.with_user(self.crm_admin).write({"use_queue_job": True, "push_chunk_size": 2})
         self.sync_as(self.credit_manager)
         run = self.last_run()
@@ -238,6 +241,14 @@ class TestCrmBackend(CrmSyncCommon):
         self.assertEqual(run.counters["push_chunks"], 3)
         self.assertEqual(run.crm_created, 5)
         self.assertTrue({str(c.id) for c in customers} <= set(self.crm_accounts()))
+        # Every chunk pushed: the Odoo cursor moved past the customers the plan scanned.
+        cursor = (
+            self.env["ar.crm.sync.state"]
+            .sudo()
+            .search([("backend_id", "=", self.backend.id), ("key", "=", "cursor:erp.customers")])
+        )
+        self.assertEqual(len(cursor), 1)
+        self.assertGreaterEqual(int(cursor.value.rpartition("|")[2]), max(customers.ids))
 
     # ------------------------------------------------------------------ secrets and rights
 
