@@ -2,7 +2,9 @@
 
 Each run copies a cached template database (Odoo's base modules already installed), installs
 our addons with demo data and again without, runs their tests, checks that uninstalling leaves
-Odoo working, and drops the databases. Prints the number of tests Odoo really ran.
+Odoo working, and drops the databases. Prints the number of tests Odoo really ran. A third,
+optional scenario runs the CRM sync addon's tests with OCA queue_job installed beside it
+(fetched with pip into var/oca; skipped loudly when pip cannot fetch it).
 
 Exit status: 0 all green; 1 a failure; 3 skipped (Odoo not importable). With CI=true a skip,
 or a run in which Odoo ran zero tests, is a failure.
@@ -81,6 +83,29 @@ def run_scenario(
         odoo_env.drop_database(db)
 
 
+# OCA queue_job, optional for the CRM sync addon: its job path is tested when pip can fetch it.
+# Pinned to the last 18.0 release that runs on Odoo 18.0's first releases (later ones use
+# api.private, added to Odoo 18.0 afterwards).
+QUEUE_JOB = "odoo-addon-queue_job==18.0.1.6.1"
+
+
+def fetch_queue_job() -> Path | None:
+    """queue_job's addons folder under var/oca (pip --no-deps --target), or None."""
+    target = odoo_env.REPO / "var" / "oca" / QUEUE_JOB.rpartition("=")[2]
+    addons = target / "odoo" / "addons"
+    if (addons / "queue_job" / "__manifest__.py").exists():
+        return addons
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
+    options = ["--disable-pip-version-check", "--root-user-action=ignore"]
+    proc = subprocess.run(
+        [*pip, *options, "--target", str(target), QUEUE_JOB], capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        print(f"[tier2] could not fetch {QUEUE_JOB}: {proc.stderr.strip()[-500:]}", flush=True)
+        return None
+    return addons
+
+
 def check_uninstall_leaves_odoo_working(db: str) -> list[str]:
     """Uninstall our addons, then sell and invoice through Odoo's standard flow."""
     script = odoo_env.REPO / "scripts" / "uninstall_check.py"
@@ -140,6 +165,24 @@ def main() -> int:
         all_problems += [f"[{label}] {p}" for p in problems]
         if ran == 0:
             all_problems.append(f"[{label}] Odoo ran zero tests")
+    if not args.only and not args.test_tags and not args.with_modules:
+        # The CRM sync addon's queue_job path, with OCA queue_job installed beside it.
+        queue_job_addons = fetch_queue_job()
+        if queue_job_addons is None:
+            print("#" * 78)
+            print("# TIER 2, OPTIONAL queue_job SCENARIO SKIPPED: OCA queue_job unavailable.")
+            print("#" * 78, flush=True)
+        else:
+            paths = [os.environ.get("ODOO_ADDONS_PATH", ""), str(queue_job_addons)]
+            os.environ["ODOO_ADDONS_PATH"] = ",".join(p for p in paths if p)
+            ran, failed, problems = run_scenario(
+                "queue_job", False, False, "/ar_credit_control_crm_sync", ("queue_job",)
+            )
+            total_ran += ran
+            total_failed += failed
+            all_problems += [f"[queue_job] {p}" for p in problems]
+            if ran == 0:
+                all_problems.append("[queue_job] Odoo ran zero tests")
     for problem in all_problems:
         print(f"[tier2] PROBLEM {problem}", flush=True)
     print(f"tier2: {total_ran - total_failed} passed, {total_failed} failed", flush=True)

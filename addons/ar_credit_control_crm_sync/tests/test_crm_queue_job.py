@@ -33,8 +33,8 @@ class TestCrmQueueJob(CrmSyncCommon):
         with trap_jobs() as trap:
             self.sync_as(self.credit_manager)
             # three chunk jobs and the cursor job that depends on all of them
-            trap.assert_jobs_count(3, only=type(self.backend)._push_chunk_job)
-            trap.assert_jobs_count(1, only=type(self.backend)._complete_push_job)
+            trap.assert_jobs_count(3, only=self.backend._push_chunk_job)
+            trap.assert_jobs_count(1, only=self.backend._complete_push_job)
             complete = [j for j in trap.enqueued_jobs if j.method_name == "_complete_push_job"]
             self.assertEqual(len(complete[0].depends_on), 3)
             self.assertEqual(self.last_run().counters["push_chunks"], 3)
