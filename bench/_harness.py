@@ -142,6 +142,9 @@ def pip_addons(packages: Sequence[str], target: str | Path) -> Path:
             "install",
             "--quiet",
             "--no-deps",
+            # Replace what an earlier call put there: pip does not merge into an existing
+            # target's `odoo` folder, it would silently leave new addons out.
+            "--upgrade",
             "--target",
             str(target),
             *packages,
