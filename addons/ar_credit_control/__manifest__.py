@@ -34,6 +34,7 @@
         "security/ar_matching_security.xml",
         "views/res_config_settings_matching_views.xml",
         "views/ar_payment_matching_views.xml",
+        "views/ar_provision_views.xml",
         "views/ar_matching_menus.xml",
     ],
     "demo": ["demo/ar_credit_control_demo.xml"],

@@ -9,3 +9,4 @@ from . import test_aging
 from . import test_kpi
 from . import test_payment_promise
 from . import test_payment_matching
+from . import test_provision_write_off

@@ -23,6 +23,14 @@ class MatchingCommon(CreditControlCommon):
         cls.customer_b = cls.create_customer("Beta Retail")
 
     @classmethod
+    def create_invoice(cls, partner, amount, invoice_date, payment_term=None, **kwargs):
+        # Due on the invoice date: "oldest first" follows the dates given here.
+        immediate = cls.env.ref("account.account_payment_term_immediate")
+        return super().create_invoice(
+            partner, amount, invoice_date, payment_term=payment_term or immediate, **kwargs
+        )
+
+    @classmethod
     def create_payment(cls, partner, amount, memo="", date="2019-03-01", currency=None):
         payment = cls.env["account.payment"].create(
             {
