@@ -10,3 +10,4 @@ from . import test_kpi
 from . import test_payment_promise
 from . import test_payment_matching
 from . import test_provision_write_off
+from . import test_payment_matching_http
