@@ -189,3 +189,18 @@ class TestPaymentMatching(MatchingCommon):
         with self.assertRaisesRegex(UserError, "positive"):
             wizard.action_accept()
         self.assertEqual(other.payment_state, "not_paid")
+
+    def test_one_invoice_claimed_by_two_payments(self):
+        invoice = self.create_invoice(self.customer_a, 180, "2019-01-10")
+        first = self.create_payment(self.customer_a, 180, memo=invoice.name)
+        second = self.create_payment(self.customer_a, 180, memo=invoice.name, date="2019-03-02")
+        wizard = self.propose(self.customer_a)
+        self.assertEqual(len(wizard.proposal_ids), 2)
+        self.assertEqual(len(wizard.proposal_ids.filtered("selected")), 1, "selected once")
+        wizard.proposal_ids.selected = True
+        with self.assertRaisesRegex(UserError, "Several selected proposals"):
+            wizard.action_accept()
+        self.assertFalse(
+            (self.payment_line(first) | self.payment_line(second)).filtered("reconciled")
+        )
+        self.assertEqual(invoice.payment_state, "not_paid")

@@ -9,6 +9,8 @@ statement line's own journal entry is rewritten, as Odoo's statement-line model 
 each counterpart is reconciled with its invoice.
 """
 
+from collections import defaultdict
+
 from odoo import Command, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, float_compare, float_is_zero
@@ -200,7 +202,11 @@ class ArPaymentMatchingWizard(models.TransientModel):
         by_id = {payment.id: payment for payment in payments}
         self.proposal_ids.unlink()
         values = []
-        for match in matches:
+        allocations = []
+        taken = set()  # items of the proposals selected so far: each is selected once
+        for match in sorted(
+            matches, key=lambda match: -(match.best.confidence if match.best else 0.0)
+        ):
             best = match.best
             if best is None:
                 continue
@@ -223,18 +229,23 @@ class ArPaymentMatchingWizard(models.TransientModel):
                     "rule": best.rule.value,
                     "confidence": best.confidence,
                     "auto_accept": match.auto_accept,
-                    "selected": match.auto_accept,
+                    "selected": match.auto_accept and not taken & set(best.item_ids),
                     "write_off_amount": best.write_off,
                     "unapplied_amount": best.unapplied,
-                    "allocation_ids": [
-                        Command.create(
-                            {"move_line_id": allocation.item_id, "amount": allocation.amount}
-                        )
-                        for allocation in best.allocations
-                    ],
                 }
             )
-        self.env["ar.payment.matching.proposal"].create(values)
+            allocations.append(best.allocations)
+            if match.auto_accept:
+                taken.update(best.item_ids)
+        # Proposals in one batch, then all their allocations in another (not one per proposal).
+        proposals = self.env["ar.payment.matching.proposal"].create(values)
+        self.env["ar.payment.matching.allocation"].create(
+            [
+                {"proposal_id": proposal.id, "move_line_id": item.item_id, "amount": item.amount}
+                for proposal, proposal_allocations in zip(proposals, allocations)
+                for item in proposal_allocations
+            ]
+        )
         self.write({"state": "proposed", "unmatched_count": len(payments) - len(values)})
         return self._reopen()
 
@@ -257,6 +268,7 @@ class ArPaymentMatchingWizard(models.TransientModel):
             raise UserError(self.env._("Select at least one proposal to accept."))
         proposals._lock_lines()
         plans = [proposal._validated_plan() for proposal in proposals]
+        proposals._check_no_item_applied_twice()
         for proposal, plan in zip(proposals, plans):
             proposal._apply(plan)
         proposals.state = "accepted"
@@ -311,6 +323,30 @@ class ArPaymentMatchingProposal(models.TransientModel):
                 SQL("SELECT id FROM account_move_line WHERE id = ANY(%s) FOR UPDATE", line_ids)
             )
         self.env.invalidate_all()
+
+    def _check_no_item_applied_twice(self):
+        """Proposals are made payment by payment: two of them may claim the same invoice."""
+        applied = defaultdict(float)
+        for allocation in self.allocation_ids:
+            applied[allocation.move_line_id] += allocation.amount
+        for item, amount in applied.items():
+            if (
+                float_compare(
+                    amount,
+                    item.amount_residual_currency,
+                    precision_rounding=item.currency_id.rounding,
+                )
+                > 0
+            ):
+                raise UserError(
+                    self.env._(
+                        "Several selected proposals apply %(amount)s to %(item)s, which is open "
+                        "for %(open)s only: unselect one of them.",
+                        amount=amount,
+                        item=item.move_id.name,
+                        open=item.amount_residual_currency,
+                    )
+                )
 
     def _difference_tolerated(self, difference):
         company = self.company_id
