@@ -237,11 +237,10 @@ class ArPaymentMatchingWizard(models.TransientModel):
             allocations.append(best.allocations)
             if match.auto_accept:
                 taken.update(best.item_ids)
-        # Proposals in one batch, then all their allocations in another (not one per proposal).
         proposals = self.env["ar.payment.matching.proposal"].create(values)
-        self.env["ar.payment.matching.allocation"].create(
+        proposals._insert_allocations(
             [
-                {"proposal_id": proposal.id, "move_line_id": item.item_id, "amount": item.amount}
+                (proposal.id, item.item_id, item.amount)
                 for proposal, proposal_allocations in zip(proposals, allocations)
                 for item in proposal_allocations
             ]
@@ -311,6 +310,35 @@ class ArPaymentMatchingProposal(models.TransientModel):
     state = fields.Selection(
         [("proposed", "Proposed"), ("accepted", "Accepted")], default="proposed", readonly=True
     )
+
+    def _insert_allocations(self, rows):
+        """Insert (proposal id, journal item id, amount) rows in one statement.
+
+        Thousands of allocation rows through the ORM would each load their journal item;
+        these rows hold ids the SQL loads just returned, so they are written as they are.
+        """
+        if not rows:
+            return
+        proposal_ids, line_ids, amounts = (list(column) for column in zip(*rows))
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO ar_payment_matching_allocation
+                       (proposal_id, move_line_id, amount,
+                        create_uid, create_date, write_uid, write_date)
+                SELECT rows.proposal_id, rows.line_id, rows.amount,
+                       %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
+                  FROM unnest(%(proposals)s::int[], %(lines)s::int[], %(amounts)s::numeric[])
+                       AS rows(proposal_id, line_id, amount)
+                """,
+                uid=self.env.uid,
+                proposals=proposal_ids,
+                lines=line_ids,
+                amounts=amounts,
+            )
+        )
+        self.invalidate_recordset(["allocation_ids"])
 
     # ------------------------------------------------------------------ checks
 
