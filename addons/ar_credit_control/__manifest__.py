@@ -31,6 +31,11 @@
         "views/ar_aging_views.xml",
         "views/ar_receivable_kpi_views.xml",
         "reports/ar_aging_report.xml",
+        "security/ar_matching_security.xml",
+        "views/res_config_settings_matching_views.xml",
+        "views/ar_payment_matching_views.xml",
+        "views/ar_provision_views.xml",
+        "views/ar_matching_menus.xml",
     ],
     "demo": ["demo/ar_credit_control_demo.xml"],
 }

@@ -19,3 +19,7 @@ from . import ar_aging_bucket_set
 from . import ar_aging_report
 from . import res_company_aging
 from . import res_partner_aging
+from . import res_company_matching
+from . import res_config_settings_matching
+from . import ar_provision
+from . import ar_write_off

@@ -8,3 +8,6 @@ from . import test_credit_block_http
 from . import test_aging
 from . import test_kpi
 from . import test_payment_promise
+from . import test_payment_matching
+from . import test_provision_write_off
+from . import test_payment_matching_http
