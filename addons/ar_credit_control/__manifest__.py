@@ -31,6 +31,11 @@
         "views/ar_aging_views.xml",
         "views/ar_receivable_kpi_views.xml",
         "reports/ar_aging_report.xml",
+        "security/ar_statement_security.xml",
+        "data/ar_statement_data.xml",
+        "reports/ar_statement_report.xml",
+        "views/ar_statement_views.xml",
+        "views/ar_statement_menus.xml",
     ],
     "demo": ["demo/ar_credit_control_demo.xml"],
 }

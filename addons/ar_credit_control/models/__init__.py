@@ -19,3 +19,6 @@ from . import ar_aging_bucket_set
 from . import ar_aging_report
 from . import res_company_aging
 from . import res_partner_aging
+from . import ar_statement
+from . import ar_statement_run
+from . import res_partner_statement
