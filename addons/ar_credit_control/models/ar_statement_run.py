@@ -170,14 +170,18 @@ class ArStatementRun(models.Model):
                 ._render_qweb_pdf(report.report_name, partner.ids, data=data)
             )
             # Collectors may not edit customers, which attaching a file to one requires.
-            attachment = self.env["ir.attachment"].sudo().create(
-                {
-                    "name": self._attachment_name(partner, lang),
-                    "raw": pdf,
-                    "mimetype": "application/pdf",
-                    "res_model": "res.partner",
-                    "res_id": partner.id,
-                }
+            attachment = (
+                self.env["ir.attachment"]
+                .sudo()
+                .create(
+                    {
+                        "name": self._attachment_name(partner, lang),
+                        "raw": pdf,
+                        "mimetype": "application/pdf",
+                        "res_model": "res.partner",
+                        "res_id": partner.id,
+                    }
+                )
             )
             mail_id = template.with_context(
                 ar_statement_company_name=self.company_id.name,
