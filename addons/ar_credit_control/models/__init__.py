@@ -22,3 +22,5 @@ from . import res_partner_aging
 from . import ar_statement
 from . import ar_statement_run
 from . import res_partner_statement
+from . import ar_balance_confirmation
+from . import ar_reconciliation_discrepancy

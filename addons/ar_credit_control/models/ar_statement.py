@@ -13,7 +13,7 @@ Amounts are in company currency; each row also carries its amount in the documen
 
 from collections import defaultdict
 
-from odoo import api, models
+from odoo import SUPERUSER_ID, api, models
 from odoo.tools import SQL
 
 
@@ -34,8 +34,12 @@ class ArStatement(models.AbstractModel):
         Only customers with open items are keys. `buckets` follows the set's column order
         (the "in payment" column first).
         """
+        return self._as_superuser()._compute_outstanding(partners, company, as_of, bucket_set)
+
+    @api.model
+    def _compute_outstanding(self, partners, company, as_of, bucket_set):
         bucket_set = bucket_set or self.env["ar.aging.bucket.set"]._get_default(company)
-        aging = self.env["ar.aging.report"].sudo()
+        aging = self.env["ar.aging.report"]
         commercial = self._commercial_partners(partners)
         if not commercial:
             return {}
@@ -111,13 +115,17 @@ class ArStatement(models.AbstractModel):
     def _activity_data(self, partners, company, date_from, date_to):
         """{commercial partner id: {"opening", "movements": [...], "closing"}} for every
         given customer (customers without balance nor movement get zeros)."""
+        return self._as_superuser()._compute_activity(partners, company, date_from, date_to)
+
+    @api.model
+    def _compute_activity(self, partners, company, date_from, date_to):
         commercial = self._commercial_partners(partners)
         if not commercial:
             return {}
         if date_from > date_to:
             raise ValueError("date_from must not be after date_to")
         self.env.flush_all()
-        aging = self.env["ar.aging.report"].sudo()
+        aging = self.env["ar.aging.report"]
         query = SQL(
             """
             WITH lines AS (
@@ -194,6 +202,12 @@ class ArStatement(models.AbstractModel):
 
     # ------------------------------------------------------------------ helpers
 
+    def _as_superuser(self):
+        """Statements are computed as the superuser: the portal asks for them as the public or
+        a portal user, for whom even sudo finds no receivable account of another company
+        than their own. Callers decide who may see which customer's statement."""
+        return self.with_user(SUPERUSER_ID)
+
     @api.model
     def _move_kind_labels(self):
         return {
@@ -212,3 +226,34 @@ class ArStatement(models.AbstractModel):
         if move_type == "out_refund":
             return "credit_note"
         return "other"
+
+    # ------------------------------------------------------------------ paying online
+
+    @api.model
+    def _pay_online_links(self, moves, company):
+        """{invoice id: Odoo's pay-online link} for the open customer invoices among `moves`,
+        when online payment is available: `account_payment` installed, portal payment on and
+        a payment provider enabled for the company. Empty otherwise."""
+        if "payment.link.wizard" not in self.env or "payment.provider" not in self.env:
+            return {}
+        has_provider = (
+            self.env["payment.provider"]
+            .sudo()
+            .search_count(
+                [("state", "in", ("enabled", "test")), ("company_id", "=", company.id)], limit=1
+            )
+        )
+        if not has_provider:
+            return {}
+        wizard_model = self.env["payment.link.wizard"].sudo()
+        links = {}
+        for invoice in moves.sudo().filtered(lambda move: move.move_type == "out_invoice"):
+            if hasattr(invoice, "_has_to_be_paid") and not invoice._has_to_be_paid():
+                continue
+            context = {"active_model": "account.move", "active_id": invoice.id}
+            defaults = wizard_model.with_context(**context).default_get(list(wizard_model._fields))
+            wizard = wizard_model.new(
+                {name: value for name, value in defaults.items() if name in wizard_model._fields}
+            )
+            links[invoice.id] = wizard.link
+        return links

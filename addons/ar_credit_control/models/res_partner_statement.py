@@ -26,3 +26,17 @@ class ResPartner(models.Model):
             }
         )
         return action
+
+    def action_ar_balance_confirmation(self):
+        """A draft balance confirmation of the customer, as of today."""
+        self.ensure_one()
+        confirmation = self.env["ar.balance.confirmation"].create(
+            {"partner_id": self.commercial_partner_id.id}
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "ar.balance.confirmation",
+            "res_id": confirmation.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }

@@ -9,3 +9,5 @@ from . import test_aging
 from . import test_kpi
 from . import test_payment_promise
 from . import test_statement
+from . import test_balance_confirmation
+from . import test_statement_http

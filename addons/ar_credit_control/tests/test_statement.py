@@ -249,3 +249,12 @@ class TestStatement(StatementCommon):
         with self.assertRaises(AccessError):
             run.with_user(self.collector).unlink()
         run.with_user(self.credit_manager).unlink()
+
+    def test_same_statement_for_a_public_request(self):
+        """Portal pages compute statements as the public or portal user in sudo mode."""
+        customer = self.create_customer("Public View Co")
+        self.create_invoice(customer, 640.0, self.days_ago(12))
+        public = self.env.ref("base.public_user")
+        as_public = self.env["ar.statement"].with_user(public).sudo()
+        data = as_public._outstanding_data(customer, self.company, self.today)
+        self.assertEqual(data[customer.id]["total"], 640.0)
