@@ -23,3 +23,8 @@ from . import res_company_matching
 from . import res_config_settings_matching
 from . import ar_provision
 from . import ar_write_off
+from . import ar_statement
+from . import ar_statement_run
+from . import res_partner_statement
+from . import ar_balance_confirmation
+from . import ar_reconciliation_discrepancy

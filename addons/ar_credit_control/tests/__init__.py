@@ -11,3 +11,6 @@ from . import test_payment_promise
 from . import test_payment_matching
 from . import test_provision_write_off
 from . import test_payment_matching_http
+from . import test_statement
+from . import test_balance_confirmation
+from . import test_statement_http
