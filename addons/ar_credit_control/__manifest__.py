@@ -31,6 +31,10 @@
         "views/ar_aging_views.xml",
         "views/ar_receivable_kpi_views.xml",
         "reports/ar_aging_report.xml",
+        "security/ar_warning_security.xml",
+        "data/ar_warning_data.xml",
+        "views/ar_warning_views.xml",
+        "views/ar_forecast_views.xml",
     ],
     "demo": ["demo/ar_credit_control_demo.xml"],
 }

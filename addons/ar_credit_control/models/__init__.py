@@ -19,3 +19,8 @@ from . import ar_aging_bucket_set
 from . import ar_aging_report
 from . import res_company_aging
 from . import res_partner_aging
+from . import ar_warning_rule
+from . import ar_credit_warning
+from . import ar_credit_policy_warning
+from . import res_partner_warning
+from . import ar_collection_forecast

@@ -8,3 +8,6 @@ from . import test_credit_block_http
 from . import test_aging
 from . import test_kpi
 from . import test_payment_promise
+from . import test_credit_warnings
+from . import test_credit_warnings_http
+from . import test_collection_forecast

@@ -1,3 +1,4 @@
 from . import ar_credit_approval_wizard
 from . import ar_aging_wizard
 from . import ar_receivable_kpi
+from . import ar_forecast_backtest
