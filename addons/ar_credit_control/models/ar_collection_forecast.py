@@ -9,6 +9,7 @@ the lines go back in bulk INSERTs. Invoices under an open dispute are left out.
 
 import logging
 from datetime import date, timedelta
+from time import monotonic
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -164,6 +165,7 @@ class ArCollectionForecast(models.Model):
     @api.model
     def _refresh_company(self, company, today):
         cr = self.env.cr
+        started = monotonic()
         history = self._settled_history(company, today)
         try:
             behaviour = fit_payment_behaviour(history, today, ForecastConfig())
@@ -184,6 +186,7 @@ class ArCollectionForecast(models.Model):
             )
         ]
         predictions = behaviour.predict(invoices, today)
+        predicted = monotonic()
         cr.execute(SQL("DELETE FROM ar_collection_forecast WHERE company_id = %s", company.id))
         first_monday = iso_week_start(today)
         horizon_end = first_monday + timedelta(weeks=HORIZON_WEEKS)
@@ -242,10 +245,13 @@ class ArCollectionForecast(models.Model):
             inserted += len(rows)
         self.invalidate_model()
         _logger.info(
-            "collection forecast of %s: %d lines from %d settled instalments",
+            "collection forecast of %s: %d lines from %d settled instalments "
+            "(facts and prediction %.1f s, insert %.1f s)",
             company.name,
             inserted,
             len(history),
+            predicted - started,
+            monotonic() - predicted,
         )
         return inserted
 

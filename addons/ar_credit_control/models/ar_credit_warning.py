@@ -9,10 +9,14 @@ collector) and is listed once in the credit managers' daily digest.
 import json
 import logging
 
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
+
+DIGEST_LISTED = 200  # warnings listed one by one in a digest; the rest are counted
 
 
 class ArCreditWarning(models.Model):
@@ -22,6 +26,8 @@ class ArCreditWarning(models.Model):
     _order = "state, date_detected desc, id desc"
     _check_company_auto = True
     _rec_name = "partner_id"
+    # Collectors and salespeople only read warnings, yet log notes and act on their to-dos.
+    _mail_post_access = "read"
 
     rule_id = fields.Many2one(
         "ar.warning.rule", required=True, index=True, ondelete="cascade", readonly=True
@@ -82,7 +88,7 @@ class ArCreditWarning(models.Model):
         for warning in self:
             params = json.loads(warning.figures_json or "{}")
             for key in money & set(params):
-                params[key] = warning.currency_id.format(float(params[key]))
+                params[key] = warning.currency_id.format(float(params[key] or 0.0))
             try:
                 warning.figures = templates[warning.rule_type] % params
             except (KeyError, TypeError, ValueError):
@@ -95,10 +101,21 @@ class ArCreditWarning(models.Model):
         """Bring the rule's warnings in line with the conditions that hold now, in one
         statement: insert the new ones (or raise resolved ones again), refresh the figures of
         the active ones, resolve those whose condition vanished. Returns the raised warnings."""
+        # The conditions go through a temporary table with statistics: as a CTE the planner
+        # guesses its size and may compare every warning with every condition.
+        cr = self.env.cr
+        cr.execute("DROP TABLE IF EXISTS ar_warning_conditions")
+        cr.execute(
+            SQL(
+                "CREATE TEMP TABLE ar_warning_conditions ON COMMIT DROP AS %s",
+                conditions,
+            )
+        )
+        cr.execute("ANALYZE ar_warning_conditions")
         rows = self.env.execute_query(
             SQL(
                 """
-                WITH conditions AS (%(conditions)s),
+                WITH conditions AS (SELECT * FROM ar_warning_conditions),
                 raised AS (
                     INSERT INTO ar_credit_warning AS warning
                            (rule_id, rule_type, partner_id, company_id, user_id, condition_key,
@@ -148,7 +165,6 @@ class ArCreditWarning(models.Model):
                 UNION ALL
                 SELECT count(*), 'refreshed' FROM refreshed
                 """,
-                conditions=conditions,
                 rule=rule.id,
                 rule_type=rule.rule_type,
                 company=rule.company_id.id,
@@ -157,6 +173,7 @@ class ArCreditWarning(models.Model):
                 uid=self.env.uid,
             )
         )
+        cr.execute("DROP TABLE ar_warning_conditions")
         self.invalidate_model()
         raised = self.browse(row[0] for row in rows if row[1] == "raised")
         resolved = self.browse(row[0] for row in rows if row[1] == "resolved")
@@ -175,35 +192,54 @@ class ArCreditWarning(models.Model):
         return raised
 
     def _schedule_activities(self):
-        """One to-do per raised warning for its responsible user (none without one)."""
+        """One to-do per raised warning for its responsible user (none without one).
+
+        A first run on a large book raises thousands of warnings: the to-dos go in with one
+        INSERT (the ORM's create subscribes and renders names one activity at a time). The
+        digest tells the credit managers; nobody gets an e-mail per to-do."""
+        warnings = self.sudo().filtered("user_id")
+        if not warnings:
+            return self.env["mail.activity"]
         activity_type = self.env.ref(
             "ar_credit_control.mail_activity_credit_warning", raise_if_not_found=False
         ) or self.env.ref("mail.mail_activity_data_todo")
-        model_id = self.env["ir.model"]._get_id(self._name)
-        today = fields.Date.context_today(self)
         summary = self.env._("%(rule)s: %(customer)s")
-        vals_list = [
-            {
-                "res_model_id": model_id,
-                "res_id": warning.id,
-                "activity_type_id": activity_type.id,
-                "user_id": warning.user_id.id,
-                "date_deadline": today,
-                "summary": summary
-                % {"rule": warning.rule_id.name, "customer": warning.partner_id.name},
-                "note": warning.figures,
-                "automated": True,
-            }
-            for warning in self.sudo()
-            if warning.user_id
-        ]
-        # The digest tells the managers; no e-mail per activity.
-        return (
-            self.env["mail.activity"]
-            .sudo()
-            .with_context(mail_activity_quick_update=True)
-            .create(vals_list)
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                INSERT INTO mail_activity (res_model_id, res_model, res_id, res_name,
+                       activity_type_id, user_id, user_tz, summary, note, date_deadline,
+                       automated, active, create_uid, create_date, write_uid, write_date)
+                SELECT %(model_id)s, %(model)s, v.warning, v.name, %(type)s, v.user_id,
+                       partner.tz, v.summary, v.note, %(today)s, true, true,
+                       %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                  FROM unnest(%(warnings)s::int[], %(users)s::int[], %(names)s::varchar[],
+                              %(summaries)s::varchar[], %(notes)s::text[])
+                       AS v(warning, user_id, name, summary, note)
+                  JOIN res_users users ON users.id = v.user_id
+                  JOIN res_partner partner ON partner.id = users.partner_id
+                RETURNING id
+                """,
+                model_id=self.env["ir.model"]._get_id(self._name),
+                model=self._name,
+                type=activity_type.id,
+                today=fields.Date.context_today(self),
+                uid=self.env.uid,
+                warnings=warnings.ids,
+                users=[warning.user_id.id for warning in warnings],
+                names=[warning.partner_id.display_name for warning in warnings],
+                summaries=[
+                    summary % {"rule": warning.rule_id.name, "customer": warning.partner_id.name}
+                    for warning in warnings
+                ],
+                notes=[str(Markup("<p>%s</p>") % warning.figures) for warning in warnings],
+            )
         )
+        self.env["mail.activity"].invalidate_model()
+        self.invalidate_recordset()
+        _logger.info("credit warnings: %d activities scheduled", len(rows))
+        return self.env["mail.activity"].browse(row[0] for row in rows)
 
     # ------------------------------------------------------------------ digest
 
@@ -217,17 +253,28 @@ class ArCreditWarning(models.Model):
         )
 
     @api.model
-    def _send_digest(self):
-        """One e-mail per company to its credit managers listing the warnings raised since
-        the last digest. Returns the mails created."""
+    def _send_digest(self, listed=DIGEST_LISTED):
+        """One e-mail per company to its credit managers: the count of warnings raised since
+        the last digest per rule, and the first `listed` of them in detail (a first run on a
+        large book raises thousands; the warnings list holds them all). Returns the mails."""
         template = self.env.ref("ar_credit_control.mail_template_credit_warning_digest")
-        pending = self.sudo().search([("digest_sent", "=", False), ("state", "=", "active")])
+        pending = self.sudo().search(
+            [("digest_sent", "=", False), ("state", "=", "active")],
+            order="company_id, rule_id, partner_id, id",
+        )
         mails = self.env["mail.mail"]
         for company in pending.company_id:
             warnings = pending.filtered(lambda warning, c=company: warning.company_id == c)
             recipients = self._digest_recipients(company)
             if recipients:
-                mail_id = template.with_context(digest_warning_ids=warnings.ids).send_mail(
+                per_rule = {}
+                for warning in warnings:
+                    per_rule[warning.rule_id.name] = per_rule.get(warning.rule_id.name, 0) + 1
+                mail_id = template.with_context(
+                    digest_warning_ids=warnings[:listed].ids,
+                    digest_total=len(warnings),
+                    digest_per_rule=sorted(per_rule.items()),
+                ).send_mail(
                     company.id,
                     email_values={"recipient_ids": [(6, 0, recipients.partner_id.ids)]},
                 )

@@ -181,17 +181,23 @@ class TestCreditWarnings(WarningCommon):
         self.assertNotIn(self.create_customer("Quiet Ltd"), flagged)
 
     def test_digest_lists_new_warnings_once_to_credit_managers(self):
-        self.rule("overdue", days=30)
-        invoice = self.create_invoice(self.customer, 400.0, self.days_ago(31))
-        self.env["ar.warning.rule"].search([("company_id", "=", self.company.id)]).evaluate()
-        mails = self.env["ar.credit.warning"]._send_digest()
+        rule = self.rule("overdue", days=30)
+        first = self.create_invoice(self.customer, 400.0, self.days_ago(31))
+        second = self.create_invoice(self.customer, 300.0, self.days_ago(32))
+        rule.evaluate()
+        mails = self.env["ar.credit.warning"]._send_digest(listed=1)
         mail = mails.filtered(lambda m: m.model == "res.company" and m.res_id == self.company.id)
         self.assertEqual(len(mail), 1)
         self.assertIn(self.credit_manager.partner_id, mail.recipient_ids)
         self.assertNotIn(self.collector.partner_id, mail.recipient_ids)
-        self.assertIn("Credit Customer", mail.body_html)
-        self.assertIn(invoice.name, mail.body_html)
         self.assertIn("new credit warnings", mail.subject)
+        body = mail.body_html
+        self.assertIn("Test overdue: 2", body)
+        self.assertIn("Credit Customer", body)
+        # One listed in detail (ordered by id: the first raised), the other counted.
+        listed = [name for name in (first.name, second.name) if name in body]
+        self.assertEqual(len(listed), 1, body)
+        self.assertIn("And 1 more", body)
         self.assertFalse(
             self.env["ar.credit.warning"]
             ._send_digest()

@@ -41,7 +41,7 @@ class TestCreditWarningsHttp(WarningCommon, HttpCase):
             "ar.credit.warning",
             "search_read",
             [("rule_id", "=", rule.id)],
-            fields=["partner_id", "state", "figures", "user_id", "activity_ids"],
+            fields=["id", "partner_id", "state", "figures", "user_id", "activity_ids"],
         )
         self.assertNotIn("error", reply, reply)
         [warning] = reply["result"]
@@ -51,8 +51,12 @@ class TestCreditWarningsHttp(WarningCommon, HttpCase):
         self.assertEqual(warning["user_id"][0], self.collector.id)
         self.assertEqual(len(warning["activity_ids"]), 1)
 
-        # The collector cannot reconfigure the rule...
+        # The collector can neither reconfigure the rule nor close the warning by hand...
         reply = self.jsonrpc(self.collector, "ar.warning.rule", "write", [rule.id], {"days": 5})
+        self.assertEqual(reply["error"]["data"]["name"], "odoo.exceptions.AccessError")
+        reply = self.jsonrpc(
+            self.collector, "ar.credit.warning", "write", [warning["id"]], {"state": "resolved"}
+        )
         self.assertEqual(reply["error"]["data"]["name"], "odoo.exceptions.AccessError")
         # ... but marks the to-do done, and the customer shows the flag.
         reply = self.jsonrpc(
