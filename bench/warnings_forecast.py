@@ -115,7 +115,11 @@ def main() -> None:
                 measurement.rows = sum(env["ar.collection.forecast"].refresh(company).values())
 
             summary = harness.repeat(
-                "forecast refresh (all open lines)", forecast_run, runs=1, warmup=0
+                "forecast refresh (all open lines)",
+                forecast_run,
+                runs=1,
+                warmup=0,
+                trace_memory=False,
             )
             results.append(summary)
             total += summary.median_seconds

@@ -42,9 +42,33 @@ INSERT_CHUNK = 100_000
 ORDINAL_EPOCH = date(1, 1, 1)  # date.toordinal() == 1
 
 
+# The lines live in a plain table without foreign keys, shown through a view: a refresh
+# rewrites every open line, and foreign-key triggers would cost more than the insert itself
+# (seven row triggers per line). A refresh replaces everything it points to, so a dangling id
+# lasts one day at most.
+DATA_TABLE = "ar_collection_forecast_data"
+COLUMNS = """
+    company_id integer NOT NULL,
+    partner_id integer,
+    segment varchar,
+    user_id integer,
+    move_id integer,
+    move_line_id integer,
+    amount numeric,
+    due_date date,
+    predicted_date date,
+    week_start date,
+    week varchar,
+    in_horizon boolean,
+    basis varchar,
+    as_of_date date
+"""
+
+
 class ArCollectionForecast(models.Model):
     _name = "ar.collection.forecast"
     _description = "Collection forecast line"
+    _auto = False
     _order = "predicted_date, id"
     _check_company_auto = True
     _rec_name = "move_id"
@@ -68,9 +92,27 @@ class ArCollectionForecast(models.Model):
     as_of_date = fields.Date(readonly=True)
 
     def init(self):
-        self.env.cr.execute(
-            "CREATE INDEX IF NOT EXISTS ar_collection_forecast_company_week_idx "
-            "ON ar_collection_forecast (company_id, week_start)"
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS %s (id serial PRIMARY KEY, %s)",
+                SQL.identifier(DATA_TABLE),
+                SQL(COLUMNS),
+            )
+        )
+        cr.execute(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS ar_collection_forecast_company_week_idx "
+                "ON %s (company_id, week_start)",
+                SQL.identifier(DATA_TABLE),
+            )
+        )
+        cr.execute(
+            SQL(
+                "CREATE OR REPLACE VIEW %s AS SELECT * FROM %s",
+                SQL.identifier(self._table),
+                SQL.identifier(DATA_TABLE),
+            )
         )
 
     # ------------------------------------------------------------------ facts
@@ -187,7 +229,9 @@ class ArCollectionForecast(models.Model):
         ]
         predictions = behaviour.predict(invoices, today)
         predicted = monotonic()
-        cr.execute(SQL("DELETE FROM ar_collection_forecast WHERE company_id = %s", company.id))
+        cr.execute(
+            SQL("DELETE FROM %s WHERE company_id = %s", SQL.identifier(DATA_TABLE), company.id)
+        )
         first_monday = iso_week_start(today)
         horizon_end = first_monday + timedelta(weeks=HORIZON_WEEKS)
         columns = {"row": [], "predicted": [], "basis": []}
@@ -204,17 +248,16 @@ class ArCollectionForecast(models.Model):
             cr.execute(
                 SQL(
                     """
-                    INSERT INTO ar_collection_forecast
+                    INSERT INTO %(table)s
                            (company_id, partner_id, segment, user_id, move_id, move_line_id,
                             amount, due_date, predicted_date, week_start, week, in_horizon,
-                            basis, as_of_date, create_uid, create_date, write_uid, write_date)
+                            basis, as_of_date)
                     SELECT %(company)s, v.partner, v.segment, v.salesperson, v.move, v.line,
                            v.amount, v.due, v.predicted,
                            date_trunc('week', v.predicted)::date,
                            to_char(v.predicted, 'IYYY-"W"IW'),
                            v.predicted < %(horizon_end)s,
-                           v.basis, %(today)s, %(uid)s, now() AT TIME ZONE 'UTC',
-                           %(uid)s, now() AT TIME ZONE 'UTC'
+                           v.basis, %(today)s
                       FROM (
                           SELECT line, move, partner, segment, salesperson, amount, due,
                                  %(epoch)s::date + (predicted_ordinal - 1) AS predicted, basis
@@ -226,10 +269,10 @@ class ArCollectionForecast(models.Model):
                                    predicted_ordinal, basis)
                       ) v
                     """,
+                    table=SQL.identifier(DATA_TABLE),
                     company=company.id,
                     horizon_end=horizon_end,
                     today=today,
-                    uid=self.env.uid,
                     epoch=ORDINAL_EPOCH,
                     lines=[row[0] for row in rows],
                     moves=[row[1] for row in rows],

@@ -111,12 +111,12 @@ class ArCreditWarning(models.Model):
                 conditions,
             )
         )
+        cr.execute("CREATE INDEX ON ar_warning_conditions (partner_id, condition_key)")
         cr.execute("ANALYZE ar_warning_conditions")
         rows = self.env.execute_query(
             SQL(
                 """
-                WITH conditions AS (SELECT * FROM ar_warning_conditions),
-                raised AS (
+                WITH raised AS (
                     INSERT INTO ar_credit_warning AS warning
                            (rule_id, rule_type, partner_id, company_id, user_id, condition_key,
                             figures_json, state, date_detected, digest_sent,
@@ -125,7 +125,7 @@ class ArCreditWarning(models.Model):
                            COALESCE(rp.user_id, %(fallback_user)s), c.condition_key,
                            c.figures::text, 'active', %(today)s, false,
                            %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
-                      FROM conditions c
+                      FROM ar_warning_conditions c
                       JOIN res_partner rp ON rp.id = c.partner_id
                      WHERE c.is_new
                     ON CONFLICT (rule_id, partner_id, company_id, condition_key) DO UPDATE
@@ -139,7 +139,7 @@ class ArCreditWarning(models.Model):
                 refreshed AS (
                     UPDATE ar_credit_warning warning
                        SET figures_json = c.figures::text
-                      FROM conditions c
+                      FROM ar_warning_conditions c
                      WHERE warning.rule_id = %(rule)s
                        AND warning.state = 'active'
                        AND warning.partner_id = c.partner_id
@@ -154,7 +154,7 @@ class ArCreditWarning(models.Model):
                      WHERE warning.rule_id = %(rule)s
                        AND warning.state = 'active'
                        AND NOT EXISTS (
-                           SELECT 1 FROM conditions c
+                           SELECT 1 FROM ar_warning_conditions c
                             WHERE c.partner_id = warning.partner_id
                               AND c.condition_key = warning.condition_key)
                     RETURNING warning.id
