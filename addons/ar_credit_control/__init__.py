@@ -4,6 +4,7 @@ from . import controllers
 from . import models
 from . import reports
 from . import wizards
+from .models.ar_collection_forecast import DATA_TABLE
 from .models.ar_credit_exposure import INDEXES
 
 
@@ -11,3 +12,5 @@ def uninstall_hook(env):
     """Drop the indexes the addon added to Odoo's own tables."""
     for index in INDEXES:
         env.cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(index)))
+    # The collection forecast's lines live in a table of their own behind its view.
+    env.cr.execute(SQL("DROP TABLE IF EXISTS %s CASCADE", SQL.identifier(DATA_TABLE)))

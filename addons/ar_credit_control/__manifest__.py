@@ -45,6 +45,10 @@
         "views/ar_balance_confirmation_views.xml",
         "views/ar_statement_portal_templates.xml",
         "views/ar_statement_menus.xml",
+        "security/ar_warning_security.xml",
+        "data/ar_warning_data.xml",
+        "views/ar_warning_views.xml",
+        "views/ar_forecast_views.xml",
     ],
     "demo": ["demo/ar_credit_control_demo.xml"],
 }

@@ -28,3 +28,8 @@ from . import ar_statement_run
 from . import res_partner_statement
 from . import ar_balance_confirmation
 from . import ar_reconciliation_discrepancy
+from . import ar_warning_rule
+from . import ar_credit_warning
+from . import ar_credit_policy_warning
+from . import res_partner_warning
+from . import ar_collection_forecast

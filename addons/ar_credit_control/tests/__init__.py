@@ -14,3 +14,6 @@ from . import test_payment_matching_http
 from . import test_statement
 from . import test_balance_confirmation
 from . import test_statement_http
+from . import test_credit_warnings
+from . import test_credit_warnings_http
+from . import test_collection_forecast

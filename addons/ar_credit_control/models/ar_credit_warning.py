@@ -1,0 +1,294 @@
+"""A warning raised by an early-warning rule for one customer in one company.
+
+One warning per (rule, customer, company, condition key): a condition that still holds on the
+next run adds nothing, one that no longer holds is resolved, one that comes back is raised
+again. Each raised warning gets one activity for the customer's salesperson (or the rule's
+collector) and is listed once in the credit managers' daily digest.
+"""
+
+import json
+import logging
+
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
+
+DIGEST_LISTED = 200  # warnings listed one by one in a digest; the rest are counted
+
+
+class ArCreditWarning(models.Model):
+    _name = "ar.credit.warning"
+    _description = "Credit early warning"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "state, date_detected desc, id desc"
+    _check_company_auto = True
+    _rec_name = "partner_id"
+    # Collectors and salespeople only read warnings, yet log notes and act on their to-dos.
+    _mail_post_access = "read"
+
+    rule_id = fields.Many2one(
+        "ar.warning.rule", required=True, index=True, ondelete="cascade", readonly=True
+    )
+    rule_type = fields.Selection(related="rule_id.rule_type", store=True)
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, index=True, readonly=True
+    )
+    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    user_id = fields.Many2one("res.users", string="Responsible", readonly=True)
+    condition_key = fields.Char(required=True, readonly=True)
+    figures_json = fields.Text(readonly=True)
+    figures = fields.Text(compute="_compute_figures")
+    state = fields.Selection(
+        [("active", "Active"), ("resolved", "Resolved")],
+        default="active",
+        required=True,
+        index=True,
+        readonly=True,
+        tracking=True,
+    )
+    date_detected = fields.Date(readonly=True)
+    date_resolved = fields.Date(readonly=True)
+    digest_sent = fields.Boolean(readonly=True, index=True)
+
+    _sql_constraints = [
+        (
+            "condition_unique",
+            "UNIQUE(rule_id, partner_id, company_id, condition_key)",
+            "A condition raises one warning per rule and customer.",
+        ),
+    ]
+
+    @api.model
+    def _figure_templates(self):
+        return {
+            "utilisation": _(
+                "credit used %(utilisation)s%% (exposure %(exposure)s of a %(limit)s limit; "
+                "threshold %(threshold)s%%)"
+            ),
+            "overdue": _("invoice %(invoice)s: %(amount)s overdue for %(days)s days"),
+            "lateness_trend": _(
+                "last %(count)s payments %(recent)s days late on average, against "
+                "%(earlier)s days before (margin %(margin)s days)"
+            ),
+            "broken_promise": _("promise to pay %(amount)s by %(date)s broken"),
+            "grade_downgrade": _("grade lowered from %(previous)s to %(grade)s on %(date)s"),
+            "large_order": _("order %(order)s of %(amount)s from a watch-segment customer"),
+            "pre_due": _("invoice %(invoice)s: %(amount)s due on %(due)s"),
+        }
+
+    @api.depends_context("lang")
+    @api.depends("figures_json", "rule_type")
+    def _compute_figures(self):
+        templates = self._figure_templates()
+        money = {"amount", "exposure", "limit"}
+        for warning in self:
+            params = json.loads(warning.figures_json or "{}")
+            for key in money & set(params):
+                params[key] = warning.currency_id.format(float(params[key] or 0.0))
+            try:
+                warning.figures = templates[warning.rule_type] % params
+            except (KeyError, TypeError, ValueError):
+                warning.figures = warning.figures_json or ""
+
+    # ------------------------------------------------------------------ synchronisation
+
+    @api.model
+    def _sync_conditions(self, rule, conditions, today):
+        """Bring the rule's warnings in line with the conditions that hold now, in one
+        statement: insert the new ones (or raise resolved ones again), refresh the figures of
+        the active ones, resolve those whose condition vanished. Returns the raised warnings."""
+        # The conditions go through a temporary table with statistics: as a CTE the planner
+        # guesses its size and may compare every warning with every condition.
+        cr = self.env.cr
+        cr.execute("DROP TABLE IF EXISTS ar_warning_conditions")
+        cr.execute(
+            SQL(
+                "CREATE TEMP TABLE ar_warning_conditions ON COMMIT DROP AS %s",
+                conditions,
+            )
+        )
+        cr.execute("CREATE INDEX ON ar_warning_conditions (partner_id, condition_key)")
+        cr.execute("ANALYZE ar_warning_conditions")
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH raised AS (
+                    INSERT INTO ar_credit_warning AS warning
+                           (rule_id, rule_type, partner_id, company_id, user_id, condition_key,
+                            figures_json, state, date_detected, digest_sent,
+                            create_uid, create_date, write_uid, write_date)
+                    SELECT %(rule)s, %(rule_type)s, c.partner_id, %(company)s,
+                           COALESCE(rp.user_id, %(fallback_user)s), c.condition_key,
+                           c.figures::text, 'active', %(today)s, false,
+                           %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                      FROM ar_warning_conditions c
+                      JOIN res_partner rp ON rp.id = c.partner_id
+                     WHERE c.is_new
+                    ON CONFLICT (rule_id, partner_id, company_id, condition_key) DO UPDATE
+                       SET state = 'active', date_detected = EXCLUDED.date_detected,
+                           date_resolved = NULL, digest_sent = false,
+                           figures_json = EXCLUDED.figures_json,
+                           user_id = EXCLUDED.user_id, write_date = EXCLUDED.write_date
+                     WHERE warning.state = 'resolved'
+                    RETURNING warning.id
+                ),
+                refreshed AS (
+                    UPDATE ar_credit_warning warning
+                       SET figures_json = c.figures::text
+                      FROM ar_warning_conditions c
+                     WHERE warning.rule_id = %(rule)s
+                       AND warning.state = 'active'
+                       AND warning.partner_id = c.partner_id
+                       AND warning.condition_key = c.condition_key
+                       AND warning.figures_json IS DISTINCT FROM c.figures::text
+                    RETURNING warning.id
+                ),
+                resolved AS (
+                    UPDATE ar_credit_warning warning
+                       SET state = 'resolved', date_resolved = %(today)s,
+                           write_date = now() AT TIME ZONE 'UTC'
+                     WHERE warning.rule_id = %(rule)s
+                       AND warning.state = 'active'
+                       AND NOT EXISTS (
+                           SELECT 1 FROM ar_warning_conditions c
+                            WHERE c.partner_id = warning.partner_id
+                              AND c.condition_key = warning.condition_key)
+                    RETURNING warning.id
+                )
+                SELECT id, 'raised' FROM raised
+                UNION ALL
+                SELECT id, 'resolved' FROM resolved
+                UNION ALL
+                SELECT count(*), 'refreshed' FROM refreshed
+                """,
+                rule=rule.id,
+                rule_type=rule.rule_type,
+                company=rule.company_id.id,
+                fallback_user=rule.responsible_user_id.id or None,
+                today=today,
+                uid=self.env.uid,
+            )
+        )
+        cr.execute("DROP TABLE ar_warning_conditions")
+        self.invalidate_model()
+        raised = self.browse(row[0] for row in rows if row[1] == "raised")
+        resolved = self.browse(row[0] for row in rows if row[1] == "resolved")
+        if resolved:
+            # The open to-dos of resolved warnings have nothing left to act on.
+            self.env["mail.activity"].sudo().search(
+                [("res_model", "=", self._name), ("res_id", "in", resolved.ids)]
+            ).unlink()
+        _logger.info(
+            "warning rule %s (%s): %d raised, %d resolved",
+            rule.id,
+            rule.rule_type,
+            len(raised),
+            len(resolved),
+        )
+        return raised
+
+    def _schedule_activities(self):
+        """One to-do per raised warning for its responsible user (none without one).
+
+        A first run on a large book raises thousands of warnings: the to-dos go in with one
+        INSERT (the ORM's create subscribes and renders names one activity at a time). The
+        digest tells the credit managers; nobody gets an e-mail per to-do."""
+        warnings = self.sudo().filtered("user_id")
+        if not warnings:
+            return self.env["mail.activity"]
+        activity_type = self.env.ref(
+            "ar_credit_control.mail_activity_credit_warning", raise_if_not_found=False
+        ) or self.env.ref("mail.mail_activity_data_todo")
+        summary = self.env._("%(rule)s: %(customer)s")
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                INSERT INTO mail_activity (res_model_id, res_model, res_id, res_name,
+                       activity_type_id, user_id, user_tz, summary, note, date_deadline,
+                       automated, active, create_uid, create_date, write_uid, write_date)
+                SELECT %(model_id)s, %(model)s, v.warning, v.name, %(type)s, v.user_id,
+                       partner.tz, v.summary, v.note, %(today)s, true, true,
+                       %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                  FROM unnest(%(warnings)s::int[], %(users)s::int[], %(names)s::varchar[],
+                              %(summaries)s::varchar[], %(notes)s::text[])
+                       AS v(warning, user_id, name, summary, note)
+                  JOIN res_users users ON users.id = v.user_id
+                  JOIN res_partner partner ON partner.id = users.partner_id
+                RETURNING id
+                """,
+                model_id=self.env["ir.model"]._get_id(self._name),
+                model=self._name,
+                type=activity_type.id,
+                today=fields.Date.context_today(self),
+                uid=self.env.uid,
+                warnings=warnings.ids,
+                users=[warning.user_id.id for warning in warnings],
+                names=[warning.partner_id.display_name for warning in warnings],
+                summaries=[
+                    summary % {"rule": warning.rule_id.name, "customer": warning.partner_id.name}
+                    for warning in warnings
+                ],
+                notes=[str(Markup("<p>%s</p>") % warning.figures) for warning in warnings],
+            )
+        )
+        self.env["mail.activity"].invalidate_model()
+        self.invalidate_recordset()
+        _logger.info("credit warnings: %d activities scheduled", len(rows))
+        return self.env["mail.activity"].browse(row[0] for row in rows)
+
+    # ------------------------------------------------------------------ digest
+
+    @api.model
+    def _digest_recipients(self, company):
+        group = self.env.ref("ar_credit_control.group_credit_control_manager")
+        return group.sudo().users.filtered(
+            lambda user: (
+                company in user.company_ids and user.active and not user.share and user.email
+            )
+        )
+
+    @api.model
+    def _send_digest(self, listed=DIGEST_LISTED):
+        """One e-mail per company to its credit managers: the count of warnings raised since
+        the last digest per rule, and the first `listed` of them in detail (a first run on a
+        large book raises thousands; the warnings list holds them all). Returns the mails."""
+        template = self.env.ref("ar_credit_control.mail_template_credit_warning_digest")
+        pending = self.sudo().search(
+            [("digest_sent", "=", False), ("state", "=", "active")],
+            order="company_id, rule_id, partner_id, id",
+        )
+        mails = self.env["mail.mail"]
+        for company in pending.company_id:
+            warnings = pending.filtered(lambda warning, c=company: warning.company_id == c)
+            recipients = self._digest_recipients(company)
+            if recipients:
+                per_rule = {}
+                for warning in warnings:
+                    per_rule[warning.rule_id.name] = per_rule.get(warning.rule_id.name, 0) + 1
+                mail_id = template.with_context(
+                    digest_warning_ids=warnings[:listed].ids,
+                    digest_total=len(warnings),
+                    digest_per_rule=sorted(per_rule.items()),
+                ).send_mail(
+                    company.id,
+                    email_values={"recipient_ids": [(6, 0, recipients.partner_id.ids)]},
+                )
+                mails |= self.env["mail.mail"].sudo().browse(mail_id)
+            warnings.write({"digest_sent": True})
+        return mails
+
+    # ------------------------------------------------------------------ actions
+
+    def action_open_partner(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "res.partner",
+            "res_id": self.partner_id.id,
+            "view_mode": "form",
+        }
