@@ -31,6 +31,11 @@
         "views/ar_aging_views.xml",
         "views/ar_receivable_kpi_views.xml",
         "reports/ar_aging_report.xml",
+        "security/ar_dunning_security.xml",
+        "data/ar_dunning_data.xml",
+        "reports/ar_dunning_report.xml",
+        "views/ar_dunning_views.xml",
+        "views/ar_dunning_menus.xml",
     ],
     "demo": ["demo/ar_credit_control_demo.xml"],
 }

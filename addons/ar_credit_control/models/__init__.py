@@ -19,3 +19,11 @@ from . import ar_aging_bucket_set
 from . import ar_aging_report
 from . import res_company_aging
 from . import res_partner_aging
+from . import ar_dunning_policy
+from . import ar_dunning_customer
+from . import ar_dunning_run
+from . import ar_dunning_communication
+from . import ar_collection_log
+from . import ar_collection_worklist
+from . import ar_legal_case
+from . import ar_payment_promise_dunning

@@ -1,1 +1,2 @@
 from . import ar_aging_pdf
+from . import ar_dunning_letter

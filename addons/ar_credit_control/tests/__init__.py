@@ -8,3 +8,4 @@ from . import test_credit_block_http
 from . import test_aging
 from . import test_kpi
 from . import test_payment_promise
+from . import test_dunning

@@ -1,0 +1,332 @@
+"""One dunning communication: what one customer is told in one run, with every item listed.
+
+Sending goes through the level's channels: the email is queued in Odoo's mail queue
+(``mail.mail``, state "outgoing") to the customer's invoicing contact in the contact's
+language, with the letter PDF attached; the letter PDFs are kept on the communication; SMS
+only when Odoo's SMS module is installed; a phone-call task for the collector; a legal case
+at the legal level. "Sent" means queued: what the mail queue later reports (a failure, a
+bounce) shows on the communication.
+"""
+
+import logging
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+
+from ar_engine.dunning import DunningLine, late_fee_proposals
+
+_logger = logging.getLogger(__name__)
+
+STATES = [("draft", "To send"), ("sent", "Sent"), ("error", "Not sent")]
+
+
+class ArDunningCommunication(models.Model):
+    _name = "ar.dunning.communication"
+    _description = "Dunning communication"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "date desc, id desc"
+    _check_company_auto = True
+    _rec_name = "partner_id"
+
+    run_id = fields.Many2one("ar.dunning.run", index=True, ondelete="cascade", readonly=True)
+    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, readonly=True)
+    contact_id = fields.Many2one(
+        "res.partner", string="Invoicing contact", readonly=True, help="Who receives it."
+    )
+    lang = fields.Char(compute="_compute_lang", help="Language of the communication.")
+    date = fields.Date(required=True, readonly=True)
+    policy_id = fields.Many2one("ar.dunning.policy", readonly=True)
+    level_id = fields.Many2one("ar.dunning.level", readonly=True)
+    level_sequence = fields.Integer(related="level_id.sequence", store=True)
+    kind = fields.Selection(
+        [("reminder", "Reminder"), ("overdue", "Overdue")], required=True, readonly=True
+    )
+    amount_due = fields.Monetary(readonly=True)
+    line_ids = fields.One2many("ar.dunning.communication.line", "communication_id", readonly=True)
+    state = fields.Selection(STATES, default="draft", required=True, readonly=True, index=True)
+    error_message = fields.Text(readonly=True)
+    sent_at = fields.Datetime(readonly=True)
+    mail_id = fields.Many2one("mail.mail", string="Email", readonly=True)
+    mail_state = fields.Selection(related="mail_id.state", string="Email status")
+    mail_failure = fields.Text(related="mail_id.failure_reason", string="Email failure")
+    letter_attachment_id = fields.Many2one("ir.attachment", string="Letter", readonly=True)
+    legal_case_id = fields.Many2one("ar.legal.case", readonly=True)
+    late_fee_move_id = fields.Many2one("account.move", string="Late fee proposal", readonly=True)
+    channels = fields.Char(compute="_compute_channels")
+
+    _sql_constraints = [
+        (
+            "customer_day_unique",
+            "UNIQUE(partner_id, company_id, date)",
+            "A customer gets one dunning communication a day.",
+        )
+    ]
+
+    @api.depends("contact_id.lang", "partner_id.lang")
+    def _compute_lang(self):
+        for communication in self:
+            communication.lang = (
+                communication.contact_id.lang or communication.partner_id.lang or "en_US"
+            )
+
+    @api.depends("level_id")
+    def _compute_channels(self):
+        labels = {
+            name: field.string
+            for name, field in self.env["ar.dunning.level"]._fields.items()
+            if name.startswith("channel_")
+        }
+        for communication in self:
+            level = communication.level_id
+            communication.channels = ", ".join(
+                self.env._(label) for name, label in labels.items() if level and level[name]
+            )
+
+    def _sms_available(self):
+        return "sms.sms" in self.env and hasattr(self, "_message_sms")
+
+    # ------------------------------------------------------------------ sending
+
+    def _send(self):
+        """Send each communication on its own savepoint; failures stay on the record."""
+        for communication in self:
+            try:
+                with self.env.cr.savepoint():
+                    communication._send_one()
+            except Exception as error:  # noqa: BLE001 - any failure stays on this one record
+                _logger.info("dunning communication %s not sent: %s", communication.id, error)
+                message = error.args[0] if isinstance(error, UserError) else repr(error)
+                communication.write({"state": "error", "error_message": str(message)})
+
+    def action_send_again(self):
+        """Try again after fixing the address or the template."""
+        self.filtered(lambda c: c.state == "error").write(
+            {"state": "draft", "error_message": False}
+        )
+        self.filtered(lambda c: c.state == "draft")._send()
+        return True
+
+    def _send_one(self):
+        self.ensure_one()
+        level = self.level_id
+        contact = self.contact_id or self.partner_id
+        attachments = self.env["ir.attachment"]
+        notes = []
+        for channel, report in (
+            ("channel_letter", "ar_credit_control.action_report_dunning_letter"),
+            ("channel_lawyer_letter", "ar_credit_control.action_report_dunning_lawyer_letter"),
+        ):
+            if level[channel]:
+                if not (contact.street or contact.city):
+                    raise UserError(
+                        self.env._(
+                            "No postal address for %(contact)s: the letter cannot be sent.",
+                            contact=contact.display_name,
+                        )
+                    )
+                attachments |= self._render_letter(report)
+        if level.channel_email:
+            if not contact.email:
+                raise UserError(
+                    self.env._(
+                        "No email address for %(contact)s: add one to the customer's invoicing "
+                        "contact and send again.",
+                        contact=contact.display_name,
+                    )
+                )
+            template = level.mail_template_id or self.env.ref(
+                "ar_credit_control.mail_template_dunning"
+            )
+            mail_id = template.sudo().send_mail(
+                self.id,
+                email_values={
+                    "recipient_ids": [Command.set(contact.ids)],
+                    "attachment_ids": [Command.set(attachments.ids)],
+                },
+            )
+            self.mail_id = mail_id
+        if level.channel_sms:
+            if self._sms_available() and (contact.mobile or contact.phone):
+                self._message_sms(self._sms_body(), partner_ids=contact.ids)
+            else:
+                notes.append(self.env._("SMS not sent: no SMS module or no mobile number."))
+        if level.channel_phone:
+            self._schedule_call()
+        if level.channel_legal:
+            self._open_legal_case()
+        if self.kind == "overdue" and self.policy_id.late_fee_method != "none":
+            self._propose_late_fee()
+        self.write(
+            {
+                "state": "sent",
+                "sent_at": fields.Datetime.now(),
+                "letter_attachment_id": attachments[:1].id,
+                "error_message": "\n".join(notes) or False,
+            }
+        )
+
+    def _render_letter(self, report_ref):
+        report = self.env.ref(report_ref).sudo()
+        content, _kind = report.with_context(lang=self.lang)._render_qweb_pdf(
+            report.report_name, self.ids
+        )
+        return (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": f"{report.with_context(lang=self.lang).name} - "
+                    f"{self.partner_id.name} - {self.date}.pdf",
+                    "raw": content,
+                    "mimetype": "application/pdf",
+                    "res_model": self._name,
+                    "res_id": self.id,
+                }
+            )
+        )
+
+    def _sms_body(self):
+        return self.env._(
+            "%(company)s: %(amount)s is overdue on your account. Please pay or call us.",
+            company=self.company_id.name,
+            amount=self.currency_id.format(self.amount_due),
+        )
+
+    def _collector(self):
+        profile = (
+            self.env["ar.credit.profile"].sudo()._get_or_create(self.partner_id, self.company_id)
+        )
+        user = profile.collector_id or self.policy_id.collector_id or self.run_id.user_id
+        if not profile.collector_id and user:
+            profile.collector_id = user
+        return user or self.env.user
+
+    def _schedule_call(self):
+        self.activity_schedule(
+            "mail.mail_activity_data_call",
+            date_deadline=self.date,
+            summary=self.env._(
+                "Call %(customer)s about overdue invoices", customer=self.partner_id.name
+            ),
+            user_id=self._collector().id,
+        )
+
+    def _open_legal_case(self):
+        cases = self.env["ar.legal.case"].sudo()
+        case = cases.search(
+            [
+                ("partner_id", "=", self.partner_id.id),
+                ("company_id", "=", self.company_id.id),
+                ("state", "in", ("draft", "filed")),
+            ],
+            limit=1,
+        )
+        if not case:
+            case = cases.create(
+                {
+                    "partner_id": self.partner_id.id,
+                    "company_id": self.company_id.id,
+                    "claimed_amount": self.amount_due,
+                    "move_ids": [Command.set(self.line_ids.move_id.ids)],
+                    "communication_id": self.id,
+                }
+            )
+        self.legal_case_id = case
+
+    def _engine_lines(self):
+        return [
+            DunningLine(
+                line.move_line_id.id,
+                line.amount_residual,
+                line.due_date,
+                line.days_overdue,
+                line.previous_level,
+                line.level,
+            )
+            for line in self.line_ids
+        ]
+
+    def _propose_late_fee(self):
+        """A DRAFT invoice of late fees for the listed items; never posted here."""
+        self.ensure_one()
+        rule = self.policy_id._late_fee_rule()
+        proposals = late_fee_proposals(self._engine_lines(), rule) if rule else []
+        if not proposals or self.late_fee_move_id:
+            return self.late_fee_move_id
+        names = {line.move_line_id.id: line.move_id.name for line in self.line_ids}
+        move = (
+            self.env["account.move"]
+            .sudo()
+            .with_company(self.company_id)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": self.partner_id.id,
+                    "company_id": self.company_id.id,
+                    "invoice_origin": self.display_name,
+                    "narration": self.env._("Late payment fees proposed by dunning."),
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": self.env._(
+                                    "Late payment fee: %(invoice)s, %(days)s days overdue",
+                                    invoice=names[proposal.item_id],
+                                    days=proposal.days_overdue,
+                                ),
+                                "quantity": 1,
+                                "price_unit": float(proposal.fee),
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                        for proposal in proposals
+                    ],
+                }
+            )
+        )
+        self.late_fee_move_id = move
+        return move
+
+    def action_propose_late_fee(self):
+        self.ensure_one()
+        move = self._propose_late_fee()
+        if not move:
+            raise UserError(self.env._("The policy charges no late fee on these items."))
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "account.move",
+            "res_id": move.id,
+            "view_mode": "form",
+        }
+
+    # ------------------------------------------------------------------ letters
+
+    def _aging_summary(self):
+        """(columns, amounts) of the customer's aging on the communication's date."""
+        self.ensure_one()
+        bucket_set = self.env["ar.aging.bucket.set"]._get_default(self.company_id)
+        columns, rows = self.env["ar.aging.report"]._summary_rows(
+            bucket_set, self.date, [self.company_id.id], [self.partner_id.id]
+        )
+        amounts = rows[0]["amounts"] if rows else [0.0] * len(columns)
+        return columns, amounts
+
+
+class ArDunningCommunicationLine(models.Model):
+    _name = "ar.dunning.communication.line"
+    _description = "Dunning communication item"
+    _order = "communication_id, due_date, id"
+
+    communication_id = fields.Many2one(
+        "ar.dunning.communication", required=True, index=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one(related="communication_id.company_id", store=True)
+    currency_id = fields.Many2one(related="communication_id.currency_id")
+    move_line_id = fields.Many2one("account.move.line", string="Instalment", index=True)
+    move_id = fields.Many2one("account.move", string="Invoice")
+    due_date = fields.Date()
+    days_overdue = fields.Integer(help="Negative: days until the due date.")
+    amount_residual = fields.Monetary(string="Amount due")
+    previous_level = fields.Integer()
+    level = fields.Integer()

@@ -1,0 +1,51 @@
+"""Where dunning keeps its state: the customer's level, last communication and collector on
+the credit profile (one per customer and company), each instalment's level on its receivable
+line, and the customer's "no dunning" flag on the partner."""
+
+from odoo import fields, models
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    ar_no_dunning = fields.Boolean(
+        string="No dunning",
+        tracking=True,
+        help="Never send this customer dunning communications (all companies).",
+    )
+    ar_dunning_level = fields.Integer(
+        string="Dunning level", compute="_compute_ar_dunning", compute_sudo=True
+    )
+    ar_dunning_last_date = fields.Date(
+        string="Last dunning", compute="_compute_ar_dunning", compute_sudo=True
+    )
+
+    def _compute_ar_dunning(self):
+        profiles = self._credit_profiles()
+        for partner in self:
+            profile = profiles.get(partner.commercial_partner_id.id)
+            partner.ar_dunning_level = profile.dunning_level if profile else 0
+            partner.ar_dunning_last_date = profile.dunning_last_date if profile else False
+
+
+class ArCreditProfile(models.Model):
+    _inherit = "ar.credit.profile"
+
+    dunning_level = fields.Integer(
+        readonly=True, help="Sequence of the last dunning level reached; 0: not in dunning."
+    )
+    dunning_last_date = fields.Date(
+        string="Last dunning", readonly=True, help="Date of the last dunning communication."
+    )
+    collector_id = fields.Many2one(
+        "res.users", string="Collector", tracking=True, help="Works this customer's collections."
+    )
+
+
+class AccountMoveLine(models.Model):
+    _inherit = "account.move.line"
+
+    ar_dunning_level = fields.Integer(
+        string="Dunning level", readonly=True, copy=False, help="Last dunning level sent."
+    )
+    ar_dunning_date = fields.Date(string="Last dunning", readonly=True, copy=False)
