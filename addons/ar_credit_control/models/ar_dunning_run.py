@@ -195,7 +195,7 @@ class ArDunningRun(models.Model):
             self._release_lock(company)
 
     def _out_of_time(self, deadline, did_something):
-        return deadline is not None and did_something and monotonic() > deadline
+        return deadline is not None and did_something and monotonic() >= deadline
 
     def _execute(self, policies, chunk_size, deadline, commit):
         self.ensure_one()

@@ -9,3 +9,5 @@ from . import test_aging
 from . import test_kpi
 from . import test_payment_promise
 from . import test_dunning
+from . import test_dunning_resume
+from . import test_dunning_http
