@@ -73,15 +73,16 @@ class ArDunningCommunication(models.Model):
 
     @api.depends("level_id")
     def _compute_channels(self):
+        level_fields = self.env["ar.dunning.level"]._fields
         labels = {
-            name: field.string
-            for name, field in self.env["ar.dunning.level"]._fields.items()
+            name: field._description_string(self.env)
+            for name, field in level_fields.items()
             if name.startswith("channel_")
         }
         for communication in self:
             level = communication.level_id
             communication.channels = ", ".join(
-                self.env._(label) for name, label in labels.items() if level and level[name]
+                label for name, label in labels.items() if level and level[name]
             )
 
     def _sms_available(self):

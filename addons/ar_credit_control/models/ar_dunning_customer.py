@@ -2,7 +2,7 @@
 the credit profile (one per customer and company), each instalment's level on its receivable
 line, and the customer's "no dunning" flag on the partner."""
 
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResPartner(models.Model):
@@ -20,6 +20,7 @@ class ResPartner(models.Model):
         string="Last dunning", compute="_compute_ar_dunning", compute_sudo=True
     )
 
+    @api.depends_context("company")
     def _compute_ar_dunning(self):
         profiles = self._credit_profiles()
         for partner in self:

@@ -159,9 +159,12 @@ class ArDunningRun(models.Model):
         self.env.cr.execute(SQL("SELECT pg_advisory_unlock(%s, %s)", LOCK_NAMESPACE, company.id))
 
     @api.model
-    def _run_company(self, company, trigger, chunk_size=CHUNK_SIZE, deadline=None, commit=True):
+    def _run_company(
+        self, company, trigger, chunk_size=CHUNK_SIZE, deadline=None, commit=True, send=True
+    ):
         """Run (or resume) today's dunning of `company`. Returns the run, or an empty
-        recordset when the company has no policy."""
+        recordset when the company has no policy. With ``send=False`` the communications are
+        recorded and left to send ("To send") by the next call."""
         # The run is the system's work: whoever starts it, it reads and writes as superuser.
         started_by = self.env.uid
         self = (
@@ -189,7 +192,7 @@ class ArDunningRun(models.Model):
                 run.state = "running"  # a later run the same day sends only what is new
             if commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
-            run._execute(policies, chunk_size, deadline, commit)
+            run._execute(policies, chunk_size, deadline, commit, send)
             return run
         finally:
             self._release_lock(company)
@@ -197,7 +200,7 @@ class ArDunningRun(models.Model):
     def _out_of_time(self, deadline, did_something):
         return deadline is not None and did_something and monotonic() >= deadline
 
-    def _execute(self, policies, chunk_size, deadline, commit):
+    def _execute(self, policies, chunk_size, deadline, commit, send=True):
         self.ensure_one()
         facts, chosen = self._gather_facts(policies)
         decisions = self._decide(facts, chosen)
@@ -218,6 +221,8 @@ class ArDunningRun(models.Model):
             if commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         self._reset_levels()
+        if not send:
+            return False
         while True:
             pending = self.env["ar.dunning.communication"].search(
                 [("run_id", "=", self.id), ("state", "=", "draft")], limit=chunk_size

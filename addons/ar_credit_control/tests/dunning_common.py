@@ -8,7 +8,7 @@ from odoo import Command
 from .common import CreditControlCommon
 
 # Days since the due date at which each level of the test ladder is reached.
-LADDER = [
+LADDER = (
     {"sequence": 1, "name": "Reminder", "days": -3},
     {"sequence": 2, "name": "First notice", "days": 1},
     {"sequence": 3, "name": "Formal letter", "days": 10, "channel_letter": True},
@@ -20,7 +20,7 @@ LADDER = [
         "channel_lawyer_letter": True,
         "channel_legal": True,
     },
-]
+)
 
 
 class DunningCommon(CreditControlCommon):
