@@ -9,6 +9,7 @@ bounce) shows on the communication.
 """
 
 import logging
+from collections import defaultdict
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
@@ -91,15 +92,61 @@ class ArDunningCommunication(models.Model):
     # ------------------------------------------------------------------ sending
 
     def _send(self):
-        """Send each communication on its own savepoint; failures stay on the record."""
+        """Send through each level's channels; "sent" only once the email is queued.
+
+        1. Per communication, on its own savepoint: the contact's addresses are checked and the
+           letters rendered. 2. The emails are queued in batches, one template rendering per
+           batch; if a batch fails (a broken template), its communications are tried one by
+           one so that the failure stays on those it concerns. 3. The other channels (SMS, call
+           task, legal case, late fee) follow for the communications whose email went out.
+        Whatever fails leaves its message on the communication, which is not marked sent.
+        """
+        letters = {}
+        ready = self.browse()
         for communication in self:
             try:
                 with self.env.cr.savepoint():
-                    communication._send_one()
-            except Exception as error:  # noqa: BLE001 - any failure stays on this one record
-                _logger.info("dunning communication %s not sent: %s", communication.id, error)
-                message = error.args[0] if isinstance(error, UserError) else repr(error)
-                communication.write({"state": "error", "error_message": str(message)})
+                    letters[communication.id] = communication._check_and_render_letters()
+                ready |= communication
+            except Exception as error:  # noqa: BLE001 - any failure stays on its record
+                communication._mark_error(error)
+        by_template = defaultdict(lambda: self.browse())
+        for communication in ready.filtered(lambda c: c.level_id.channel_email):
+            by_template[communication._mail_template()] |= communication
+        queued = ready.filtered(lambda c: not c.level_id.channel_email)
+        for template, communications in by_template.items():
+            try:
+                with self.env.cr.savepoint():
+                    communications._queue_emails(template, letters)
+                queued |= communications
+            except Exception:  # noqa: BLE001 - retried one by one below
+                for communication in communications:
+                    try:
+                        with self.env.cr.savepoint():
+                            communication._queue_emails(template, letters)
+                        queued |= communication
+                    except Exception as error:  # noqa: BLE001
+                        communication._mark_error(error)
+        sent = self.browse()
+        for communication in queued:
+            try:
+                with self.env.cr.savepoint():
+                    notes = communication._other_channels()
+                    communication.write(
+                        {
+                            "letter_attachment_id": letters[communication.id][:1].id,
+                            "error_message": "\n".join(notes) or False,
+                        }
+                    )
+                sent |= communication
+            except Exception as error:  # noqa: BLE001
+                communication._mark_error(error)
+        sent.write({"state": "sent", "sent_at": fields.Datetime.now()})
+
+    def _mark_error(self, error):
+        _logger.info("dunning communication %s not sent: %s", self.id, error)
+        message = error.args[0] if isinstance(error, UserError) and error.args else repr(error)
+        self.write({"state": "error", "error_message": str(message), "mail_id": False})
 
     def action_send_again(self):
         """Try again after fixing the address or the template."""
@@ -109,12 +156,27 @@ class ArDunningCommunication(models.Model):
         self.filtered(lambda c: c.state == "draft")._send()
         return True
 
-    def _send_one(self):
+    def _contact(self):
+        return self.contact_id or self.partner_id
+
+    def _mail_template(self):
+        return self.level_id.mail_template_id or self.env.ref(
+            "ar_credit_control.mail_template_dunning"
+        )
+
+    def _check_and_render_letters(self):
+        """The letter PDFs of the level; a clear error when an address is missing."""
         self.ensure_one()
-        level = self.level_id
-        contact = self.contact_id or self.partner_id
+        level, contact = self.level_id, self._contact()
+        if level.channel_email and not contact.email:
+            raise UserError(
+                self.env._(
+                    "No email address for %(contact)s: add one to the customer's invoicing "
+                    "contact and send again.",
+                    contact=contact.display_name,
+                )
+            )
         attachments = self.env["ir.attachment"]
-        notes = []
         for channel, report in (
             ("channel_letter", "ar_credit_control.action_report_dunning_letter"),
             ("channel_lawyer_letter", "ar_credit_control.action_report_dunning_lawyer_letter"),
@@ -128,26 +190,27 @@ class ArDunningCommunication(models.Model):
                         )
                     )
                 attachments |= self._render_letter(report)
-        if level.channel_email:
-            if not contact.email:
-                raise UserError(
-                    self.env._(
-                        "No email address for %(contact)s: add one to the customer's invoicing "
-                        "contact and send again.",
-                        contact=contact.display_name,
-                    )
-                )
-            template = level.mail_template_id or self.env.ref(
-                "ar_credit_control.mail_template_dunning"
-            )
-            mail_id = template.sudo().send_mail(
-                self.id,
-                email_values={
-                    "recipient_ids": [Command.set(contact.ids)],
-                    "attachment_ids": [Command.set(attachments.ids)],
-                },
-            )
-            self.mail_id = mail_id
+        return attachments
+
+    def _queue_emails(self, template, letters):
+        """Queue the emails of these communications in ``mail.mail`` (state "outgoing")."""
+        mails = template.sudo().send_mail_batch(self.ids)
+        mail_by_record = {mail.res_id: mail for mail in mails}
+        for communication in self:
+            mail = mail_by_record[communication.id]
+            values = {}
+            if not mail.recipient_ids:
+                values["recipient_ids"] = [Command.set(communication._contact().ids)]
+            if letters.get(communication.id):
+                values["attachment_ids"] = [Command.link(a.id) for a in letters[communication.id]]
+            if values:
+                mail.write(values)
+            communication.mail_id = mail
+
+    def _other_channels(self):
+        """SMS, call task, legal case, late fee; returns notes for the communication."""
+        self.ensure_one()
+        level, contact, notes = self.level_id, self._contact(), []
         if level.channel_sms:
             if self._sms_available() and (contact.mobile or contact.phone):
                 self._message_sms(self._sms_body(), partner_ids=contact.ids)
@@ -159,14 +222,7 @@ class ArDunningCommunication(models.Model):
             self._open_legal_case()
         if self.kind == "overdue" and self.policy_id.late_fee_method != "none":
             self._propose_late_fee()
-        self.write(
-            {
-                "state": "sent",
-                "sent_at": fields.Datetime.now(),
-                "letter_attachment_id": attachments[:1].id,
-                "error_message": "\n".join(notes) or False,
-            }
-        )
+        return notes
 
     def _render_letter(self, report_ref):
         report = self.env.ref(report_ref).sudo()
@@ -239,7 +295,7 @@ class ArDunningCommunication(models.Model):
     def _engine_lines(self):
         return [
             DunningLine(
-                line.move_line_id.id,
+                line.move_line_ref,
                 line.amount_residual,
                 line.due_date,
                 line.days_overdue,
@@ -256,7 +312,7 @@ class ArDunningCommunication(models.Model):
         proposals = late_fee_proposals(self._engine_lines(), rule) if rule else []
         if not proposals or self.late_fee_move_id:
             return self.late_fee_move_id
-        names = {line.move_line_id.id: line.move_id.name for line in self.line_ids}
+        names = {line.move_line_ref: line.move_id.name for line in self.line_ids}
         move = (
             self.env["account.move"]
             .sudo()
@@ -324,10 +380,24 @@ class ArDunningCommunicationLine(models.Model):
     )
     company_id = fields.Many2one(related="communication_id.company_id", store=True)
     currency_id = fields.Many2one(related="communication_id.currency_id")
-    move_line_id = fields.Many2one("account.move.line", string="Instalment", index=True)
-    move_id = fields.Many2one("account.move", string="Invoice")
+    # Plain ids, not foreign keys: a foreign key to the busy journal items and invoices would
+    # lock each referenced row (KEY SHARE) on every insert of a run's thousands of items.
+    move_line_ref = fields.Integer(string="Instalment id", index=True, readonly=True)
+    move_ref = fields.Integer(string="Invoice id", readonly=True)
+    move_line_id = fields.Many2one(
+        "account.move.line", string="Instalment", compute="_compute_moves"
+    )
+    move_id = fields.Many2one("account.move", string="Invoice", compute="_compute_moves")
     due_date = fields.Date()
     days_overdue = fields.Integer(help="Negative: days until the due date.")
     amount_residual = fields.Monetary(string="Amount due")
     previous_level = fields.Integer()
     level = fields.Integer()
+
+    @api.depends("move_line_ref", "move_ref")
+    def _compute_moves(self):
+        lines = self.env["account.move.line"].browse(set(self.mapped("move_line_ref"))).exists()
+        moves = self.env["account.move"].browse(set(self.mapped("move_ref"))).exists()
+        for line in self:
+            line.move_line_id = lines.browse(line.move_line_ref) & lines
+            line.move_id = moves.browse(line.move_ref) & moves

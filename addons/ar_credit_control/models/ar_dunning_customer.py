@@ -43,10 +43,41 @@ class ArCreditProfile(models.Model):
     )
 
 
+class ArDunningItem(models.Model):
+    """The dunning level of one receivable instalment; kept off ``account_move_line``, which
+    is wide and busy: the run upserts thousands of these rows at a time."""
+
+    _name = "ar.dunning.item"
+    _description = "Dunning level of an instalment"
+    _rec_name = "move_line_ref"
+
+    # A plain id, not a foreign key: see ar.dunning.communication.line.
+    move_line_ref = fields.Integer(string="Instalment id", required=True, readonly=True)
+    company_id = fields.Many2one("res.company", required=True, index=True)
+    level = fields.Integer(help="Sequence of the last dunning level sent for this instalment.")
+    last_date = fields.Date(string="Last dunning")
+
+    _sql_constraints = [
+        ("move_line_unique", "UNIQUE(move_line_ref)", "One dunning state per instalment.")
+    ]
+
+
 class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
 
     ar_dunning_level = fields.Integer(
-        string="Dunning level", readonly=True, copy=False, help="Last dunning level sent."
+        string="Dunning level", compute="_compute_ar_dunning", help="Last dunning level sent."
     )
-    ar_dunning_date = fields.Date(string="Last dunning", readonly=True, copy=False)
+    ar_dunning_date = fields.Date(string="Last dunning", compute="_compute_ar_dunning")
+
+    def _compute_ar_dunning(self):
+        states = {
+            state.move_line_ref: state
+            for state in self.env["ar.dunning.item"]
+            .sudo()
+            .search([("move_line_ref", "in", self.ids)])
+        }
+        for line in self:
+            state = states.get(line.id)
+            line.ar_dunning_level = state.level if state else 0
+            line.ar_dunning_date = state.last_date if state else False

@@ -202,6 +202,10 @@ class ArDunningRun(models.Model):
 
     def _execute(self, policies, chunk_size, deadline, commit, send=True):
         self.ensure_one()
+        # Each item's invoice, filled by the facts query: the items are then written without
+        # reading the journal items again.
+        move_of = {}
+        self = self.with_context(dunning_move_of=move_of)
         facts, chosen = self._gather_facts(policies)
         decisions = self._decide(facts, chosen)
         to_record = [
@@ -248,66 +252,97 @@ class ArDunningRun(models.Model):
         return max(0, -min(days)) if days else 0
 
     def _gather_facts(self, policies):
-        """{partner id: CustomerDunningFacts}, {partner id: policy} in one query."""
+        """{partner id: CustomerDunningFacts}, {partner id: policy} in one query.
+
+        Only the items the engine can act on are read: open debits due by the reminder
+        horizon, and open credits (netted from the amount due). Disputed, promised and
+        in-payment invoices are few: hash-joined as sets of move ids.
+        """
         self.ensure_one()
         self.env.flush_all()
         horizon = self._reminder_horizon(policies)
+        receivable_accounts = (
+            self.env["account.account"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("account_type", "=", "asset_receivable")])
+        )
         self.env.cr.execute(
             SQL(
                 """
                 WITH open_items AS (
-                    SELECT aml.id, aml.move_id, aml.amount_residual, aml.date_maturity,
-                           COALESCE(aml.ar_dunning_level, 0) AS level,
+                    -- "reconciled IS NOT TRUE" and "parent_state" as in Odoo's partial index
+                    -- account_move_line__unreconciled_index (account_id, partner_id).
+                    SELECT aml.id, aml.move_id, aml.amount_residual,
+                           COALESCE(aml.date_maturity, aml.date) AS date_maturity,
+                           COALESCE(item_state.level, 0) AS level,
                            COALESCE(partner.commercial_partner_id, partner.id) AS partner_id
                       FROM account_move_line aml
-                      JOIN account_account account ON account.id = aml.account_id
                       JOIN res_partner partner ON partner.id = aml.partner_id
-                     WHERE aml.company_id = %(company)s
+                      LEFT JOIN ar_dunning_item item_state ON item_state.move_line_ref = aml.id
+                     WHERE aml.account_id = ANY(%(accounts)s)
+                       AND aml.reconciled IS NOT TRUE
                        AND aml.parent_state = 'posted'
-                       AND account.account_type = 'asset_receivable'
-                       AND NOT aml.reconciled
+                       AND aml.company_id = %(company)s
                        AND aml.amount_residual <> 0
-                       AND aml.date_maturity IS NOT NULL
+                       AND (aml.amount_residual < 0 OR aml.date_maturity <= %(horizon_date)s)
                 ),
                 due_customers AS (
-                    SELECT DISTINCT partner_id
+                    SELECT DISTINCT open_items.partner_id
                       FROM open_items
-                     WHERE amount_residual > 0 AND date_maturity <= %(horizon_date)s
+                      JOIN res_partner customer ON customer.id = open_items.partner_id
+                     WHERE open_items.amount_residual > 0
+                       AND NOT COALESCE(customer.ar_no_dunning, false)
+                ),
+                disputed AS (
+                    SELECT DISTINCT rel.move_id
+                      FROM ar_dispute_account_move_rel rel
+                      JOIN ar_dispute dispute ON dispute.id = rel.dispute_id
+                     WHERE dispute.state = 'open' AND dispute.company_id = %(company)s
+                ),
+                promised AS (
+                    SELECT DISTINCT rel.move_id
+                      FROM ar_payment_promise_account_move_rel rel
+                      JOIN ar_payment_promise promise ON promise.id = rel.promise_id
+                     WHERE promise.state = 'open' AND promise.company_id = %(company)s
+                ),
+                -- Paid by a payment the bank has not matched yet ("paid" in Community).
+                in_payment AS (
+                    SELECT id AS move_id
+                      FROM account_move
+                     WHERE payment_state IN ('in_payment', 'paid')
+                       AND amount_residual <> 0
+                       AND company_id = %(company)s
                 )
-                SELECT item.partner_id, item.id, item.amount_residual, item.date_maturity,
-                       item.level,
-                       EXISTS (
-                           SELECT 1 FROM ar_dispute_account_move_rel rel
-                             JOIN ar_dispute dispute ON dispute.id = rel.dispute_id
-                            WHERE rel.move_id = item.move_id AND dispute.state = 'open'
-                       ) AS disputed,
-                       EXISTS (
-                           SELECT 1 FROM ar_payment_promise_account_move_rel rel
-                             JOIN ar_payment_promise promise ON promise.id = rel.promise_id
-                            WHERE rel.move_id = item.move_id AND promise.state = 'open'
-                       ) AS promised,
-                       move.payment_state IN ('in_payment', 'paid') AS in_payment,
+                SELECT item.partner_id, item.id, item.move_id, item.amount_residual,
+                       item.date_maturity, item.level,
+                       disputed.move_id IS NOT NULL,
+                       promised.move_id IS NOT NULL,
+                       in_payment.move_id IS NOT NULL,
                        COALESCE(profile.dunning_level, 0), profile.dunning_last_date,
                        profile.segment, profile.grade
                   FROM open_items item
                   JOIN due_customers due ON due.partner_id = item.partner_id
-                  JOIN res_partner customer ON customer.id = item.partner_id
-                  JOIN account_move move ON move.id = item.move_id
+                  LEFT JOIN disputed ON disputed.move_id = item.move_id
+                  LEFT JOIN promised ON promised.move_id = item.move_id
+                  LEFT JOIN in_payment ON in_payment.move_id = item.move_id
                   LEFT JOIN ar_credit_profile profile
                          ON profile.partner_id = item.partner_id
                         AND profile.company_id = %(company)s
-                 WHERE NOT COALESCE(customer.ar_no_dunning, false)
                  ORDER BY item.partner_id, item.id
                 """,
                 company=self.company_id.id,
+                accounts=receivable_accounts.ids,
                 horizon_date=fields.Date.add(self.date, days=horizon),
             )
         )
         items = defaultdict(list)
         customers = {}
+        move_of = self.env.context.get("dunning_move_of")
         for (
             partner_id,
             line_id,
+            move_id,
             residual,
             due_date,
             level,
@@ -322,10 +357,26 @@ class ArDunningRun(models.Model):
             items[partner_id].append(
                 DunningItem(line_id, residual, due_date, level, disputed, promised, in_payment)
             )
+            if move_of is not None:
+                move_of[line_id] = move_id
             customers[partner_id] = (customer_level, last_date, segment or "standard", grade)
+        # Read each policy's criteria once, not per customer.
+        criteria = [(policy, policy.segment, policy.grade) for policy in policies]
+        chosen_by_profile = {}
         facts, chosen = {}, {}
         for partner_id, (level, last_date, segment, grade) in customers.items():
-            policy = policies._select(policies, segment, grade)
+            key = (segment, grade)
+            if key not in chosen_by_profile:
+                chosen_by_profile[key] = next(
+                    (
+                        policy
+                        for policy, p_segment, p_grade in criteria
+                        if (not p_segment or p_segment == segment)
+                        and (not p_grade or p_grade == grade)
+                    ),
+                    None,
+                )
+            policy = chosen_by_profile[key]
             if not policy:
                 continue
             chosen[partner_id] = policy
@@ -356,60 +407,70 @@ class ArDunningRun(models.Model):
     # ------------------------------------------------------------------ recording
 
     def _record(self, chunk):
-        """Write one chunk of decisions: communications with their lines, levels, holds."""
+        """Write one chunk of decisions: communications with their items, the items' and the
+        customers' levels, credit holds. Set-based SQL: a chunk is thousands of customers."""
         self.ensure_one()
         company = self.company_id
-        partners = self.env["res.partner"].browse([d.partner_id for d, _p, _c in chunk])
-        profiles = {
-            p.partner_id.id: p
-            for p in self.env["ar.credit.profile"].sudo()._get_or_create(partners, company)
-        }
+        profiles = self._ensure_profiles([d.partner_id for d, _p, _c in chunk])
         communicating = [(d, p) for d, p, _c in chunk if d.communicate]
-        levels = {
-            (level.policy_id.id, level.sequence): level
-            for level in self.env["ar.dunning.level"]
-            .sudo()
-            .search([("policy_id", "in", list({p.id for _d, p in communicating}))])
-        }
-        invoice_contacts = {
-            partner.id: partner.address_get(["invoice"])["invoice"]
-            for partner in partners.filtered(
-                lambda p, ids={d.partner_id for d, _p in communicating}: p.id in ids
+        if communicating:
+            levels = {
+                (level.policy_id.id, level.sequence): level.id
+                for level in self.env["ar.dunning.level"].search(
+                    [("policy_id", "in", list({p.id for _d, p in communicating}))]
+                )
+            }
+            partner_ids = [d.partner_id for d, _p in communicating]
+            contacts = self._invoice_contacts(partner_ids)
+            self.env.cr.execute(
+                SQL(
+                    """
+                    INSERT INTO ar_dunning_communication
+                           (run_id, company_id, partner_id, contact_id, date, policy_id,
+                            level_id, level_sequence, kind, amount_due, state, create_uid,
+                            create_date, write_uid, write_date)
+                    SELECT %(run)s, %(company)s, data.partner_id, data.contact_id, %(date)s,
+                           data.policy_id, data.level_id, data.level_sequence, data.kind,
+                           data.amount_due, 'draft', %(uid)s, now() AT TIME ZONE 'UTC',
+                           %(uid)s, now() AT TIME ZONE 'UTC'
+                      FROM unnest(%(partners)s::int[], %(contacts)s::int[], %(policies)s::int[],
+                                  %(levels)s::int[], %(sequences)s::int[], %(kinds)s::varchar[],
+                                  %(amounts)s::numeric[])
+                           AS data(partner_id, contact_id, policy_id, level_id, level_sequence,
+                                   kind, amount_due)
+                    RETURNING partner_id, id
+                    """,
+                    run=self.id,
+                    company=company.id,
+                    date=self.date,
+                    uid=self.env.uid,
+                    partners=partner_ids,
+                    contacts=[contacts.get(pid, pid) for pid in partner_ids],
+                    policies=[p.id for _d, p in communicating],
+                    levels=[levels[p.id, d.level.sequence] for d, p in communicating],
+                    sequences=[d.level.sequence for d, _p in communicating],
+                    kinds=[d.kind for d, _p in communicating],
+                    amounts=[d.amount_due for d, _p in communicating],
+                )
             )
-        }
-        communications = (
-            self.env["ar.dunning.communication"]
-            .sudo()
-            .create(
+            communication_ids = dict(self.env.cr.fetchall())
+            self.env["ar.dunning.communication"].invalidate_model()
+            self.invalidate_recordset(["communication_ids"])
+            self._insert_lines(
                 [
-                    {
-                        "run_id": self.id,
-                        "company_id": company.id,
-                        "partner_id": decision.partner_id,
-                        "contact_id": invoice_contacts[decision.partner_id],
-                        "date": self.date,
-                        "policy_id": policy.id,
-                        "level_id": levels[policy.id, decision.level.sequence].id,
-                        "kind": decision.kind,
-                        "amount_due": decision.amount_due,
-                    }
-                    for decision, policy in communicating
+                    (communication_ids[decision.partner_id], line)
+                    for decision, _policy in communicating
+                    for line in decision.lines
                 ]
             )
-        )
-        self._insert_lines(
+        self._write_levels(chunk, profiles)
+        on_hold = self.env["ar.credit.profile"].browse(
             [
-                (communication.id, line)
-                for communication, (decision, _policy) in zip(communications, communicating)
-                for line in decision.lines
+                profiles[d.partner_id][0]
+                for d, _p, _c in chunk
+                if d.credit_hold and not profiles[d.partner_id][1]
             ]
         )
-        self._write_levels(chunk, profiles)
-        on_hold = [
-            profiles[d.partner_id]
-            for d, _p, _c in chunk
-            if d.credit_hold and not profiles[d.partner_id].credit_hold
-        ]
         for profile in on_hold:
             profile.with_context(tracking_disable=False, mail_notrack=False).write(
                 {"credit_hold": True}
@@ -421,32 +482,68 @@ class ArDunningRun(models.Model):
                     date=self.date,
                 )
             )
-        return communications
+
+    def _ensure_profiles(self, partner_ids):
+        """{partner id: (credit profile id, on credit hold)}, creating missing profiles."""
+        self.env["ar.credit.profile"]._get_or_create(
+            self.env["res.partner"].browse(partner_ids), self.company_id
+        )
+        self.env.cr.execute(
+            SQL(
+                "SELECT partner_id, id, credit_hold FROM ar_credit_profile"
+                " WHERE company_id = %s AND partner_id = ANY(%s)",
+                self.company_id.id,
+                partner_ids,
+            )
+        )
+        return {partner_id: (pid, hold) for partner_id, pid, hold in self.env.cr.fetchall()}
+
+    def _invoice_contacts(self, partner_ids):
+        """{customer id: invoicing contact id} for customers with an invoice address: the
+        customer itself when it is one, else its first active invoice-type contact (what
+        ``address_get(['invoice'])`` finds for a usual customer, in one query)."""
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT DISTINCT ON (contact.commercial_partner_id)
+                       contact.commercial_partner_id, contact.id
+                  FROM res_partner contact
+                 WHERE contact.commercial_partner_id = ANY(%s)
+                   AND contact.type = 'invoice'
+                   AND contact.active
+                 ORDER BY contact.commercial_partner_id,
+                          contact.id <> contact.commercial_partner_id, contact.id
+                """,
+                partner_ids,
+            )
+        )
+        return dict(self.env.cr.fetchall())
 
     def _insert_lines(self, lines):
         if not lines:
             return
+        move_of = self.env.context["dunning_move_of"]
         self.env.cr.execute(
             SQL(
                 """
                 INSERT INTO ar_dunning_communication_line
-                       (communication_id, company_id, move_line_id, move_id, due_date,
-                        days_overdue,
-                        amount_residual, previous_level, level, create_uid, create_date,
-                        write_uid, write_date)
-                SELECT data.communication_id, aml.company_id, data.line_id, aml.move_id,
-                       data.due_date,
-                       data.days_overdue, data.amount_residual, data.previous_level,
-                       data.level, %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s,
-                       now() AT TIME ZONE 'UTC'
-                  FROM unnest(%(comm)s::int[], %(line)s::int[], %(due)s::date[], %(days)s::int[],
-                              %(amount)s::numeric[], %(previous)s::int[], %(level)s::int[])
-                       AS data(communication_id, line_id, due_date, days_overdue,
+                       (communication_id, company_id, move_line_ref, move_ref, due_date,
+                        days_overdue, amount_residual, previous_level, level, create_uid,
+                        create_date, write_uid, write_date)
+                SELECT data.communication_id, %(company)s, data.line_id, data.move_id,
+                       data.due_date, data.days_overdue, data.amount_residual,
+                       data.previous_level, data.level, %(uid)s, now() AT TIME ZONE 'UTC',
+                       %(uid)s, now() AT TIME ZONE 'UTC'
+                  FROM unnest(%(comm)s::int[], %(line)s::int[], %(move)s::int[], %(due)s::date[],
+                              %(days)s::int[], %(amount)s::numeric[], %(previous)s::int[],
+                              %(level)s::int[])
+                       AS data(communication_id, line_id, move_id, due_date, days_overdue,
                                amount_residual, previous_level, level)
-                  JOIN account_move_line aml ON aml.id = data.line_id
                 """,
                 uid=self.env.uid,
+                company=self.company_id.id,
                 comm=[comm_id for comm_id, _line in lines],
+                move=[move_of[line.item_id] for _c, line in lines],
                 line=[line.item_id for _c, line in lines],
                 due=[line.due_date for _c, line in lines],
                 days=[line.days_overdue for _c, line in lines],
@@ -458,21 +555,31 @@ class ArDunningRun(models.Model):
         self.env["ar.dunning.communication.line"].invalidate_model()
 
     def _write_levels(self, chunk, profiles):
+        """Store the items' levels (``ar.dunning.item``: a narrow table, not the busy
+        ``account_move_line``) and the customers' (their credit profile)."""
         lines = [line for d, _p, _c in chunk if d.communicate for line in d.lines]
         if lines:
             self.env.cr.execute(
                 SQL(
                     """
-                    UPDATE account_move_line aml
-                       SET ar_dunning_level = data.level, ar_dunning_date = %(date)s
+                    INSERT INTO ar_dunning_item
+                           (move_line_ref, company_id, level, last_date, create_uid, create_date,
+                            write_uid, write_date)
+                    SELECT data.id, %(company)s, data.level, %(date)s, %(uid)s,
+                           now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
                       FROM unnest(%(ids)s::int[], %(levels)s::int[]) AS data(id, level)
-                     WHERE aml.id = data.id
+                    ON CONFLICT (move_line_ref) DO UPDATE
+                       SET level = EXCLUDED.level, last_date = EXCLUDED.last_date,
+                           write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
                     """,
+                    company=self.company_id.id,
                     date=self.date,
+                    uid=self.env.uid,
                     ids=[line.item_id for line in lines],
                     levels=[line.level for line in lines],
                 )
             )
+            self.env["ar.dunning.item"].invalidate_model()
             self.env["account.move.line"].invalidate_model(["ar_dunning_level", "ar_dunning_date"])
         self.env.cr.execute(
             SQL(
@@ -488,7 +595,7 @@ class ArDunningRun(models.Model):
                  WHERE profile.id = data.id
                 """,
                 date=self.date,
-                ids=[profiles[d.partner_id].id for d, _p, _c in chunk],
+                ids=[profiles[d.partner_id][0] for d, _p, _c in chunk],
                 levels=[d.customer_level for d, _p, _c in chunk],
                 sent=[d.communicate for d, _p, _c in chunk],
                 # The policy's collector becomes the customer's when they have none.
