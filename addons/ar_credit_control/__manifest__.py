@@ -49,6 +49,11 @@
         "data/ar_warning_data.xml",
         "views/ar_warning_views.xml",
         "views/ar_forecast_views.xml",
+        "security/ar_dunning_security.xml",
+        "data/ar_dunning_data.xml",
+        "reports/ar_dunning_report.xml",
+        "views/ar_dunning_views.xml",
+        "views/ar_dunning_menus.xml",
     ],
     "demo": ["demo/ar_credit_control_demo.xml"],
 }

@@ -33,3 +33,11 @@ from . import ar_credit_warning
 from . import ar_credit_policy_warning
 from . import res_partner_warning
 from . import ar_collection_forecast
+from . import ar_dunning_policy
+from . import ar_dunning_customer
+from . import ar_dunning_run
+from . import ar_dunning_communication
+from . import ar_collection_log
+from . import ar_collection_worklist
+from . import ar_legal_case
+from . import ar_payment_promise_dunning

@@ -17,3 +17,6 @@ from . import test_statement_http
 from . import test_credit_warnings
 from . import test_credit_warnings_http
 from . import test_collection_forecast
+from . import test_dunning
+from . import test_dunning_resume
+from . import test_dunning_http

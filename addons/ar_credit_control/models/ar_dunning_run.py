@@ -1,0 +1,637 @@
+"""The dunning run: one per company and day, from facts to communications.
+
+1. Facts: ONE SQL query per company returns every open receivable instalment of the customers
+   who have something due (overdue, or within the reminder horizon), with its flags (disputed,
+   promised, in payment), its own level and the customer's level; days are counted from the
+   company's local date.
+2. Decisions: ``ar_engine.dunning.decide_dunning_batch``, per policy.
+3. Record, in chunks, each committed on its own: communications and their lines, the
+   instalments' and customers' new levels, credit holds. The customer's "last dunning" date is
+   written in the same transaction as its communication, so a run cut short and started again
+   finds those customers already dunned today and creates nothing twice; a unique key per
+   (customer, company, day) guards it too.
+4. Send, in chunks: each communication on its own savepoint, so one broken template or missing
+   address leaves a clear message on that communication and the others go out.
+
+A session-level advisory lock per company refuses a second run while one is under way; it is
+released when the run ends or its connection closes (a killed worker never leaves it behind).
+"""
+
+import logging
+from collections import defaultdict
+from datetime import datetime
+from time import monotonic
+
+import pytz
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
+
+from ar_engine.dunning import CustomerDunningFacts, DunningItem, decide_dunning_batch
+
+_logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 500
+# Advisory lock namespace of the dunning run (first key); the second key is the company id.
+LOCK_NAMESPACE = 0x41524455  # "ARDU"
+
+
+class ArDunningRun(models.Model):
+    _name = "ar.dunning.run"
+    _description = "Dunning run"
+    _inherit = ["mail.thread"]
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    date = fields.Date(required=True, readonly=True, help="The company's local date of the run.")
+    trigger = fields.Selection(
+        [("cron", "Scheduled"), ("manual", "Manual")], required=True, readonly=True
+    )
+    user_id = fields.Many2one("res.users", string="Started by", readonly=True)
+    state = fields.Selection(
+        [("running", "Running"), ("done", "Done")], default="running", readonly=True, index=True
+    )
+    customer_count = fields.Integer(
+        string="Customers considered", readonly=True, help="Customers with something due."
+    )
+    processed_count = fields.Integer(string="Customers processed", readonly=True)
+    communication_ids = fields.One2many("ar.dunning.communication", "run_id")
+    communication_count = fields.Integer(compute="_compute_counts")
+    sent_count = fields.Integer(compute="_compute_counts")
+    error_count = fields.Integer(compute="_compute_counts")
+    progress = fields.Float(compute="_compute_counts", string="Progress (%)")
+    finished_at = fields.Datetime(readonly=True)
+
+    _sql_constraints = [
+        ("company_date_unique", "UNIQUE(company_id, date)", "One dunning run per company a day.")
+    ]
+
+    @api.depends("communication_ids.state", "customer_count", "processed_count")
+    def _compute_counts(self):
+        counts = defaultdict(int)
+        if self.ids:
+            for run, state, count in self.env["ar.dunning.communication"]._read_group(
+                [("run_id", "in", self.ids)], ["run_id", "state"], ["__count"]
+            ):
+                counts[run.id, state] += count
+        for run in self:
+            states = ("draft", "sent", "error")
+            run.communication_count = sum(counts[run.id, state] for state in states)
+            run.sent_count = counts[run.id, "sent"]
+            run.error_count = counts[run.id, "error"]
+            run.progress = (
+                100.0 * run.processed_count / run.customer_count if run.customer_count else 100.0
+            )
+
+    @api.depends("company_id", "date")
+    def _compute_display_name(self):
+        for run in self:
+            run.display_name = self.env._(
+                "Dunning run %(date)s (%(company)s)", date=run.date, company=run.company_id.name
+            )
+
+    # ------------------------------------------------------------------ entry points
+
+    @api.model
+    def action_run_now(self):
+        """Manual run of the current company (credit managers)."""
+        if not self.env.user.has_group("ar_credit_control.group_credit_control_manager"):
+            raise AccessError(self.env._("Only credit managers can start a dunning run."))
+        run = self.sudo()._run_company(self.env.company, trigger="manual", commit=False)
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "ar.dunning.run",
+            "res_id": run.id,
+            "view_mode": "form",
+        }
+
+    @api.model
+    def _cron_dunning_run(self, chunk_size=CHUNK_SIZE, time_budget=240.0):
+        """Daily run of every company with a dunning policy, in committed chunks.
+
+        Stops when the time budget is spent (at least one chunk per call) and reports the rest
+        so that Odoo calls the cron again; the next call resumes the same day's run.
+        """
+        deadline = monotonic() + time_budget
+        companies = self.env["res.company"].search([])
+        finished = 0
+        for company in companies:
+            try:
+                run = self._run_company(
+                    company, trigger="cron", chunk_size=chunk_size, deadline=deadline, commit=True
+                )
+            except UserError as error:  # another run holds the lock: it does the work
+                _logger.info("dunning run of %s skipped: %s", company.name, error)
+                continue
+            if run and run.state != "done":
+                self.env["ir.cron"]._notify_progress(
+                    done=finished, remaining=len(companies) - finished
+                )
+                return False
+            finished += 1
+        self.env["ir.cron"]._notify_progress(done=finished, remaining=0)
+        return True
+
+    # ------------------------------------------------------------------ the run
+
+    @api.model
+    def _company_today(self, company):
+        """Today in the company's time zone (its partner's), UTC without one."""
+        tz = pytz.timezone(company.partner_id.tz or "UTC")
+        return pytz.utc.localize(datetime.utcnow()).astimezone(tz).date()
+
+    def _acquire_lock(self, company):
+        self.env.cr.execute(SQL("SELECT pg_try_advisory_lock(%s, %s)", LOCK_NAMESPACE, company.id))
+        if not self.env.cr.fetchone()[0]:
+            raise UserError(
+                self.env._(
+                    "A dunning run of %(company)s is already under way. Wait for it to finish "
+                    "and open the dunning runs to see its progress.",
+                    company=company.name,
+                )
+            )
+
+    def _release_lock(self, company):
+        self.env.cr.execute(SQL("SELECT pg_advisory_unlock(%s, %s)", LOCK_NAMESPACE, company.id))
+
+    @api.model
+    def _run_company(
+        self, company, trigger, chunk_size=CHUNK_SIZE, deadline=None, commit=True, send=True
+    ):
+        """Run (or resume) today's dunning of `company`. Returns the run, or an empty
+        recordset when the company has no policy. With ``send=False`` the communications are
+        recorded and left to send ("To send") by the next call."""
+        # The run is the system's work: whoever starts it, it reads and writes as superuser.
+        started_by = self.env.uid
+        self = (
+            self.sudo()
+            .with_company(company)
+            .with_context(tracking_disable=True, mail_create_nolog=True)
+        )
+        policies = self.env["ar.dunning.policy"]._policies_for(company)
+        if not policies:
+            return self.browse()
+        self._acquire_lock(company)
+        try:
+            run_date = self._company_today(company)
+            run = self.search([("company_id", "=", company.id), ("date", "=", run_date)])
+            if not run:
+                run = self.create(
+                    {
+                        "company_id": company.id,
+                        "date": run_date,
+                        "trigger": trigger,
+                        "user_id": started_by,
+                    }
+                )
+            elif run.state == "done":
+                run.state = "running"  # a later run the same day sends only what is new
+            if commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            run._execute(policies, chunk_size, deadline, commit, send)
+            return run
+        finally:
+            self._release_lock(company)
+
+    def _out_of_time(self, deadline, did_something):
+        return deadline is not None and did_something and monotonic() >= deadline
+
+    def _execute(self, policies, chunk_size, deadline, commit, send=True):
+        self.ensure_one()
+        # Each item's invoice, filled by the facts query: the items are then written without
+        # reading the journal items again.
+        move_of = {}
+        self = self.with_context(dunning_move_of=move_of)
+        facts, chosen = self._gather_facts(policies)
+        decisions = self._decide(facts, chosen)
+        to_record = [
+            (decision, policy, current)
+            for decision, policy, current in decisions
+            if decision.communicate or decision.customer_level != current or decision.credit_hold
+        ]
+        self.customer_count = max(self.customer_count, self.processed_count + len(to_record))
+        did_something = False
+        for start in range(0, len(to_record), chunk_size):
+            if self._out_of_time(deadline, did_something):
+                return False
+            chunk = to_record[start : start + chunk_size]
+            self._record(chunk)
+            self.processed_count += len(chunk)
+            did_something = True
+            if commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        self._reset_levels()
+        if not send:
+            return False
+        while True:
+            pending = self.env["ar.dunning.communication"].search(
+                [("run_id", "=", self.id), ("state", "=", "draft")], limit=chunk_size
+            )
+            if not pending:
+                break
+            if self._out_of_time(deadline, did_something):
+                return False
+            pending._send()
+            did_something = True
+            if commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        self.write({"state": "done", "finished_at": fields.Datetime.now()})
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        return True
+
+    # ------------------------------------------------------------------ facts
+
+    def _reminder_horizon(self, policies):
+        """Days before the due date the earliest reminder of these policies goes out."""
+        days = [level.days for level in policies.level_ids]
+        return max(0, -min(days)) if days else 0
+
+    def _gather_facts(self, policies):
+        """{partner id: CustomerDunningFacts}, {partner id: policy} in one query.
+
+        Only the items the engine can act on are read: open debits due by the reminder
+        horizon, and open credits (netted from the amount due). Disputed, promised and
+        in-payment invoices are few: hash-joined as sets of move ids.
+        """
+        self.ensure_one()
+        self.env.flush_all()
+        horizon = self._reminder_horizon(policies)
+        receivable_accounts = (
+            self.env["account.account"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("account_type", "=", "asset_receivable")])
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH open_items AS (
+                    -- "reconciled IS NOT TRUE" and "parent_state" as in Odoo's partial index
+                    -- account_move_line__unreconciled_index (account_id, partner_id).
+                    SELECT aml.id, aml.move_id, aml.amount_residual,
+                           COALESCE(aml.date_maturity, aml.date) AS date_maturity,
+                           COALESCE(item_state.level, 0) AS level,
+                           COALESCE(partner.commercial_partner_id, partner.id) AS partner_id
+                      FROM account_move_line aml
+                      JOIN res_partner partner ON partner.id = aml.partner_id
+                      LEFT JOIN ar_dunning_item item_state ON item_state.move_line_ref = aml.id
+                     WHERE aml.account_id = ANY(%(accounts)s)
+                       AND aml.reconciled IS NOT TRUE
+                       AND aml.parent_state = 'posted'
+                       AND aml.company_id = %(company)s
+                       AND aml.amount_residual <> 0
+                       AND (aml.amount_residual < 0 OR aml.date_maturity <= %(horizon_date)s)
+                ),
+                due_customers AS (
+                    SELECT DISTINCT open_items.partner_id
+                      FROM open_items
+                      JOIN res_partner customer ON customer.id = open_items.partner_id
+                     WHERE open_items.amount_residual > 0
+                       AND NOT COALESCE(customer.ar_no_dunning, false)
+                ),
+                disputed AS (
+                    SELECT DISTINCT rel.move_id
+                      FROM ar_dispute_account_move_rel rel
+                      JOIN ar_dispute dispute ON dispute.id = rel.dispute_id
+                     WHERE dispute.state = 'open' AND dispute.company_id = %(company)s
+                ),
+                promised AS (
+                    SELECT DISTINCT rel.move_id
+                      FROM ar_payment_promise_account_move_rel rel
+                      JOIN ar_payment_promise promise ON promise.id = rel.promise_id
+                     WHERE promise.state = 'open' AND promise.company_id = %(company)s
+                ),
+                -- Paid by a payment the bank has not matched yet ("paid" in Community).
+                in_payment AS (
+                    SELECT id AS move_id
+                      FROM account_move
+                     WHERE payment_state IN ('in_payment', 'paid')
+                       AND amount_residual <> 0
+                       AND company_id = %(company)s
+                )
+                SELECT item.partner_id, item.id, item.move_id, item.amount_residual,
+                       item.date_maturity, item.level,
+                       disputed.move_id IS NOT NULL,
+                       promised.move_id IS NOT NULL,
+                       in_payment.move_id IS NOT NULL,
+                       COALESCE(profile.dunning_level, 0), profile.dunning_last_date,
+                       profile.segment, profile.grade
+                  FROM open_items item
+                  JOIN due_customers due ON due.partner_id = item.partner_id
+                  LEFT JOIN disputed ON disputed.move_id = item.move_id
+                  LEFT JOIN promised ON promised.move_id = item.move_id
+                  LEFT JOIN in_payment ON in_payment.move_id = item.move_id
+                  LEFT JOIN ar_credit_profile profile
+                         ON profile.partner_id = item.partner_id
+                        AND profile.company_id = %(company)s
+                 ORDER BY item.partner_id, item.id
+                """,
+                company=self.company_id.id,
+                accounts=receivable_accounts.ids,
+                horizon_date=fields.Date.add(self.date, days=horizon),
+            )
+        )
+        items = defaultdict(list)
+        customers = {}
+        move_of = self.env.context.get("dunning_move_of")
+        for (
+            partner_id,
+            line_id,
+            move_id,
+            residual,
+            due_date,
+            level,
+            disputed,
+            promised,
+            in_payment,
+            customer_level,
+            last_date,
+            segment,
+            grade,
+        ) in self.env.cr.fetchall():
+            items[partner_id].append(
+                DunningItem(line_id, residual, due_date, level, disputed, promised, in_payment)
+            )
+            if move_of is not None:
+                move_of[line_id] = move_id
+            customers[partner_id] = (customer_level, last_date, segment or "standard", grade)
+        # Read each policy's criteria once, not per customer.
+        criteria = [(policy, policy.segment, policy.grade) for policy in policies]
+        chosen_by_profile = {}
+        facts, chosen = {}, {}
+        for partner_id, (level, last_date, segment, grade) in customers.items():
+            key = (segment, grade)
+            if key not in chosen_by_profile:
+                chosen_by_profile[key] = next(
+                    (
+                        policy
+                        for policy, p_segment, p_grade in criteria
+                        if (not p_segment or p_segment == segment)
+                        and (not p_grade or p_grade == grade)
+                    ),
+                    None,
+                )
+            policy = chosen_by_profile[key]
+            if not policy:
+                continue
+            chosen[partner_id] = policy
+            facts[partner_id] = CustomerDunningFacts(
+                partner_id=partner_id,
+                company_id=self.company_id.id,
+                items=tuple(items[partner_id]),
+                current_level=level,
+                last_dunning_date=last_date,
+            )
+        return facts, chosen
+
+    def _decide(self, facts, chosen):
+        """[(decision, policy, stored customer level)] for every customer of the facts."""
+        by_policy = defaultdict(list)
+        for partner_id, customer in facts.items():
+            by_policy[chosen[partner_id]].append(customer)
+        result = []
+        for policy, customers in by_policy.items():
+            engine_policy = policy._to_engine()
+            for customer, decision in zip(
+                customers, decide_dunning_batch(customers, engine_policy, self.date)
+            ):
+                result.append((decision, policy, customer.current_level))
+        result.sort(key=lambda entry: entry[0].partner_id)
+        return result
+
+    # ------------------------------------------------------------------ recording
+
+    def _record(self, chunk):
+        """Write one chunk of decisions: communications with their items, the items' and the
+        customers' levels, credit holds. Set-based SQL: a chunk is thousands of customers."""
+        self.ensure_one()
+        company = self.company_id
+        profiles = self._ensure_profiles([d.partner_id for d, _p, _c in chunk])
+        communicating = [(d, p) for d, p, _c in chunk if d.communicate]
+        if communicating:
+            levels = {
+                (level.policy_id.id, level.sequence): level.id
+                for level in self.env["ar.dunning.level"].search(
+                    [("policy_id", "in", list({p.id for _d, p in communicating}))]
+                )
+            }
+            partner_ids = [d.partner_id for d, _p in communicating]
+            contacts = self._invoice_contacts(partner_ids)
+            self.env.cr.execute(
+                SQL(
+                    """
+                    INSERT INTO ar_dunning_communication
+                           (run_id, company_id, partner_id, contact_id, date, policy_id,
+                            level_id, level_sequence, kind, amount_due, state, create_uid,
+                            create_date, write_uid, write_date)
+                    SELECT %(run)s, %(company)s, data.partner_id, data.contact_id, %(date)s,
+                           data.policy_id, data.level_id, data.level_sequence, data.kind,
+                           data.amount_due, 'draft', %(uid)s, now() AT TIME ZONE 'UTC',
+                           %(uid)s, now() AT TIME ZONE 'UTC'
+                      FROM unnest(%(partners)s::int[], %(contacts)s::int[], %(policies)s::int[],
+                                  %(levels)s::int[], %(sequences)s::int[], %(kinds)s::varchar[],
+                                  %(amounts)s::numeric[])
+                           AS data(partner_id, contact_id, policy_id, level_id, level_sequence,
+                                   kind, amount_due)
+                    RETURNING partner_id, id
+                    """,
+                    run=self.id,
+                    company=company.id,
+                    date=self.date,
+                    uid=self.env.uid,
+                    partners=partner_ids,
+                    contacts=[contacts.get(pid, pid) for pid in partner_ids],
+                    policies=[p.id for _d, p in communicating],
+                    levels=[levels[p.id, d.level.sequence] for d, p in communicating],
+                    sequences=[d.level.sequence for d, _p in communicating],
+                    kinds=[d.kind for d, _p in communicating],
+                    amounts=[d.amount_due for d, _p in communicating],
+                )
+            )
+            communication_ids = dict(self.env.cr.fetchall())
+            self.env["ar.dunning.communication"].invalidate_model()
+            self.invalidate_recordset(["communication_ids"])
+            self._insert_lines(
+                [
+                    (communication_ids[decision.partner_id], line)
+                    for decision, _policy in communicating
+                    for line in decision.lines
+                ]
+            )
+        self._write_levels(chunk, profiles)
+        on_hold = self.env["ar.credit.profile"].browse(
+            [
+                profiles[d.partner_id][0]
+                for d, _p, _c in chunk
+                if d.credit_hold and not profiles[d.partner_id][1]
+            ]
+        )
+        for profile in on_hold:
+            profile.with_context(tracking_disable=False, mail_notrack=False).write(
+                {"credit_hold": True}
+            )
+            profile.message_post(
+                body=self.env._(
+                    "Put on credit hold by the dunning run of %(date)s: the customer reached "
+                    "a dunning level that holds credit.",
+                    date=self.date,
+                )
+            )
+
+    def _ensure_profiles(self, partner_ids):
+        """{partner id: (credit profile id, on credit hold)}, creating missing profiles."""
+        self.env["ar.credit.profile"]._get_or_create(
+            self.env["res.partner"].browse(partner_ids), self.company_id
+        )
+        self.env.cr.execute(
+            SQL(
+                "SELECT partner_id, id, credit_hold FROM ar_credit_profile"
+                " WHERE company_id = %s AND partner_id = ANY(%s)",
+                self.company_id.id,
+                partner_ids,
+            )
+        )
+        return {partner_id: (pid, hold) for partner_id, pid, hold in self.env.cr.fetchall()}
+
+    def _invoice_contacts(self, partner_ids):
+        """{customer id: invoicing contact id} for customers with an invoice address: the
+        customer itself when it is one, else its first active invoice-type contact (what
+        ``address_get(['invoice'])`` finds for a usual customer, in one query)."""
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT DISTINCT ON (contact.commercial_partner_id)
+                       contact.commercial_partner_id, contact.id
+                  FROM res_partner contact
+                 WHERE contact.commercial_partner_id = ANY(%s)
+                   AND contact.type = 'invoice'
+                   AND contact.active
+                 ORDER BY contact.commercial_partner_id,
+                          contact.id <> contact.commercial_partner_id, contact.id
+                """,
+                partner_ids,
+            )
+        )
+        return dict(self.env.cr.fetchall())
+
+    def _insert_lines(self, lines):
+        if not lines:
+            return
+        move_of = self.env.context["dunning_move_of"]
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO ar_dunning_communication_line
+                       (communication_id, company_id, move_line_ref, move_ref, due_date,
+                        days_overdue, amount_residual, previous_level, level, create_uid,
+                        create_date, write_uid, write_date)
+                SELECT data.communication_id, %(company)s, data.line_id, data.move_id,
+                       data.due_date, data.days_overdue, data.amount_residual,
+                       data.previous_level, data.level, %(uid)s, now() AT TIME ZONE 'UTC',
+                       %(uid)s, now() AT TIME ZONE 'UTC'
+                  FROM unnest(%(comm)s::int[], %(line)s::int[], %(move)s::int[], %(due)s::date[],
+                              %(days)s::int[], %(amount)s::numeric[], %(previous)s::int[],
+                              %(level)s::int[])
+                       AS data(communication_id, line_id, move_id, due_date, days_overdue,
+                               amount_residual, previous_level, level)
+                """,
+                uid=self.env.uid,
+                company=self.company_id.id,
+                comm=[comm_id for comm_id, _line in lines],
+                move=[move_of[line.item_id] for _c, line in lines],
+                line=[line.item_id for _c, line in lines],
+                due=[line.due_date for _c, line in lines],
+                days=[line.days_overdue for _c, line in lines],
+                amount=[line.amount_residual for _c, line in lines],
+                previous=[line.previous_level for _c, line in lines],
+                level=[line.level for _c, line in lines],
+            )
+        )
+        self.env["ar.dunning.communication.line"].invalidate_model()
+
+    def _write_levels(self, chunk, profiles):
+        """Store the items' levels (``ar.dunning.item``: a narrow table, not the busy
+        ``account_move_line``) and the customers' (their credit profile)."""
+        lines = [line for d, _p, _c in chunk if d.communicate for line in d.lines]
+        if lines:
+            self.env.cr.execute(
+                SQL(
+                    """
+                    INSERT INTO ar_dunning_item
+                           (move_line_ref, company_id, level, last_date, create_uid, create_date,
+                            write_uid, write_date)
+                    SELECT data.id, %(company)s, data.level, %(date)s, %(uid)s,
+                           now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                      FROM unnest(%(ids)s::int[], %(levels)s::int[]) AS data(id, level)
+                    ON CONFLICT (move_line_ref) DO UPDATE
+                       SET level = EXCLUDED.level, last_date = EXCLUDED.last_date,
+                           write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
+                    """,
+                    company=self.company_id.id,
+                    date=self.date,
+                    uid=self.env.uid,
+                    ids=[line.item_id for line in lines],
+                    levels=[line.level for line in lines],
+                )
+            )
+            self.env["ar.dunning.item"].invalidate_model()
+            self.env["account.move.line"].invalidate_model(["ar_dunning_level", "ar_dunning_date"])
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE ar_credit_profile profile
+                   SET dunning_level = data.level,
+                       dunning_last_date = CASE WHEN data.sent THEN %(date)s
+                                                ELSE profile.dunning_last_date END,
+                       collector_id = COALESCE(profile.collector_id, data.collector)
+                  FROM unnest(%(ids)s::int[], %(levels)s::int[], %(sent)s::bool[],
+                              %(collectors)s::int[])
+                       AS data(id, level, sent, collector)
+                 WHERE profile.id = data.id
+                """,
+                date=self.date,
+                ids=[profiles[d.partner_id][0] for d, _p, _c in chunk],
+                levels=[d.customer_level for d, _p, _c in chunk],
+                sent=[d.communicate for d, _p, _c in chunk],
+                # The policy's collector becomes the customer's when they have none.
+                collectors=[p.collector_id.id or None for _d, p, _c in chunk],
+            )
+        )
+        self.env["ar.credit.profile"].invalidate_model(
+            ["dunning_level", "dunning_last_date", "collector_id"]
+        )
+
+    def _reset_levels(self):
+        """Customers with no overdue open item left leave dunning (level 0)."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE ar_credit_profile profile
+                   SET dunning_level = 0
+                 WHERE profile.company_id = %(company)s
+                   AND profile.dunning_level > 0
+                   AND NOT EXISTS (
+                       SELECT 1
+                         FROM account_move_line aml
+                         JOIN res_partner partner ON partner.id = aml.partner_id
+                         JOIN account_account account ON account.id = aml.account_id
+                        WHERE partner.commercial_partner_id = profile.partner_id
+                          AND aml.company_id = profile.company_id
+                          AND aml.parent_state = 'posted'
+                          AND account.account_type = 'asset_receivable'
+                          AND NOT aml.reconciled
+                          AND aml.amount_residual > 0
+                          AND aml.date_maturity < %(date)s
+                   )
+                """,
+                company=self.company_id.id,
+                date=self.date,
+            )
+        )
+        self.env["ar.credit.profile"].invalidate_model(["dunning_level"])
