@@ -10,6 +10,7 @@ import logging
 from datetime import datetime, time
 from time import monotonic
 
+import pytz
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
@@ -484,6 +485,18 @@ class ArCreditEvaluation(models.AbstractModel):
         return sorted(row[0] for row in self.env.execute_query(query))
 
     @api.model
+    def _start_of_today_utc(self):
+        """Midnight of the user's today (their time zone, as fields.Date.context_today), as a
+        naive UTC datetime comparable with stored Datetime values."""
+        tz_name = self.env.context.get("tz") or self.env.user.tz or "UTC"
+        try:
+            zone = pytz.timezone(tz_name)
+        except pytz.UnknownTimeZoneError:
+            zone = pytz.utc
+        midnight = zone.localize(datetime.combine(fields.Date.context_today(self), time.min))
+        return midnight.astimezone(pytz.utc).replace(tzinfo=None)
+
+    @api.model
     def _cron_evaluate_credit(self, chunk_size=CHUNK_SIZE, time_budget=240.0):
         """Daily re-evaluation of every customer with receivables.
 
@@ -492,7 +505,7 @@ class ArCreditEvaluation(models.AbstractModel):
         is not evaluated twice the same day.
         """
         started = monotonic()
-        since = datetime.combine(fields.Date.context_today(self), time.min)
+        since = self._start_of_today_utc()
         plan = [
             (company, self._customers_to_evaluate(company, since))
             for company in self.env["res.company"].search([])

@@ -3,6 +3,8 @@ import math
 from datetime import timedelta
 from unittest.mock import patch
 
+from freezegun import freeze_time
+
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
@@ -451,6 +453,15 @@ class TestCreditProfile(CreditControlCommon):
         )
         self.assertEqual(progress.remaining, 0)
         self.assertGreaterEqual(progress.done, 2)
+
+    def test_cron_day_starts_at_midnight_in_the_users_time_zone(self):
+        # 23:30 UTC is already the next morning in Shanghai: "evaluated today" means since
+        # 16:00 UTC the day before, whatever the server's clock says.
+        with freeze_time("2026-03-10 23:30:00"):
+            shanghai = self.evaluation.with_context(tz="Asia/Shanghai")._start_of_today_utc()
+            utc = self.evaluation.with_context(tz="UTC")._start_of_today_utc()
+        self.assertEqual(str(shanghai), "2026-03-10 16:00:00")
+        self.assertEqual(str(utc), "2026-03-10 00:00:00")
 
     def test_profile_form_for_credit_manager(self):
         customer = self.create_customer("Form Co")
