@@ -1,6 +1,8 @@
 """Shared set-up for the addon's tests: customers, invoices and payments built through the
 public API (post invoices, register payments), never by writing residuals directly."""
 
+import json
+
 from odoo import Command, fields
 from odoo.tests import new_test_user
 
@@ -130,3 +132,26 @@ class CreditControlCommon(AccountTestInvoicingCommon):
         if not with_journal_entry:
             wizard.payment_method_line_id.payment_account_id = False
         return wizard._create_payments()
+
+
+class JsonRpcMixin:
+    """For HttpCase tests: call a model method over HTTP JSON-RPC as a user whose password is
+    their login, as a client outside Odoo would."""
+
+    def jsonrpc(self, user, model, method, *args, **kwargs):
+        payload = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "id": 1,
+            "params": {
+                "service": "object",
+                "method": "execute_kw",
+                "args": [self.env.cr.dbname, user.id, user.login, model, method]
+                + [list(args), kwargs],
+            },
+        }
+        response = self.url_open(
+            "/jsonrpc", data=json.dumps(payload), headers={"Content-Type": "application/json"}
+        )
+        self.assertEqual(response.status_code, 200)
+        return response.json()

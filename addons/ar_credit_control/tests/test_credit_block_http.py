@@ -5,31 +5,14 @@ import json
 
 from odoo.tests import HttpCase, tagged
 
+from .common import JsonRpcMixin
 from .credit_block_common import CreditBlockCommon
 
 GIF_1PX = "R0lGODlhAQABAIAAAP///wAAACwAAAAAAQABAAACAkQBADs="
 
 
 @tagged("post_install", "-at_install")
-class TestCreditBlockHttp(CreditBlockCommon, HttpCase):
-    def jsonrpc(self, user, model, method, *args, **kwargs):
-        payload = {
-            "jsonrpc": "2.0",
-            "method": "call",
-            "id": 1,
-            "params": {
-                "service": "object",
-                "method": "execute_kw",
-                "args": [self.env.cr.dbname, user.id, user.login, model, method]
-                + [list(args), kwargs],
-            },
-        }
-        response = self.url_open(
-            "/jsonrpc", data=json.dumps(payload), headers={"Content-Type": "application/json"}
-        )
-        self.assertEqual(response.status_code, 200)
-        return response.json()
-
+class TestCreditBlockHttp(JsonRpcMixin, CreditBlockCommon, HttpCase):
     def test_blocked_requested_approved_confirmed_over_jsonrpc(self):
         self.set_limit(self.customer, 1000)
         order = self.create_order(self.customer, 1500, user=self.salesperson)

@@ -1,33 +1,14 @@
 """End to end: the daily cron as Odoo runs it, then a collector over JSON-RPC reading the
 warnings and acting on their activity."""
 
-import json
-
 from odoo.tests import HttpCase, tagged
 
+from .common import JsonRpcMixin
 from .warning_common import WarningCommon
 
 
 @tagged("post_install", "-at_install")
-class TestCreditWarningsHttp(WarningCommon, HttpCase):
-    def jsonrpc(self, user, model, method, *args, **kwargs):
-        payload = {
-            "jsonrpc": "2.0",
-            "method": "call",
-            "id": 1,
-            "params": {
-                "service": "object",
-                "method": "execute_kw",
-                "args": [self.env.cr.dbname, user.id, user.login, model, method]
-                + [list(args), kwargs],
-            },
-        }
-        response = self.url_open(
-            "/jsonrpc", data=json.dumps(payload), headers={"Content-Type": "application/json"}
-        )
-        self.assertEqual(response.status_code, 200)
-        return response.json()
-
+class TestCreditWarningsHttp(JsonRpcMixin, WarningCommon, HttpCase):
     def test_cron_raises_once_and_collector_works_it_over_jsonrpc(self):
         rule = self.rule("overdue", days=30, lookback_days=7)
         invoice = self.create_invoice(self.customer, 400.0, self.days_ago(32))

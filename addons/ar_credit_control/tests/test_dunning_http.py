@@ -1,35 +1,17 @@
 """End to end over HTTP JSON-RPC: the credit manager starts the run, the collector works the
 worklist and logs a promise to pay with one call each."""
 
-import json
 from datetime import timedelta
 
 from odoo import fields
 from odoo.tests import HttpCase, tagged
 
+from .common import JsonRpcMixin
 from .dunning_common import DunningCommon
 
 
 @tagged("post_install", "-at_install")
-class TestDunningHttp(DunningCommon, HttpCase):
-    def jsonrpc(self, user, model, method, *args, **kwargs):
-        payload = {
-            "jsonrpc": "2.0",
-            "method": "call",
-            "id": 1,
-            "params": {
-                "service": "object",
-                "method": "execute_kw",
-                "args": [self.env.cr.dbname, user.id, user.login, model, method]
-                + [list(args), kwargs],
-            },
-        }
-        response = self.url_open(
-            "/jsonrpc", data=json.dumps(payload), headers={"Content-Type": "application/json"}
-        )
-        self.assertEqual(response.status_code, 200)
-        return response.json()
-
+class TestDunningHttp(JsonRpcMixin, DunningCommon, HttpCase):
     def test_collector_works_the_worklist_over_jsonrpc(self):
         today = fields.Date.today()
         customer = self.dunned_customer("Rpc Debtor Co")

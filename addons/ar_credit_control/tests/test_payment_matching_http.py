@@ -1,33 +1,14 @@
 """Payment matching over HTTP, as the real users: a collector proposes, may not reconcile;
 a credit manager proposes and reconciles."""
 
-import json
-
 from odoo.tests import HttpCase, tagged
 
+from .common import JsonRpcMixin
 from .matching_common import MatchingCommon
 
 
 @tagged("post_install", "-at_install")
-class TestPaymentMatchingHttp(MatchingCommon, HttpCase):
-    def jsonrpc(self, user, model, method, *args, **kwargs):
-        payload = {
-            "jsonrpc": "2.0",
-            "method": "call",
-            "id": 1,
-            "params": {
-                "service": "object",
-                "method": "execute_kw",
-                "args": [self.env.cr.dbname, user.id, user.login, model, method]
-                + [list(args), kwargs],
-            },
-        }
-        response = self.url_open(
-            "/jsonrpc", data=json.dumps(payload), headers={"Content-Type": "application/json"}
-        )
-        self.assertEqual(response.status_code, 200)
-        return response.json()
-
+class TestPaymentMatchingHttp(JsonRpcMixin, MatchingCommon, HttpCase):
     def run_wizard(self, user, partner):
         reply = self.jsonrpc(
             user,
