@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -107,3 +108,25 @@ def _reset_crm_sync_logging() -> Iterator[None]:
         logger.removeHandler(handler)
     logger.propagate = True
     logger.setLevel(logging.NOTSET)
+
+
+def state_rows(path: Path, query: str, params: tuple = ()) -> list[tuple]:
+    """Rows of a SQLite state store, read-only, as a killed run left it. A store killed before
+    its file or its schema was committed holds nothing yet (the next run creates the tables)."""
+    if not path.exists():
+        return []
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return db.execute(query, params).fetchall()
+    except sqlite3.OperationalError as error:
+        if "no such table" in str(error):
+            return []
+        raise
+    finally:
+        db.close()
+
+
+def stored_cursor(path: Path, key: str) -> str | None:
+    """The cursor a SQLite state store holds for `key` (e.g. "erp.customers"), if any."""
+    rows = state_rows(path, "SELECT value FROM sync_state WHERE key = ?", (f"cursor:{key}",))
+    return rows[0][0] if rows else None

@@ -11,14 +11,13 @@ import os
 import random
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from conftest import env_for
+from conftest import env_for, state_rows, stored_cursor
 
 from crm_sync.connector import ErpPosition
 from crm_sync.odoo_connector import from_odoo_datetime
@@ -51,27 +50,6 @@ def command() -> list[str]:
     return [script] if script else [sys.executable, "-m", "crm_sync.cli"]
 
 
-def state_rows(path: Path, query: str) -> list[tuple]:
-    if not path.exists():  # killed before the store was created
-        return []
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return db.execute(query).fetchall()
-    except sqlite3.OperationalError as error:
-        # killed after the file was created but before its schema was committed: the
-        # store holds nothing yet (the next run creates the tables)
-        if "no such table" in str(error):
-            return []
-        raise
-    finally:
-        db.close()
-
-
-def cursor(path: Path, key: str) -> str | None:
-    rows = state_rows(path, f"SELECT value FROM sync_state WHERE key = 'cursor:{key}'")
-    return rows[0][0] if rows else None
-
-
 def mutate(rng: random.Random, odoo: FakeOdoo, crm: ZohoEmulator, serial: int) -> None:
     partners = [p for p in odoo.partners() if p.get("is_company")]
     for partner in rng.sample(partners, min(15, len(partners))):
@@ -100,7 +78,7 @@ def check_no_duplicates(odoo: FakeOdoo, crm: ZohoEmulator) -> None:
 def check_committed_state(state: Path, odoo: FakeOdoo, crm: ZohoEmulator) -> None:
     """Whatever the cursors claim as done is really done (no lost update)."""
     by_partner = {a.get("Odoo_Partner_ID"): a for a in crm.records("Accounts")}
-    erp = cursor(state, "erp.customers")
+    erp = stored_cursor(state, "erp.customers")
     if erp:
         position = ErpPosition.decode(erp)
         for partner in odoo.partners():
@@ -108,7 +86,7 @@ def check_committed_state(state: Path, odoo: FakeOdoo, crm: ZohoEmulator) -> Non
                 account = by_partner.get(str(partner["id"]))
                 assert account is not None, f"partner {partner['id']} behind the cursor not pushed"
                 assert account["Credit_Limit"] == partner.get("credit_limit"), "lost credit update"
-    pulled = cursor(state, "crm.customers")
+    pulled = stored_cursor(state, "crm.customers")
     if pulled:
         links = dict(state_rows(state, "SELECT remote_id, local_id FROM id_map"))
         for account in crm.records("Accounts"):
@@ -184,6 +162,6 @@ def test_sigkill_at_random_points_then_restart(tmp_path: Path) -> None:
             assert account.get("Phone") == partner.get("phone")
         last = max(partners, key=lambda p: (p["write_date"], p["id"]))
         expected = ErpPosition(from_odoo_datetime(last["write_date"]), last["id"])
-        assert cursor(state, "erp.customers") == expected.encode()
-        assert cursor(state, "crm.customers") == max(a["Modified_Time"] for a in accounts)
+        assert stored_cursor(state, "erp.customers") == expected.encode()
+        assert stored_cursor(state, "crm.customers") == max(a["Modified_Time"] for a in accounts)
         print(f"{killed} killed, {completed} completed, {elapsed:.1f}s")

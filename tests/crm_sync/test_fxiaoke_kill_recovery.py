@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 import signal
-import sqlite3
 import time
 from pathlib import Path
+
+from conftest import stored_cursor
 
 from crm_sync.connector import ErpPosition
 from crm_sync.fxiaoke_connector import from_epoch_ms
@@ -46,18 +47,6 @@ max_delay = 0.05
 """
 
 
-def cursor(path: Path, key: str) -> str | None:
-    if not path.exists():
-        return None
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        rows = db.execute("SELECT value FROM sync_state WHERE key = ?", (f"cursor:{key}",))
-        row = rows.fetchone()
-        return row[0] if row else None
-    finally:
-        db.close()
-
-
 def money(value: float | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
@@ -74,7 +63,7 @@ def check_no_duplicates(odoo: FakeOdoo, crm: FxiaokeEmulator) -> None:
 
 def check_committed_state(state: Path, odoo: FakeOdoo, crm: FxiaokeEmulator) -> None:
     """What the Odoo cursor claims as pushed really is in the CRM, with its latest credit."""
-    erp = cursor(state, "erp.customers")
+    erp = stored_cursor(state, "erp.customers")
     if not erp:
         return
     position = ErpPosition.decode(erp)
@@ -166,5 +155,5 @@ def test_sigkill_at_random_points_then_restart(tmp_path: Path) -> None:
             assert account["name"] == partner["name"]
             assert account.get("tel") == partner.get("phone")
         newest = from_epoch_ms(max(a["last_modified_time"] for a in accounts))
-        stored = cursor(state, "crm.customers")
+        stored = stored_cursor(state, "crm.customers")
         assert stored is not None and dt.datetime.fromisoformat(stored) == newest

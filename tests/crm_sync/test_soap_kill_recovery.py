@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 import signal
-import sqlite3
 import time
 from pathlib import Path
+
+from conftest import stored_cursor
 
 from crm_sync.connector import ErpPosition
 from crm_sync.odoo_connector import from_odoo_datetime
@@ -44,18 +45,6 @@ max_delay = 0.05
 """
 
 
-def cursor(path: Path, key: str) -> str | None:
-    if not path.exists():
-        return None
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        rows = db.execute("SELECT value FROM sync_state WHERE key = ?", (f"cursor:{key}",))
-        row = rows.fetchone()
-        return row[0] if row else None
-    finally:
-        db.close()
-
-
 def check_no_duplicates(odoo: FakeOdoo, crm: SoapCrmServer) -> None:
     accounts = crm.records("Account")
     linked = [a["Odoo_Partner_ID__c"] for a in accounts if a.get("Odoo_Partner_ID__c")]
@@ -68,7 +57,7 @@ def check_no_duplicates(odoo: FakeOdoo, crm: SoapCrmServer) -> None:
 
 def check_committed_state(state: Path, odoo: FakeOdoo, crm: SoapCrmServer) -> None:
     """What the Odoo cursor claims as pushed really is in the CRM, with its latest credit."""
-    erp = cursor(state, "erp.customers")
+    erp = stored_cursor(state, "erp.customers")
     if not erp:
         return
     position = ErpPosition.decode(erp)
@@ -151,5 +140,5 @@ def test_sigkill_at_random_points_then_restart(tmp_path: Path) -> None:
             assert account["Name"] == partner["name"]
             assert account.get("Phone") == partner.get("phone")
         newest = max(a["LastModifiedDate"] for a in accounts)
-        stored = cursor(state, "crm.customers")
+        stored = stored_cursor(state, "crm.customers")
         assert stored is not None and dt.datetime.fromisoformat(stored) == newest
