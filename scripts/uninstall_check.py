@@ -16,6 +16,14 @@ assert remaining == 0, "addon still installed after uninstall"
 env.cr.execute("SELECT count(*) FROM ir_model WHERE model LIKE 'ar.%%'")
 leftover = env.cr.fetchone()[0]
 assert leftover == 0, f"{leftover} ar.* models left behind"
+env.cr.execute(
+    "SELECT tgname FROM pg_trigger WHERE tgrelid = 'account_move_line'::regclass"
+    " AND tgname LIKE 'ar\\_%%'"
+)
+triggers = [name for (name,) in env.cr.fetchall()]
+assert not triggers, f"triggers left on account_move_line: {triggers}"
+env.cr.execute("SELECT to_regclass('ar_open_balance')")
+assert env.cr.fetchone()[0] is None, "table ar_open_balance left behind"
 
 customer = env["res.partner"].create({"name": "Uninstall check customer"})
 product = env["product.product"].create(

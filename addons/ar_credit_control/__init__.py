@@ -6,11 +6,14 @@ from . import reports
 from . import wizards
 from .models.ar_collection_forecast import DATA_TABLE
 from .models.ar_credit_exposure import INDEXES
+from .models.ar_open_balance import drop_open_balance
 
 
 def uninstall_hook(env):
-    """Drop the indexes the addon added to Odoo's own tables."""
+    """Drop what the addon added to Odoo's own tables: indexes, triggers and their tables."""
     for index in INDEXES:
         env.cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(index)))
     # The collection forecast's lines live in a table of their own behind its view.
     env.cr.execute(SQL("DROP TABLE IF EXISTS %s CASCADE", SQL.identifier(DATA_TABLE)))
+    # The open balances kept by triggers on the move lines: triggers, function and table.
+    drop_open_balance(env.cr)
