@@ -28,10 +28,17 @@ def export_pot(addon: str, pot_path: Path) -> None:
     try:
         base = odoo_env.odoo_command(db, odoo_env.free_port(), "--log-level", "warn")
         subprocess.run([*base, "-i", addon, "--stop-after-init"], check=True)
-        subprocess.run(
+        export = subprocess.run(
             [*base, "--modules", addon, "--i18n-export", str(pot_path), "--stop-after-init"],
             check=True,
+            capture_output=True,
+            text=True,
         )
+        sys.stderr.write(export.stderr)
+        # Odoo only logs a file it could not read terms from: its strings would silently
+        # be missing from the template (and stay untranslated).
+        if "Failed to extract terms" in export.stderr:
+            raise SystemExit("term extraction failed for a file (see the log above)")
     finally:
         odoo_env.drop_database(db)
 

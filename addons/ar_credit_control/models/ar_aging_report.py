@@ -86,7 +86,9 @@ class ArAgingReport(models.Model):
         string="Open amount in currency", currency_field="currency_id", readonly=True
     )
     share = fields.Float(
-        string="Share (%)", readonly=True, help="Share of the total open receivables."
+        string="Share (%)",
+        readonly=True,
+        help="Share of the total open receivables (grouped: of the groups shown).",
     )
 
     def init(self):
@@ -148,15 +150,30 @@ class ArAgingReport(models.Model):
     def _table_query(self):
         bucket_set, as_of = self._aging_parameters()
         self._disable_jit()
+        # The share's total is a scalar subquery, not a window over every line: PostgreSQL
+        # leaves it out when the share is not read, and a query without window functions or
+        # CTEs is flattened into the grouping and can be grouped in parallel. Grouped reads
+        # compute the share per group instead (see _read_group_select).
+        items = self._open_items_sql(bucket_set, as_of, self.env.companies.ids)
         return SQL(
             """
             SELECT items.*,
                    100.0 * items.amount_residual
-                   / NULLIF(SUM(items.amount_residual) OVER (), 0) AS share
+                   / NULLIF((SELECT SUM(total.amount_residual) FROM (%s) AS total), 0) AS share
               FROM (%s) AS items
             """,
-            self._open_items_sql(bucket_set, as_of, self.env.companies.ids),
+            items,
+            items,
         )
+
+    @api.model
+    def _read_group_select(self, aggregate_spec, query):
+        """The share of a group is its open amount over the open amount of all groups: one
+        window over the grouped rows, instead of a total read again for every line."""
+        if aggregate_spec == "share:sum":
+            amount = super()._read_group_select("amount_residual:sum", query)
+            return SQL("100.0 * %s / NULLIF(SUM(%s) OVER (), 0)", amount, amount)
+        return super()._read_group_select(aggregate_spec, query)
 
     @api.model
     def _receivable_account_ids(self, company_ids):
@@ -243,8 +260,7 @@ class ArAgingReport(models.Model):
                      WHERE part.max_date > %(as_of)s AND part.company_id = ANY(%(companies)s)
                   ) AS later
                  GROUP BY later.line_id
-            ),
-            open_lines AS (
+            )
                 -- open now (reconciled or not later on)
                 SELECT aml.id, aml.move_id, aml.partner_id, aml.company_id, aml.currency_id,
                        aml.company_currency_id, aml.date, aml.date_maturity, aml.invoice_date,
@@ -275,14 +291,12 @@ class ArAgingReport(models.Model):
                    AND aml.parent_state = 'posted'
                    AND aml.date <= %(as_of)s
                    %(partner_filter)s
-            ),
                 """,
                 **params,
             )
         else:
             open_lines = SQL(
                 """
-            WITH open_lines AS (
                 -- no reconciliation after the as-of date: the residuals are those of today
                 SELECT aml.id, aml.move_id, aml.partner_id, aml.company_id, aml.currency_id,
                        aml.company_currency_id, aml.date, aml.date_maturity, aml.invoice_date,
@@ -296,78 +310,75 @@ class ArAgingReport(models.Model):
                    AND aml.parent_state = 'posted'
                    AND aml.date <= %(as_of)s
                    %(partner_filter)s
-            ),
                 """,
                 **params,
             )
+        # In payment on the as-of date: an open debit of an invoice paid but not matched with
+        # the bank, by a payment dated by then (looked up for those few lines only; PostgreSQL
+        # hashes the lookup and keeps the scan and joins in parallel workers).
+        in_payment = SQL(
+            """(paid_open.id IS NOT NULL AND open_lines.amount_residual > 0 AND EXISTS (
+                   SELECT 1
+                     FROM account_move__account_payment rel
+                     JOIN account_payment payment ON payment.id = rel.payment_id
+                    WHERE rel.invoice_id = open_lines.move_id
+                      AND payment.date <= %s
+               ))""",
+            as_of,
+        )
+        # Subqueries, not CTEs: PostgreSQL flattens them into the caller's grouping.
         return SQL(
             """
-            %(open_lines)s
-            -- Invoices paid by a payment not yet matched with the bank (see ar.credit.exposure):
-            -- few, so their ids are joined rather than every open line with its move.
-            paid_open AS (
-                SELECT id
-                  FROM account_move
-                 WHERE payment_state IN ('in_payment', 'paid')
-                   AND amount_residual <> 0
-                   AND company_id = ANY(%(companies)s)
-            ),
-            lines AS (
-                SELECT open_lines.*, move.invoice_user_id,
-                       paid_open.id IS NOT NULL AS paid_not_matched,
-                       %(days)s AS days_past_due
-                  FROM open_lines
-                  -- only for the salesperson: PostgreSQL drops this join when it is not read
-                  LEFT JOIN account_move move ON move.id = open_lines.move_id
-                  LEFT JOIN paid_open ON paid_open.id = open_lines.move_id
-                 WHERE open_lines.amount_residual != 0
-                    OR open_lines.amount_residual_currency != 0
-            )
-            SELECT lines.id,
-                   lines.id AS move_line_id,
-                   lines.move_id,
-                   COALESCE(partner.commercial_partner_id, lines.partner_id) AS partner_id,
-                   lines.invoice_user_id AS user_id,
-                   lines.company_id,
+            SELECT open_lines.id,
+                   open_lines.id AS move_line_id,
+                   open_lines.move_id,
+                   COALESCE(partner.commercial_partner_id, open_lines.partner_id) AS partner_id,
+                   move.invoice_user_id AS user_id,
+                   open_lines.company_id,
                    commercial.country_id,
-                   lines.currency_id,
-                   lines.company_currency_id,
+                   open_lines.currency_id,
+                   open_lines.company_currency_id,
                    profile.segment,
                    profile.grade,
-                   lines.date,
-                   lines.invoice_date,
-                   lines.date_maturity,
-                   lines.days_past_due,
-                   in_payment.flag AS in_payment,
-                   CASE WHEN in_payment.flag THEN %(in_payment_bucket)s
+                   open_lines.date,
+                   open_lines.invoice_date,
+                   open_lines.date_maturity,
+                   %(days)s AS days_past_due,
+                   %(in_payment)s AS in_payment,
+                   CASE WHEN %(in_payment)s THEN %(in_payment_bucket)s
                         ELSE %(bucket_case)s END AS bucket_id,
-                   lines.amount_residual,
-                   lines.amount_residual_currency
-              FROM lines
-              LEFT JOIN res_partner partner ON partner.id = lines.partner_id
+                   open_lines.amount_residual,
+                   open_lines.amount_residual_currency
+              FROM (%(open_lines)s) AS open_lines
+              -- only for the salesperson: PostgreSQL drops this join when it is not read
+              LEFT JOIN account_move move ON move.id = open_lines.move_id
+              -- Invoices paid by a payment not yet matched with the bank (see
+              -- ar.credit.exposure): few, so their ids are joined rather than every open line
+              -- with its move.
+              LEFT JOIN (
+                  SELECT paid.id
+                    FROM account_move paid
+                   WHERE paid.payment_state IN ('in_payment', 'paid')
+                     AND paid.amount_residual <> 0
+                     AND paid.company_id = ANY(%(companies)s)
+              ) AS paid_open ON paid_open.id = open_lines.move_id
+              LEFT JOIN res_partner partner ON partner.id = open_lines.partner_id
               LEFT JOIN res_partner commercial
-                     ON commercial.id = COALESCE(partner.commercial_partner_id, lines.partner_id)
+                     ON commercial.id
+                        = COALESCE(partner.commercial_partner_id, open_lines.partner_id)
               LEFT JOIN ar_credit_profile profile
                      ON profile.partner_id = commercial.id
-                    AND profile.company_id = lines.company_id
-              CROSS JOIN LATERAL (
-                  SELECT lines.paid_not_matched
-                         AND lines.amount_residual > 0
-                         AND EXISTS (
-                             SELECT 1
-                               FROM account_move__account_payment rel
-                               JOIN account_payment payment ON payment.id = rel.payment_id
-                              WHERE rel.invoice_id = lines.move_id
-                                AND payment.date <= %(as_of)s
-                         ) AS flag
-              ) AS in_payment
+                    AND profile.company_id = open_lines.company_id
+             WHERE open_lines.amount_residual != 0
+                OR open_lines.amount_residual_currency != 0
             """,
             open_lines=open_lines,
             as_of=as_of,
             companies=list(company_ids),
             days=days_sql,
             in_payment_bucket=in_payment_line[:1].id or None,
-            bucket_case=self._bucket_case_sql(bucket_set, SQL("lines.days_past_due")),
+            bucket_case=self._bucket_case_sql(bucket_set, days_sql),
+            in_payment=in_payment,
         )
 
     # ------------------------------------------------------------------ summaries

@@ -167,6 +167,7 @@ class ArReconciliationDiscrepancyLine(models.Model):
         )
         labels = dict(self._fields["resolution"]._description_selection(self.env))
         types = dict(self._fields["type"]._description_selection(self.env))
+        entry = f" {move.display_name}" if move else ""
         for line in self:
             line.discrepancy_id.message_post(
                 body=self.env._(
@@ -175,7 +176,7 @@ class ArReconciliationDiscrepancyLine(models.Model):
                     type=types[line.type],
                     amount=line.currency_id.format(line.amount),
                     resolution=labels[resolution],
-                    entry=f" {move.display_name}" if move else "",
+                    entry=entry,
                 )
             )
         self.discrepancy_id._update_state()

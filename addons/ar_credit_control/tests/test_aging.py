@@ -140,6 +140,20 @@ class TestAging(AgingCommon):
             self.assertEqual(row.amount_residual, 100.0 + days)
         self.assertAlmostEqual(sum(rows.mapped("share")), 100.0, places=6)
 
+        # Grouped (pivot, list totals): each bucket's share of what is shown, one window over
+        # the groups.
+        report = self.env["ar.aging.report"]._for_aging(self.bucket_set, self.today)
+        groups = report.read_group(
+            [("partner_id", "=", customer.id)],
+            ["amount_residual:sum", "share:sum"],
+            ["bucket_id"],
+        )
+        total = sum(group["amount_residual"] for group in groups)
+        self.assertEqual(len(groups), 5)
+        for group in groups:
+            self.assertAlmostEqual(group["share"], 100.0 * group["amount_residual"] / total)
+        self.assertAlmostEqual(sum(group["share"] for group in groups), 100.0, places=6)
+
     def test_due_date_versus_invoice_date_basis(self):
         customer = self.create_customer("Basis Co")
         self.create_invoice(customer, 700.0, self.days_ago(40), payment_term=self.net_30)
