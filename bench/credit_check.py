@@ -138,7 +138,14 @@ def main() -> None:
             _partner_id, order_id = prepare(env, args.invoices)
         # What autovacuum does after the bulk move: keeps the index-only scans index-only.
         subprocess.run(
-            ["psql", "-q", "-d", db, "-c", "VACUUM ANALYZE account_move_line, account_move"],
+            [
+                "psql",
+                "-q",
+                "-d",
+                db,
+                "-c",
+                "VACUUM ANALYZE account_move_line, account_move, ar_open_balance",
+            ],
             check=True,
         )
         admin = 2  # base.user_admin: a credit manager, not superuser
