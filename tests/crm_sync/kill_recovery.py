@@ -18,6 +18,23 @@ from crm_sync.connector import ErpPosition
 from crm_sync.odoo_connector import from_odoo_datetime
 from crm_sync.testing import FakeOdoo
 
+# The Odoo, state, sync and retry sections of every trial's configuration file.
+COMMON_CONFIG = """
+[odoo]
+url = "{odoo_url}"
+database = "{database}"
+login = "{login}"
+[state]
+path = "{state}"
+[sync]
+overlap_seconds = 2
+erp_page_size = 40
+[retry]
+max_attempts = 3
+base_delay = 0.01
+max_delay = 0.05
+"""
+
 
 def money(value: float | None) -> str | None:
     return None if value is None else f"{value:.2f}"

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import env_for, state_rows, stored_cursor
 from kill_recovery import (
+    COMMON_CONFIG,
     ZOHO,
     check_converged,
     check_no_duplicates,
@@ -32,25 +33,15 @@ from crm_sync.odoo_connector import from_odoo_datetime
 from crm_sync.testing import FakeOdoo, ZohoEmulator
 
 TRIALS = 50
-CONFIG = """
+CONFIG = (
+    """
 [crm]
 client_id = "{client_id}"
 accounts_url = "{accounts_url}"
 per_page = 40
-[odoo]
-url = "{odoo_url}"
-database = "{database}"
-login = "{login}"
-[state]
-path = "{state}"
-[sync]
-overlap_seconds = 2
-erp_page_size = 40
-[retry]
-max_attempts = 3
-base_delay = 0.01
-max_delay = 0.05
 """
+    + COMMON_CONFIG
+)
 
 
 def command() -> list[str]:

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from conftest import stored_cursor
 from kill_recovery import (
+    COMMON_CONFIG,
     FXIAOKE,
     SOAP,
     CrmShape,
@@ -36,21 +37,6 @@ from crm_sync.testing.processes import CliProcesses
 from crm_sync.testing.soap_server import SoapCrmServer
 
 TRIALS = 12
-COMMON_CONFIG = """
-[odoo]
-url = "{odoo_url}"
-database = "{database}"
-login = "{login}"
-[state]
-path = "{state}"
-[sync]
-overlap_seconds = 2
-erp_page_size = 40
-[retry]
-max_attempts = 3
-base_delay = 0.01
-max_delay = 0.05
-"""
 SOAP_CRM = """
 [crm]
 kind = "soap"
