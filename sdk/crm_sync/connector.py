@@ -8,12 +8,15 @@ records of :mod:`crm_sync.records`. Field names, pagination and retries stay ins
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
+
+from pydantic import ValidationError as PydanticValidationError
 
 from .records import (
     ContactData,
+    CreditData,
     CrmCustomer,
     CrmPayment,
     CustomerWrite,
@@ -22,9 +25,13 @@ from .records import (
     ErpCustomer,
     RejectedRecord,
     WriteResult,
+    describe_error,
 )
 
 T = TypeVar("T")
+
+CONTACT_FIELDS = tuple(ContactData.model_fields)
+CREDIT_FIELDS = tuple(CreditData.model_fields)
 
 
 @dataclass
@@ -112,3 +119,94 @@ class ErpConnector(Protocol):
     def create_draft_payment(self, payment: DraftPayment) -> int: ...
 
     def close(self) -> None: ...
+
+
+RawRecord = dict[str, Any]
+
+
+def read_pages(
+    raw_pages: Iterator[list[RawRecord]],
+    parse: Callable[[RawRecord], T],
+    *,
+    stamp: Callable[[RawRecord], dt.datetime | None],
+    key_field: str,
+) -> Iterator[Page[T]]:
+    """Parse raw CRM pages; a record that does not parse is rejected, not raised.
+
+    ``stamp`` reads a record's modification time; rejected records count towards the page's
+    high water too, so the cursor moves past them.
+    """
+    for raw_page in raw_pages:
+        page: Page[T] = Page(items=[])
+        for raw in raw_page:
+            stamped = stamp(raw)
+            if stamped and (page.high_water is None or stamped > page.high_water):
+                page.high_water = stamped
+            try:
+                page.items.append(parse(raw))
+            except (PydanticValidationError, ValueError, TypeError) as exc:
+                page.rejected.append(
+                    RejectedRecord(
+                        key=str(raw.get(key_field, "?")), payload=raw, error=describe_error(exc)
+                    )
+                )
+        yield page
+
+
+class FieldMappedCrmConnector:
+    """What the CRM connectors share: a settings-driven field map between canonical records
+    and CRM records, and the client's lifetime. Paging, auth and write calls stay their own."""
+
+    name: str
+    #: Key under which a customer write carries its CRM id (``None``: the API takes it apart).
+    crm_id_key: str | None = None
+    #: Whether an empty contact value is sent (clearing the CRM field) or left out.
+    sends_empty_contact_values = False
+
+    def __init__(self, settings: Any, client: Any) -> None:
+        self.settings = settings
+        self.client = client
+        self.fields = settings.fields
+        self.batch_size: int = settings.upsert_batch_size
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _field(self, canonical: str) -> str:
+        """The CRM field of a canonical field; empty where the CRM has none."""
+        return str(getattr(self.fields, canonical))
+
+    def _wire(self, value: Any) -> Any:
+        """A canonical value as the CRM expects it in a write."""
+        return value
+
+    def _mapped_contact(self, raw: RawRecord) -> dict[str, Any]:
+        """The raw record's contact values, by canonical name, for the fields the CRM has."""
+        return {name: raw.get(self._field(name)) for name in CONTACT_FIELDS if self._field(name)}
+
+    def _payment_field_names(self) -> list[str]:
+        return [
+            self.fields.payment_account,
+            self.fields.payment_amount,
+            self.fields.payment_date,
+            self.fields.payment_memo,
+        ]
+
+    def _customer_payload(self, write: CustomerWrite) -> dict[str, Any]:
+        data: dict[str, Any] = {self.fields.external_id: str(write.erp_id)}
+        if write.crm_id and self.crm_id_key:
+            data[self.crm_id_key] = write.crm_id
+        if write.contact is not None:
+            for name in CONTACT_FIELDS:
+                if name == "salesperson" or not self._field(name):
+                    continue  # the CRM assigns owners; it owns that field
+                value = getattr(write.contact, name)
+                if value is not None or self.sends_empty_contact_values:
+                    data[self._field(name)] = value
+        if write.credit is not None:
+            for name in CREDIT_FIELDS:
+                if self._field(name):
+                    data[self._field(name)] = self._wire(getattr(write.credit, name))
+        if write.archived is not None and self.fields.archived:
+            data[self.fields.archived] = self._wire(write.archived)
+        return data

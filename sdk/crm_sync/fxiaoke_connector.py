@@ -16,28 +16,22 @@ from typing import Any
 
 import requests
 from pydantic import SecretStr
-from pydantic import ValidationError as PydanticValidationError
 
 from .config import FxiaokeSettings
-from .connector import Page
+from .connector import CONTACT_FIELDS, FieldMappedCrmConnector, Page, RawRecord, read_pages
 from .fxiaoke_auth import FxiaokeAuth
 from .fxiaoke_client import ID_FIELD, MODIFIED_FIELD, FxiaokeApiError, FxiaokeClient
 from .records import (
     ContactData,
-    CreditData,
     CrmCustomer,
     CrmPayment,
     CustomerWrite,
     DeletedRecord,
-    RejectedRecord,
     WriteResult,
-    describe_error,
 )
 from .retry import RetryPolicy
 from .zoho_auth import TokenStore
 
-CONTACT_FIELDS = tuple(ContactData.model_fields)
-CREDIT_FIELDS = tuple(CreditData.model_fields)
 LIFE_STATUS = "life_status"
 INVALID = "invalid"
 
@@ -54,16 +48,17 @@ def to_epoch_ms(value: dt.datetime) -> int:
     return int(value.timestamp() * 1000)
 
 
-class FxiaokeConnector:
+class FxiaokeConnector(FieldMappedCrmConnector):
     """Reads and writes customers and payments in FXiaoKe through :class:`FxiaokeClient`."""
 
     name = "fxiaoke"
+    # No crm_id_key: a write targets its record through the update call, not the payload.
+
+    settings: FxiaokeSettings
+    client: FxiaokeClient
 
     def __init__(self, settings: FxiaokeSettings, client: FxiaokeClient) -> None:
-        self.settings = settings
-        self.client = client
-        self.fields = settings.fields
-        self.batch_size = settings.upsert_batch_size
+        super().__init__(settings, client)
         self.zone = dt.timezone(dt.timedelta(hours=settings.date_utc_offset_hours))
 
     @classmethod
@@ -103,17 +98,11 @@ class FxiaokeConnector:
     def __repr__(self) -> str:
         return f"FxiaokeConnector(object={self.settings.customer_object!r}, client={self.client!r})"
 
-    def close(self) -> None:
-        self.client.close()
-
     def check(self) -> None:
         self.client.auth.verify()
         self.client.query(self.settings.customer_object, fields=[ID_FIELD], limit=1)
 
     # -- values --------------------------------------------------------------------------
-    def _field(self, canonical: str) -> str:
-        return str(getattr(self.fields, canonical))
-
     def _wire(self, value: Any) -> Any:
         """A canonical value as FXiaoKe expects it: currency as text, dates as epoch ms."""
         if isinstance(value, Decimal):
@@ -130,29 +119,20 @@ class FxiaokeConnector:
 
     # -- reads ---------------------------------------------------------------------------
     def _pages(
-        self, raw_pages: Iterator[list[dict[str, Any]]], parse: Callable[[dict[str, Any]], Any]
+        self, raw_pages: Iterator[list[RawRecord]], parse: Callable[[RawRecord], Any]
     ) -> Iterator[Page[Any]]:
-        for raw_page in raw_pages:
-            page: Page[Any] = Page(items=[])
-            for raw in raw_page:
-                stamp = from_epoch_ms(raw.get(MODIFIED_FIELD))
-                if stamp and (page.high_water is None or stamp > page.high_water):
-                    page.high_water = stamp
-                try:
-                    page.items.append(parse(raw))
-                except (PydanticValidationError, ValueError, TypeError) as exc:
-                    page.rejected.append(
-                        RejectedRecord(
-                            key=str(raw.get(ID_FIELD, "?")), payload=raw, error=describe_error(exc)
-                        )
-                    )
-            yield page
+        return read_pages(
+            raw_pages,
+            parse,
+            stamp=lambda raw: from_epoch_ms(raw.get(MODIFIED_FIELD)),
+            key_field=ID_FIELD,
+        )
 
     def _since_ms(self, since: dt.datetime | None) -> int | None:
         return to_epoch_ms(since) if since else None
 
     def _parse_customer(self, raw: dict[str, Any]) -> CrmCustomer:
-        contact = {name: raw.get(self._field(name)) for name in CONTACT_FIELDS if self._field(name)}
+        contact = self._mapped_contact(raw)
         external = raw.get(self.fields.external_id)
         modified = from_epoch_ms(raw.get(MODIFIED_FIELD))
         if modified is None:
@@ -211,12 +191,7 @@ class FxiaokeConnector:
     def iter_payments(self, since: dt.datetime | None) -> Iterator[Page[CrmPayment]]:
         if not self.settings.payment_object:
             return iter(())
-        names = [
-            self.fields.payment_account,
-            self.fields.payment_amount,
-            self.fields.payment_date,
-            self.fields.payment_memo,
-        ]
+        names = self._payment_field_names()
         raw_pages = self.client.iter_changed(
             self.settings.payment_object,
             since_ms=self._since_ms(since),
@@ -227,23 +202,6 @@ class FxiaokeConnector:
         return self._pages(raw_pages, self._parse_payment)
 
     # -- writes --------------------------------------------------------------------------
-    def _payload(self, write: CustomerWrite) -> dict[str, Any]:
-        data: dict[str, Any] = {self.fields.external_id: str(write.erp_id)}
-        if write.contact is not None:
-            for name in CONTACT_FIELDS:
-                if name == "salesperson" or not self._field(name):
-                    continue  # the CRM assigns owners; it owns that field
-                value = getattr(write.contact, name)
-                if value is not None:
-                    data[self._field(name)] = value
-        if write.credit is not None:
-            for name in CREDIT_FIELDS:
-                if self._field(name):
-                    data[self._field(name)] = self._wire(getattr(write.credit, name))
-        if write.archived is not None and self.fields.archived:
-            data[self.fields.archived] = write.archived
-        return data
-
     def _existing(self, batch: Sequence[CustomerWrite]) -> dict[str, str]:
         """CRM ids of the batch's unlinked customers that already exist (a crashed run's)."""
         keys = [str(write.erp_id) for write in batch if not write.crm_id]
@@ -269,7 +227,7 @@ class FxiaokeConnector:
         results = []
         for write in batch:
             target = write.crm_id or existing.get(str(write.erp_id))
-            payload = self._payload(write)
+            payload = self._customer_payload(write)
             try:
                 if target:
                     crm_id = self.client.update(self.settings.customer_object, target, payload)

@@ -10,30 +10,23 @@ from typing import Any
 
 import requests
 from pydantic import SecretStr
-from pydantic import ValidationError as PydanticValidationError
 
 from .config import SoapSettings
-from .connector import Page
+from .connector import CONTACT_FIELDS, FieldMappedCrmConnector, Page, RawRecord, read_pages
 from .errors import RemoteError
 from .records import (
     ContactData,
-    CreditData,
     CrmCustomer,
     CrmPayment,
     CustomerWrite,
     DeletedRecord,
-    RejectedRecord,
     WriteResult,
-    describe_error,
     parse_remote_datetime,
 )
 from .retry import RetryPolicy
 from .soap_client import SoapClient, soap_datetime
 
 log = logging.getLogger(__name__)
-
-CONTACT_FIELDS = tuple(ContactData.model_fields)
-CREDIT_FIELDS = tuple(CreditData.model_fields)
 
 
 def soap_text(value: Any) -> str | None:
@@ -49,10 +42,14 @@ def soap_text(value: Any) -> str | None:
     return str(value)
 
 
-class SoapConnector:
+class SoapConnector(FieldMappedCrmConnector):
     """Reads and writes customers and payments through :class:`SoapClient`."""
 
     name = "soap"
+    crm_id_key = "Id"
+
+    settings: SoapSettings
+    client: SoapClient
 
     def __init__(
         self,
@@ -61,10 +58,7 @@ class SoapConnector:
         *,
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
-        self.settings = settings
-        self.client = client
-        self.fields = settings.fields
-        self.batch_size = settings.upsert_batch_size
+        super().__init__(settings, client)
         self._clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
 
     @classmethod
@@ -91,9 +85,6 @@ class SoapConnector:
     def __repr__(self) -> str:
         return f"SoapConnector(object={self.settings.customer_object!r}, client={self.client!r})"
 
-    def close(self) -> None:
-        self.client.close()
-
     def check(self) -> None:
         self.client.login()
         query = f"SELECT Id FROM {self.settings.customer_object} LIMIT 1"
@@ -101,8 +92,8 @@ class SoapConnector:
             break
 
     # -- reads ---------------------------------------------------------------------------
-    def _field(self, canonical: str) -> str:
-        return str(getattr(self.fields, canonical))
+    def _wire(self, value: Any) -> Any:
+        return soap_text(value)
 
     def _soql(self, object_name: str, names: Sequence[str], since: dt.datetime | None) -> str:
         modified = self.settings.modified_field
@@ -111,27 +102,18 @@ class SoapConnector:
         return f"SELECT {', '.join(selected)} FROM {object_name}{where} ORDER BY {modified}, Id"
 
     def _pages(
-        self, raw_pages: Iterator[list[dict[str, Any]]], parse: Callable[[dict[str, Any]], Any]
+        self, raw_pages: Iterator[list[RawRecord]], parse: Callable[[RawRecord], Any]
     ) -> Iterator[Page[Any]]:
         modified = self.settings.modified_field
-        for raw_page in raw_pages:
-            page: Page[Any] = Page(items=[])
-            for raw in raw_page:
-                stamp = parse_remote_datetime(raw.get(modified))
-                if stamp and (page.high_water is None or stamp > page.high_water):
-                    page.high_water = stamp
-                try:
-                    page.items.append(parse(raw))
-                except (PydanticValidationError, ValueError, TypeError) as exc:
-                    page.rejected.append(
-                        RejectedRecord(
-                            key=str(raw.get("Id", "?")), payload=raw, error=describe_error(exc)
-                        )
-                    )
-            yield page
+        return read_pages(
+            raw_pages,
+            parse,
+            stamp=lambda raw: parse_remote_datetime(raw.get(modified)),
+            key_field="Id",
+        )
 
     def _parse_customer(self, raw: dict[str, Any]) -> CrmCustomer:
-        contact = {name: raw.get(self._field(name)) for name in CONTACT_FIELDS if self._field(name)}
+        contact = self._mapped_contact(raw)
         external = raw.get(self.fields.external_id)
         return CrmCustomer(
             crm_id=raw.get("Id"),  # type: ignore[arg-type]
@@ -189,36 +171,11 @@ class SoapConnector:
     def iter_payments(self, since: dt.datetime | None) -> Iterator[Page[CrmPayment]]:
         if not self.settings.payment_object:
             return iter(())
-        names = [
-            self.fields.payment_account,
-            self.fields.payment_amount,
-            self.fields.payment_date,
-            self.fields.payment_memo,
-        ]
-        soql = self._soql(self.settings.payment_object, names, since)
+        soql = self._soql(self.settings.payment_object, self._payment_field_names(), since)
         raw_pages = self.client.query(soql, batch_size=self.settings.query_batch_size)
         return self._pages(raw_pages, self._parse_payment)
 
     # -- writes --------------------------------------------------------------------------
-    def _payload(self, write: CustomerWrite) -> dict[str, Any]:
-        data: dict[str, Any] = {self.fields.external_id: str(write.erp_id)}
-        if write.crm_id:
-            data["Id"] = write.crm_id
-        if write.contact is not None:
-            for name in CONTACT_FIELDS:
-                if name == "salesperson" or not self._field(name):
-                    continue  # the CRM assigns owners; it owns that field
-                value = getattr(write.contact, name)
-                if value is not None:  # creating: an empty field stays empty
-                    data[self._field(name)] = value
-        if write.credit is not None:
-            for name in CREDIT_FIELDS:
-                if self._field(name):
-                    data[self._field(name)] = soap_text(getattr(write.credit, name))
-        if write.archived is not None and self.fields.archived:
-            data[self.fields.archived] = soap_text(write.archived)
-        return data
-
     def upsert_customers(self, batch: Sequence[CustomerWrite]) -> list[WriteResult]:
         """Linked records upsert on ``Id`` (they may lack the external id yet), new ones on the
         external-id field, so a replay after a crash updates instead of creating twice."""
@@ -228,7 +185,7 @@ class SoapConnector:
             key = "Id" if write.crm_id else self.fields.external_id
             groups.setdefault(key, []).append(index)
         for key, indexes in groups.items():
-            payloads = [self._payload(batch[i]) for i in indexes]
+            payloads = [self._customer_payload(batch[i]) for i in indexes]
             raw = self.client.upsert(self.settings.customer_object, key, payloads)
             for index, item in zip(indexes, raw):
                 results[index] = self._result(item)

@@ -3,34 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from pydantic import SecretStr
-from pydantic import ValidationError as PydanticValidationError
 
 from .config import ZohoSettings
-from .connector import Page
+from .connector import CONTACT_FIELDS, FieldMappedCrmConnector, Page, RawRecord, read_pages
 from .records import (
     ContactData,
-    CreditData,
     CrmCustomer,
     CrmPayment,
     CustomerWrite,
     DeletedRecord,
-    RejectedRecord,
     WriteResult,
-    describe_error,
     parse_remote_datetime,
 )
 from .retry import RetryPolicy
 from .zoho_auth import TokenStore, ZohoAuth
 from .zoho_client import ZohoClient
 
-CONTACT_FIELDS = tuple(ContactData.model_fields)
-CREDIT_FIELDS = tuple(CreditData.model_fields)
+T = TypeVar("T")
 
 
 def _lookup_id(value: Any) -> str | None:
@@ -40,25 +35,29 @@ def _lookup_id(value: Any) -> str | None:
     return str(value) if isinstance(value, (str, int)) and str(value) else None
 
 
-def _wire(value: Any) -> Any:
-    """A canonical value as Zoho expects it in JSON."""
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return value
+def _pages(
+    raw_pages: Iterator[list[RawRecord]], parse: Callable[[RawRecord], T], time_key: str
+) -> Iterator[Page[T]]:
+    return read_pages(
+        raw_pages,
+        parse,
+        stamp=lambda raw: parse_remote_datetime(raw.get(time_key)),
+        key_field="id",
+    )
 
 
-class ZohoConnector:
+class ZohoConnector(FieldMappedCrmConnector):
     """Reads and writes customers and payments in Zoho CRM through :class:`ZohoClient`."""
 
     name = "zoho"
+    crm_id_key = "id"
+    sends_empty_contact_values = True  # JSON null clears the Zoho field
+
+    settings: ZohoSettings
+    client: ZohoClient
 
     def __init__(self, settings: ZohoSettings, client: ZohoClient) -> None:
-        self.settings = settings
-        self.client = client
-        self.fields = settings.fields
-        self.batch_size = settings.upsert_batch_size
+        super().__init__(settings, client)
 
     @classmethod
     def from_settings(
@@ -87,9 +86,6 @@ class ZohoConnector:
     def __repr__(self) -> str:
         return f"ZohoConnector(module={self.settings.accounts_module!r}, client={self.client!r})"
 
-    def close(self) -> None:
-        self.client.close()
-
     def check(self) -> None:
         self.client.auth.verify()
         for _page in self.client.iter_records(
@@ -117,21 +113,13 @@ class ZohoConnector:
             contact=ContactData(**contact),
         )
 
-    def _pages(self, raw_pages: Iterator[list[dict[str, Any]]], parse, time_key: str):  # type: ignore[no-untyped-def]
-        for raw_page in raw_pages:
-            page: Page[Any] = Page(items=[])
-            for raw in raw_page:
-                stamp = parse_remote_datetime(raw.get(time_key))
-                if stamp and (page.high_water is None or stamp > page.high_water):
-                    page.high_water = stamp
-                try:
-                    page.items.append(parse(raw))
-                except (PydanticValidationError, ValueError, TypeError) as exc:
-                    detail = describe_error(exc)
-                    page.rejected.append(
-                        RejectedRecord(key=str(raw.get("id", "?")), payload=raw, error=detail)
-                    )
-            yield page
+    def _wire(self, value: Any) -> Any:
+        """A canonical value as Zoho expects it in JSON."""
+        if isinstance(value, Decimal):
+            return float(value)
+        if isinstance(value, (dt.date, dt.datetime)):
+            return value.isoformat()
+        return value
 
     def iter_customers(self, since: dt.datetime | None) -> Iterator[Page[CrmCustomer]]:
         raw_pages = self.client.iter_records(
@@ -140,7 +128,7 @@ class ZohoConnector:
             since=since,
             per_page=self.settings.per_page,
         )
-        return self._pages(raw_pages, self._parse_customer, "Modified_Time")
+        return _pages(raw_pages, self._parse_customer, "Modified_Time")
 
     def iter_deleted_customers(self, since: dt.datetime | None) -> Iterator[Page[DeletedRecord]]:
         raw_pages = self.client.iter_deleted(self.settings.accounts_module, since=since)
@@ -148,23 +136,7 @@ class ZohoConnector:
         def parse(raw: dict[str, Any]) -> DeletedRecord:
             return DeletedRecord(crm_id=str(raw.get("id", "")), deleted_at=raw.get("deleted_time"))  # type: ignore[arg-type]
 
-        return self._pages(raw_pages, parse, "deleted_time")
-
-    def _customer_payload(self, write: CustomerWrite) -> dict[str, Any]:
-        data: dict[str, Any] = {self.fields.external_id: str(write.erp_id)}
-        if write.crm_id:
-            data["id"] = write.crm_id
-        if write.contact is not None:
-            for name in CONTACT_FIELDS:
-                if name == "salesperson":
-                    continue  # the CRM assigns owners; it owns that field
-                data[getattr(self.fields, name)] = getattr(write.contact, name)
-        if write.credit is not None:
-            for name in CREDIT_FIELDS:
-                data[getattr(self.fields, name)] = _wire(getattr(write.credit, name))
-        if write.archived is not None:
-            data[self.fields.archived] = write.archived
-        return data
+        return _pages(raw_pages, parse, "deleted_time")
 
     def upsert_customers(self, batch: Sequence[CustomerWrite]) -> list[WriteResult]:
         raw_results = self.client.upsert(
@@ -209,14 +181,8 @@ class ZohoConnector:
     def iter_payments(self, since: dt.datetime | None) -> Iterator[Page[CrmPayment]]:
         if not self.settings.payments_module:
             return iter(())
-        fields = [
-            self.fields.payment_account,
-            self.fields.payment_amount,
-            self.fields.payment_date,
-            self.fields.payment_memo,
-            "Modified_Time",
-        ]
+        fields = [*self._payment_field_names(), "Modified_Time"]
         raw_pages = self.client.iter_records(
             self.settings.payments_module, fields, since=since, per_page=self.settings.per_page
         )
-        return self._pages(raw_pages, self._parse_payment, "Modified_Time")
+        return _pages(raw_pages, self._parse_payment, "Modified_Time")

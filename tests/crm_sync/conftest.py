@@ -35,15 +35,23 @@ def sleeps() -> Sleeps:
     return Sleeps()
 
 
-def config_for(crm: ZohoEmulator, odoo: FakeOdoo, state_path: str | Path, **sync: Any) -> Config:
+def sync_config(
+    crm_section: dict[str, Any], odoo: FakeOdoo, state_path: str | Path, **sync: Any
+) -> Config:
+    """A configuration for any CRM kind against the fake Odoo, with a SQLite state."""
     return parse_config(
         {
-            "crm": {"client_id": crm.client_id, "accounts_url": crm.accounts_url()},
+            "crm": crm_section,
             "odoo": {"url": odoo.url, "database": odoo.database, "login": odoo.login},
             "state": {"path": str(state_path)},
             "sync": {"overlap_seconds": 5, **sync},
         }
     )
+
+
+def config_for(crm: ZohoEmulator, odoo: FakeOdoo, state_path: str | Path, **sync: Any) -> Config:
+    crm_section = {"client_id": crm.client_id, "accounts_url": crm.accounts_url()}
+    return sync_config(crm_section, odoo, state_path, **sync)
 
 
 def secrets_for(crm: ZohoEmulator, odoo: FakeOdoo) -> Secrets:
@@ -63,22 +71,33 @@ def env_for(crm: ZohoEmulator, odoo: FakeOdoo) -> dict[str, str]:
 
 
 @pytest.fixture
-def make_runtime(tmp_path: Path, sleeps: Sleeps) -> Iterator[Callable[..., Runtime]]:
-    """``make_runtime(crm, odoo, **sync_options)`` → a runtime with a SQLite state in tmp_path."""
+def runtime_builder(sleeps: Sleeps) -> Iterator[Callable[[Config, Secrets], Runtime]]:
+    """``runtime_builder(config, secrets)`` → a runtime retrying with recorded sleeps, closed
+    after the test."""
     built: list[Runtime] = []
 
-    def factory(crm: ZohoEmulator, odoo: FakeOdoo, **sync: Any) -> Runtime:
-        runtime = build_runtime(
-            config_for(crm, odoo, tmp_path / "state.sqlite3", **sync),
-            secrets=secrets_for(crm, odoo),
-            retry=RetryPolicy(max_attempts=6, base_delay=0.5, sleep=sleeps),
-        )
+    def build(config: Config, secrets: Secrets) -> Runtime:
+        retry = RetryPolicy(max_attempts=6, base_delay=0.5, sleep=sleeps)
+        runtime = build_runtime(config, secrets=secrets, retry=retry)
         built.append(runtime)
         return runtime
 
-    yield factory
+    yield build
     for runtime in built:
         runtime.close()
+
+
+@pytest.fixture
+def make_runtime(
+    tmp_path: Path, runtime_builder: Callable[[Config, Secrets], Runtime]
+) -> Callable[..., Runtime]:
+    """``make_runtime(crm, odoo, **sync_options)`` → a runtime with a SQLite state in tmp_path."""
+
+    def factory(crm: ZohoEmulator, odoo: FakeOdoo, **sync: Any) -> Runtime:
+        config = config_for(crm, odoo, tmp_path / "state.sqlite3", **sync)
+        return runtime_builder(config, secrets_for(crm, odoo))
+
+    return factory
 
 
 def add_customers(odoo: FakeOdoo, count: int, start: int = 0) -> list[int]:

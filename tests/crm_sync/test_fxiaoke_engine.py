@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Sleeps, add_customers
+from conftest import add_customers, sync_config
 from pydantic import SecretStr
 
 from crm_sync.cli import main
-from crm_sync.config import Config, Secrets, parse_config
+from crm_sync.config import Config, Secrets
 from crm_sync.engine import CURSOR_ERP_CUSTOMERS, CUSTOMERS, DL_PAYMENTS, DL_PULL, DL_PUSH
 from crm_sync.errors import AuthError, RateLimited, RemoteUnavailable
 from crm_sync.fxiaoke_connector import to_epoch_ms
-from crm_sync.retry import RetryPolicy
-from crm_sync.runtime import Runtime, build_runtime
+from crm_sync.runtime import Runtime
 from crm_sync.testing import FakeOdoo
 from crm_sync.testing.fxiaoke_emulator import Fault, FxiaokeEmulator
 from crm_sync.testing.pytest_plugin import fxiaoke_emulator, make_fxiaoke_emulator
@@ -27,42 +26,28 @@ __all__ = ["fxiaoke_emulator", "make_fxiaoke_emulator"]
 
 
 def fxiaoke_config(crm: FxiaokeEmulator, odoo: FakeOdoo, state: Path, **sync: Any) -> Config:
-    return parse_config(
-        {
-            "crm": {
-                "kind": "fxiaoke",
-                "base_url": crm.base_url,
-                "app_id": crm.app_id,
-                "current_open_user_id": crm.open_user_id,
-                "timeout_seconds": 5,
-            },
-            "odoo": {"url": odoo.url, "database": odoo.database, "login": odoo.login},
-            "state": {"path": str(state)},
-            "sync": {"overlap_seconds": 5, **sync},
-        }
-    )
+    crm_section = {
+        "kind": "fxiaoke",
+        "base_url": crm.base_url,
+        "app_id": crm.app_id,
+        "current_open_user_id": crm.open_user_id,
+        "timeout_seconds": 5,
+    }
+    return sync_config(crm_section, odoo, state, **sync)
 
 
 @pytest.fixture
-def fxiaoke_runtime(tmp_path: Path, sleeps: Sleeps) -> Iterator[Callable[..., Runtime]]:
-    built: list[Runtime] = []
-
+def fxiaoke_runtime(tmp_path: Path, runtime_builder) -> Callable[..., Runtime]:
     def factory(crm: FxiaokeEmulator, odoo: FakeOdoo, *, app_secret: str | None = None, **sync):
-        runtime = build_runtime(
-            fxiaoke_config(crm, odoo, tmp_path / "state.sqlite3", **sync),
-            secrets=Secrets(
-                fxiaoke_app_secret=SecretStr(app_secret or crm.app_secret),
-                fxiaoke_permanent_code=SecretStr(crm.permanent_code),
-                odoo_api_key=SecretStr(odoo.api_key),
-            ),
-            retry=RetryPolicy(max_attempts=6, base_delay=0.5, sleep=sleeps),
+        secrets = Secrets(
+            fxiaoke_app_secret=SecretStr(app_secret or crm.app_secret),
+            fxiaoke_permanent_code=SecretStr(crm.permanent_code),
+            odoo_api_key=SecretStr(odoo.api_key),
         )
-        built.append(runtime)
-        return runtime
+        config = fxiaoke_config(crm, odoo, tmp_path / "state.sqlite3", **sync)
+        return runtime_builder(config, secrets)
 
-    yield factory
-    for runtime in built:
-        runtime.close()
+    return factory
 
 
 def test_initial_push_then_quiet_pass_then_one_percent_costs_in_proportion(

@@ -5,20 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Sleeps, add_customers
+from conftest import add_customers, sync_config
 from pydantic import SecretStr
 
 from crm_sync.cli import main
-from crm_sync.config import Config, Secrets, parse_config
+from crm_sync.config import Config, Secrets
 from crm_sync.engine import CURSOR_ERP_CUSTOMERS, CUSTOMERS, DL_PAYMENTS, DL_PUSH
 from crm_sync.errors import AuthError, RateLimited, RemoteUnavailable
-from crm_sync.retry import RetryPolicy
-from crm_sync.runtime import Runtime, build_runtime
+from crm_sync.runtime import Runtime
 from crm_sync.soap_client import default_wsdl
 from crm_sync.testing import FakeOdoo
 from crm_sync.testing.pytest_plugin import make_soap_crm_server, soap_crm_server
@@ -28,41 +27,26 @@ __all__ = ["make_soap_crm_server", "soap_crm_server"]
 
 
 def soap_config(crm: SoapCrmServer, odoo: FakeOdoo, state: Path, **sync: Any) -> Config:
-    return parse_config(
-        {
-            "crm": {
-                "kind": "soap",
-                "login_url": crm.login_url,
-                "username": crm.username,
-                "query_batch_size": 200,
-                "timeout_seconds": 5,
-            },
-            "odoo": {"url": odoo.url, "database": odoo.database, "login": odoo.login},
-            "state": {"path": str(state)},
-            "sync": {"overlap_seconds": 5, **sync},
-        }
-    )
+    crm_section = {
+        "kind": "soap",
+        "login_url": crm.login_url,
+        "username": crm.username,
+        "query_batch_size": 200,
+        "timeout_seconds": 5,
+    }
+    return sync_config(crm_section, odoo, state, **sync)
 
 
 @pytest.fixture
-def soap_runtime(tmp_path: Path, sleeps: Sleeps) -> Iterator[Callable[..., Runtime]]:
-    built: list[Runtime] = []
-
+def soap_runtime(tmp_path: Path, runtime_builder) -> Callable[..., Runtime]:
     def factory(crm: SoapCrmServer, odoo: FakeOdoo, *, password: str | None = None, **sync):
-        runtime = build_runtime(
-            soap_config(crm, odoo, tmp_path / "state.sqlite3", **sync),
-            secrets=Secrets(
-                soap_password=SecretStr(password or crm.password),
-                odoo_api_key=SecretStr(odoo.api_key),
-            ),
-            retry=RetryPolicy(max_attempts=6, base_delay=0.5, sleep=sleeps),
+        secrets = Secrets(
+            soap_password=SecretStr(password or crm.password),
+            odoo_api_key=SecretStr(odoo.api_key),
         )
-        built.append(runtime)
-        return runtime
+        return runtime_builder(soap_config(crm, odoo, tmp_path / "state.sqlite3", **sync), secrets)
 
-    yield factory
-    for runtime in built:
-        runtime.close()
+    return factory
 
 
 def test_initial_push_in_batches_of_200_then_a_quiet_pass_sends_nothing(

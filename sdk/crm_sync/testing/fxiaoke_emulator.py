@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .http_server import LoopbackServer, Request, Response
+from .http_server import LoopbackEmulator, LoopbackServer, Request, Response
 
 MAX_LIMIT = 100
 MAX_OFFSET = 10_000
@@ -112,7 +112,7 @@ class _Invalid(Exception):
         self.message = message
 
 
-class FxiaokeEmulator:
+class FxiaokeEmulator(LoopbackEmulator):
     """Start with ``with FxiaokeEmulator() as crm:`` or ``start()``/``stop()``."""
 
     def __init__(
@@ -147,24 +147,6 @@ class FxiaokeEmulator:
         self.bodies: list[dict[str, Any]] = []
         self.keep_bodies = False
         self._server = LoopbackServer(self._handle)
-
-    # -- lifecycle -----------------------------------------------------------------------
-    def start(self) -> FxiaokeEmulator:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> FxiaokeEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        return self._server.url
 
     # -- data helpers for tests ----------------------------------------------------------
     def _now_ms(self) -> int:

@@ -7,7 +7,7 @@ import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -49,8 +49,30 @@ class Response:
 Handler = Callable[[Request], Response]
 
 
-class LoopbackServer:
-    """Serves ``handler`` on 127.0.0.1 (a free port) from a daemon thread."""
+class ThreadedServer:
+    """Serves a request handler class on 127.0.0.1 (a free port) from a daemon thread."""
+
+    def __init__(self, handler_class: type[BaseHTTPRequestHandler]) -> None:
+        self._server = _QuietServer(("127.0.0.1", 0), handler_class)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class LoopbackServer(ThreadedServer):
+    """Serves a JSON ``handler`` on 127.0.0.1 (a free port) from a daemon thread."""
 
     def __init__(self, handler: Handler) -> None:
         app = handler
@@ -89,19 +111,31 @@ class LoopbackServer:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass  # keep test output clean
 
-        self._server = _QuietServer(("127.0.0.1", 0), _RequestHandler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        super().__init__(_RequestHandler)
 
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
-    def start(self) -> None:
-        self._thread.start()
+EmulatorT = TypeVar("EmulatorT", bound="LoopbackEmulator")
+
+
+class LoopbackEmulator:
+    """The lifecycle every test double shares: ``start()``/``stop()`` or ``with``, serving
+    from the :class:`ThreadedServer` a subclass sets as ``_server``."""
+
+    _server: ThreadedServer
+
+    def start(self: EmulatorT) -> EmulatorT:
+        self._server.start()
+        return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
+
+    def __enter__(self: EmulatorT) -> EmulatorT:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return self._server.url

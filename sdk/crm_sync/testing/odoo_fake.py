@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from .http_server import LoopbackServer, Request, Response
+from .http_server import LoopbackEmulator, LoopbackServer, Request, Response
 
 MANY2ONE = {
     ("res.partner", "country_id"): "res.country",
@@ -80,7 +80,7 @@ OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-class FakeOdoo:
+class FakeOdoo(LoopbackEmulator):
     def __init__(
         self,
         *,
@@ -113,23 +113,10 @@ class FakeOdoo:
         }
         self._server = LoopbackServer(self._handle)
 
-    # -- lifecycle -----------------------------------------------------------------------
-    def start(self) -> FakeOdoo:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> FakeOdoo:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
+    # -- addresses (lifecycle: LoopbackEmulator) ----------------------------------------
     @property
     def url(self) -> str:
-        return self._server.url
+        return self.base_url
 
     # -- data helpers --------------------------------------------------------------------
     def _now(self) -> str:

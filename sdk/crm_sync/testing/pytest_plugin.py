@@ -6,7 +6,7 @@ Enable with ``pytest_plugins = ["crm_sync.testing.pytest_plugin"]`` in the root 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -15,20 +15,27 @@ from .odoo_fake import FakeOdoo
 from .soap_server import SoapCrmServer
 from .zoho_emulator import ZohoEmulator
 
+EmulatorT = TypeVar("EmulatorT", ZohoEmulator, SoapCrmServer, FxiaokeEmulator)
 
-@pytest.fixture
-def make_zoho_emulator() -> Iterator[Callable[..., ZohoEmulator]]:
-    """Factory: ``make_zoho_emulator(latency=0.01, refresh_limit=3)`` → a started emulator."""
-    started: list[ZohoEmulator] = []
 
-    def factory(**options: Any) -> ZohoEmulator:
-        emulator = ZohoEmulator(**options).start()
+def _started(emulator_class: type[EmulatorT]) -> Iterator[Callable[..., EmulatorT]]:
+    """A factory fixture's body: emulators started with the given options, all stopped after."""
+    started: list[EmulatorT] = []
+
+    def factory(**options: Any) -> EmulatorT:
+        emulator = emulator_class(**options).start()
         started.append(emulator)
         return emulator
 
     yield factory
     for emulator in started:
         emulator.stop()
+
+
+@pytest.fixture
+def make_zoho_emulator() -> Iterator[Callable[..., ZohoEmulator]]:
+    """Factory: ``make_zoho_emulator(latency=0.01, refresh_limit=3)`` → a started emulator."""
+    yield from _started(ZohoEmulator)
 
 
 @pytest.fixture
@@ -47,16 +54,7 @@ def fake_odoo() -> Iterator[FakeOdoo]:
 @pytest.fixture
 def make_soap_crm_server() -> Iterator[Callable[..., SoapCrmServer]]:
     """Factory: ``make_soap_crm_server(latency=0.01)`` → a started loopback SOAP CRM."""
-    started: list[SoapCrmServer] = []
-
-    def factory(**options: Any) -> SoapCrmServer:
-        server = SoapCrmServer(**options).start()
-        started.append(server)
-        return server
-
-    yield factory
-    for server in started:
-        server.stop()
+    yield from _started(SoapCrmServer)
 
 
 @pytest.fixture
@@ -68,16 +66,7 @@ def soap_crm_server(make_soap_crm_server: Callable[..., SoapCrmServer]) -> SoapC
 @pytest.fixture
 def make_fxiaoke_emulator() -> Iterator[Callable[..., FxiaokeEmulator]]:
     """Factory: ``make_fxiaoke_emulator(latency=0.01)`` → a started FXiaoKe open-API emulator."""
-    started: list[FxiaokeEmulator] = []
-
-    def factory(**options: Any) -> FxiaokeEmulator:
-        emulator = FxiaokeEmulator(**options).start()
-        started.append(emulator)
-        return emulator
-
-    yield factory
-    for emulator in started:
-        emulator.stop()
+    yield from _started(FxiaokeEmulator)
 
 
 @pytest.fixture

@@ -26,10 +26,12 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from lxml import etree
+
+from .http_server import LoopbackEmulator, ThreadedServer
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -228,7 +230,7 @@ def _compare(value: Any, operator: str, target: Any) -> bool:
 
 
 # -- the server ------------------------------------------------------------------------------
-class SoapCrmServer:
+class SoapCrmServer(LoopbackEmulator):
     """Start with ``with SoapCrmServer() as crm:`` or ``start()``/``stop()``."""
 
     def __init__(
@@ -263,31 +265,9 @@ class SoapCrmServer:
         self.requests_seen: list[bytes] = []
         self.keep_requests = False
         self._last_stamp = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
-        self._httpd = _make_http_server(self._handle)
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._server = ThreadedServer(_soap_handler(self._handle))
 
-    # -- lifecycle -----------------------------------------------------------------------
-    def start(self) -> SoapCrmServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    def __enter__(self) -> SoapCrmServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
+    # -- addresses (lifecycle: LoopbackEmulator) ----------------------------------------
     @property
     def login_url(self) -> str:
         return f"{self.base_url}{API_PATH}"
@@ -796,18 +776,9 @@ def _upsert_result(
     return result
 
 
-class _QuietHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Clients killed mid-request (the crash tests do that on purpose) reset connections.
-        import sys
-
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            super().handle_error(request, client_address)
-
-
-def _make_http_server(app: Callable[[str, bytes], tuple[int, bytes, str]]) -> ThreadingHTTPServer:
+def _soap_handler(
+    app: Callable[[str, bytes], tuple[int, bytes, str]],
+) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True  # headers and body go out in separate writes
@@ -825,4 +796,4 @@ def _make_http_server(app: Callable[[str, bytes], tuple[int, bytes, str]]) -> Th
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             pass  # keep test output clean
 
-    return _QuietHTTPServer(("127.0.0.1", 0), _Handler)
+    return _Handler

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .http_server import LoopbackServer, Request, Response
+from .http_server import LoopbackEmulator, LoopbackServer, Request, Response
 
 MAX_FIELDS = 50
 MAX_PER_PAGE = 200
@@ -140,7 +140,7 @@ class _Client:
     refreshes: list[float] = field(default_factory=list)
 
 
-class ZohoEmulator:
+class ZohoEmulator(LoopbackEmulator):
     """Start with ``with ZohoEmulator() as crm:`` or ``start()``/``stop()``."""
 
     def __init__(
@@ -189,24 +189,7 @@ class ZohoEmulator:
         self.token_requests = 0
         self._server = LoopbackServer(self._handle)
 
-    # -- lifecycle -----------------------------------------------------------------------
-    def start(self) -> ZohoEmulator:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> ZohoEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        return self._server.url
-
+    # -- addresses (lifecycle: LoopbackEmulator) ----------------------------------------
     def accounts_url(self, data_centre: str | None = None) -> str:
         return f"{self.base_url}/accounts/{data_centre or self.data_centre}"
 
