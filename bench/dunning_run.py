@@ -246,16 +246,21 @@ def main() -> None:
 
 
 def oca_run(env, company, day):
-    """OCA account_credit_control: one run of its default policy on every customer."""
-    policy = env["credit.control.policy"].search([("company_id", "in", (company.id, False))])
-    env["res.partner"].search([("customer_rank", ">", 0)]).write(
-        {"credit_policy_id": policy[:1].id}
+    """OCA account_credit_control: one run of the company's default policy (its "3 times"
+    policy), which reads the receivable lines of the policy's accounts for every customer.
+    The run generates its credit control lines (one per overdue item and level); the
+    communications and emails are OCA's separate sending step, not timed."""
+    policy = company.credit_policy_id
+    policy.account_ids = env["account.account"].search(
+        [("account_type", "=", "asset_receivable"), ("company_ids", "in", company.ids)]
     )
     env.cr.commit()
     with harness.measure("OCA credit control run", trace_memory=False) as m:
         run = env["credit.control.run"].create({"date": day, "policy_ids": [(6, 0, policy.ids)]})
         run.generate_credit_lines()
+        env.flush_all()
         m.rows = len(run.line_ids)
+    m.extra["customers"] = len(run.line_ids.partner_id)
     env.cr.commit()
     return m
 
