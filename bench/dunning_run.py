@@ -15,6 +15,8 @@ side by side.
 
 ``--scale-copies N`` grows the overdue book to the target size on the copy: N clones (in SQL)
 of the overdue customers with up to ``--scale-items`` of the template's overdue items each.
+The target size: ``--template arcc_gen_tpl_1000000l_20000c_s1 --scale-copies 7
+--scale-items 23000`` (55,856 overdue customers, 200,489 overdue items).
 
 Run: python3 bench/dunning_run.py [--template NAME | --lines N --customers N] [--chunk-size N]
      [--queue-limit N] [--scale-copies N --scale-items N] [--oca]
