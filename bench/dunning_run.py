@@ -15,6 +15,8 @@ side by side.
 
 ``--scale-copies N`` grows the overdue book to the target size on the copy: N clones (in SQL)
 of the overdue customers with up to ``--scale-items`` of the template's overdue items each.
+The target size: ``--template arcc_gen_tpl_1000000l_20000c_s1 --scale-copies 7
+--scale-items 23000`` (55,856 overdue customers, 200,489 overdue items).
 
 Run: python3 bench/dunning_run.py [--template NAME | --lines N --customers N] [--chunk-size N]
      [--queue-limit N] [--scale-copies N --scale-items N] [--oca]
@@ -70,18 +72,29 @@ def _clone(env, table: str, mapping: str, overrides: dict[str, str]) -> None:
 def scale_overdue(env, company_id: int, day, copies: int, items_per_copy: int) -> None:
     """Grow the overdue book: `copies` clones of the overdue customers, each with up to
     `items_per_copy` of the original overdue receivable lines (and their invoices), written in
-    SQL. The clones carry only their receivable lines (the run reads nothing else)."""
+    SQL. The clones carry only their receivable lines (the run reads nothing else).
+
+    The lines are taken round-robin over the customers (every customer's oldest line first,
+    then every customer's second...), so each copy clones every overdue customer as long as
+    `items_per_copy` is at least their number: the customers grow with the copies, the items
+    with `items_per_copy`."""
     env.cr.execute(
         """
         CREATE TEMP TABLE bench_src AS
-        SELECT aml.id, aml.move_id, COALESCE(p.commercial_partner_id, p.id) AS partner_id
-          FROM account_move_line aml
-          JOIN account_account a ON a.id = aml.account_id
-          JOIN res_partner p ON p.id = aml.partner_id
-         WHERE aml.company_id = %s AND aml.parent_state = 'posted'
-           AND a.account_type = 'asset_receivable' AND NOT aml.reconciled
-           AND aml.amount_residual > 0 AND aml.date_maturity < %s
-         ORDER BY aml.id
+        SELECT id, move_id, partner_id
+          FROM (
+                SELECT aml.id, aml.move_id,
+                       COALESCE(p.commercial_partner_id, p.id) AS partner_id,
+                       row_number() OVER (PARTITION BY COALESCE(p.commercial_partner_id, p.id)
+                                          ORDER BY aml.id) AS rank
+                  FROM account_move_line aml
+                  JOIN account_account a ON a.id = aml.account_id
+                  JOIN res_partner p ON p.id = aml.partner_id
+                 WHERE aml.company_id = %s AND aml.parent_state = 'posted'
+                   AND a.account_type = 'asset_receivable' AND NOT aml.reconciled
+                   AND aml.amount_residual > 0 AND aml.date_maturity < %s
+               ) ranked
+         ORDER BY rank, id
          LIMIT %s
         """,
         [company_id, day, items_per_copy],
@@ -172,13 +185,13 @@ def main() -> None:
         paths.append(
             str(
                 harness.pip_addons(
-                    ["odoo-addon-account_credit_control>=18.0,<18.1"],
-                    "/tmp/dunning/oca",
+                    ["odoo-addon-account_credit_control==18.0.2.0.2"],
+                    "/tmp/dunning2/oca",
                 )
             )
         )
         modules.append("account_credit_control")
-    db = harness.fresh_copy(template, name="arcc_dunning_bench")
+    db = harness.fresh_copy(template, name="arcc_dunning2_bench")
     results = []
     try:
         harness.install_addons(db, modules, extra_paths=paths)
@@ -235,16 +248,21 @@ def main() -> None:
 
 
 def oca_run(env, company, day):
-    """OCA account_credit_control: one run of its default policy on every customer."""
-    policy = env["credit.control.policy"].search([("company_id", "in", (company.id, False))])
-    env["res.partner"].search([("customer_rank", ">", 0)]).write(
-        {"credit_policy_id": policy[:1].id}
+    """OCA account_credit_control: one run of the company's default policy (its "3 times"
+    policy), which reads the receivable lines of the policy's accounts for every customer.
+    The run generates its credit control lines (one per overdue item and level); the
+    communications and emails are OCA's separate sending step, not timed."""
+    policy = company.credit_policy_id
+    policy.account_ids = env["account.account"].search(
+        [("account_type", "=", "asset_receivable"), ("company_ids", "in", company.ids)]
     )
     env.cr.commit()
     with harness.measure("OCA credit control run", trace_memory=False) as m:
         run = env["credit.control.run"].create({"date": day, "policy_ids": [(6, 0, policy.ids)]})
         run.generate_credit_lines()
+        env.flush_all()
         m.rows = len(run.line_ids)
+    m.extra["customers"] = len(run.line_ids.partner_id)
     env.cr.commit()
     return m
 

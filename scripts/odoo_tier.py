@@ -4,7 +4,8 @@ Each run copies a cached template database (Odoo's base modules already installe
 our addons with demo data and again without, runs their tests, checks that uninstalling leaves
 Odoo working, and drops the databases. Prints the number of tests Odoo really ran. A third,
 optional scenario runs the CRM sync addon's tests with OCA queue_job installed beside it
-(fetched with pip into var/oca; skipped loudly when pip cannot fetch it).
+(fetched with pip into var/oca; skipped loudly when pip cannot fetch it), and the dunning SMS
+tests with Odoo's sms module.
 
 Exit status: 0 all green; 1 a failure; 3 skipped (Odoo not importable). With CI=true a skip,
 or a run in which Odoo ran zero tests, is a failure.
@@ -87,6 +88,10 @@ def run_scenario(
 # Pinned to the last 18.0 release that runs on Odoo 18.0's first releases (later ones use
 # api.private, added to Odoo 18.0 afterwards).
 QUEUE_JOB = "odoo-addon-queue_job==18.0.1.6.1"
+# The optional scenario also installs Odoo's sms module (named, not left to auto-install) and
+# runs the dunning SMS channel's tests beside the CRM sync addon's.
+OPTIONAL_SCENARIO_MODULES = ("queue_job", "sms")
+OPTIONAL_SCENARIO_TESTS = ("/ar_credit_control_crm_sync", "/ar_credit_control:TestDunningSms")
 
 
 def fetch_queue_job() -> Path | None:
@@ -176,7 +181,11 @@ def main() -> int:
             paths = [os.environ.get("ODOO_ADDONS_PATH", ""), str(queue_job_addons)]
             os.environ["ODOO_ADDONS_PATH"] = ",".join(p for p in paths if p)
             ran, failed, problems = run_scenario(
-                "queue_job", False, False, "/ar_credit_control_crm_sync", ("queue_job",)
+                "queue_job",
+                False,
+                False,
+                ",".join(OPTIONAL_SCENARIO_TESTS),
+                OPTIONAL_SCENARIO_MODULES,
             )
             total_ran += ran
             total_failed += failed

@@ -212,10 +212,7 @@ class ArDunningCommunication(models.Model):
         self.ensure_one()
         level, contact, notes = self.level_id, self._contact(), []
         if level.channel_sms:
-            if self._sms_available() and (contact.mobile or contact.phone):
-                self._message_sms(self._sms_body(), partner_ids=contact.ids)
-            else:
-                notes.append(self.env._("SMS not sent: no SMS module or no mobile number."))
+            notes += self._send_sms(contact)
         if level.channel_phone:
             self._schedule_call()
         if level.channel_legal:
@@ -243,6 +240,25 @@ class ArDunningCommunication(models.Model):
                 }
             )
         )
+
+    def _send_sms(self, contact):
+        """Queue the SMS to the contact's mobile (else phone) number, sent by Odoo's SMS queue
+        like the emails. Returns notes when it cannot go out; when the SMS was the level's only
+        channel to the customer, nothing went out: an error (the communication is not sent)."""
+        if not self._sms_available():
+            problem = self.env._("SMS not sent: Odoo's SMS module is not installed.")
+        elif not (contact.mobile or contact.phone):
+            problem = self.env._(
+                "SMS not sent: %(contact)s has no mobile or phone number.",
+                contact=contact.display_name,
+            )
+        else:
+            self._message_sms(self._sms_body(), partner_ids=contact.ids, put_in_queue=True)
+            return []
+        level = self.level_id
+        if not (level.channel_email or level.channel_letter or level.channel_lawyer_letter):
+            raise UserError(problem)
+        return [problem]
 
     def _sms_body(self):
         return self.env._(

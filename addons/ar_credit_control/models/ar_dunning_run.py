@@ -224,7 +224,16 @@ class ArDunningRun(models.Model):
             did_something = True
             if commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
-        self._reset_levels()
+        self._reset_levels(
+            [
+                partner_id
+                for partner_id, customer in facts.items()
+                if any(
+                    item.amount_residual > 0 and item.due_date < self.date
+                    for item in customer.items
+                )
+            ]
+        )
         if not send:
             return False
         while True:
@@ -411,7 +420,6 @@ class ArDunningRun(models.Model):
         customers' levels, credit holds. Set-based SQL: a chunk is thousands of customers."""
         self.ensure_one()
         company = self.company_id
-        profiles = self._ensure_profiles([d.partner_id for d, _p, _c in chunk])
         communicating = [(d, p) for d, p, _c in chunk if d.communicate]
         if communicating:
             levels = {
@@ -463,7 +471,7 @@ class ArDunningRun(models.Model):
                     for line in decision.lines
                 ]
             )
-        self._write_levels(chunk, profiles)
+        profiles = self._write_levels(chunk)
         on_hold = self.env["ar.credit.profile"].browse(
             [
                 profiles[d.partner_id][0]
@@ -482,21 +490,6 @@ class ArDunningRun(models.Model):
                     date=self.date,
                 )
             )
-
-    def _ensure_profiles(self, partner_ids):
-        """{partner id: (credit profile id, on credit hold)}, creating missing profiles."""
-        self.env["ar.credit.profile"]._get_or_create(
-            self.env["res.partner"].browse(partner_ids), self.company_id
-        )
-        self.env.cr.execute(
-            SQL(
-                "SELECT partner_id, id, credit_hold FROM ar_credit_profile"
-                " WHERE company_id = %s AND partner_id = ANY(%s)",
-                self.company_id.id,
-                partner_ids,
-            )
-        )
-        return {partner_id: (pid, hold) for partner_id, pid, hold in self.env.cr.fetchall()}
 
     def _invoice_contacts(self, partner_ids):
         """{customer id: invoicing contact id} for customers with an invoice address: the
@@ -554,9 +547,10 @@ class ArDunningRun(models.Model):
         )
         self.env["ar.dunning.communication.line"].invalidate_model()
 
-    def _write_levels(self, chunk, profiles):
+    def _write_levels(self, chunk):
         """Store the items' levels (``ar.dunning.item``: a narrow table, not the busy
-        ``account_move_line``) and the customers' (their credit profile)."""
+        ``account_move_line``) and the customers' (their credit profile). Returns
+        {customer id: (credit profile id, on credit hold)}."""
         lines = [line for d, _p, _c in chunk if d.communicate for line in d.lines]
         if lines:
             self.env.cr.execute(
@@ -581,33 +575,54 @@ class ArDunningRun(models.Model):
             )
             self.env["ar.dunning.item"].invalidate_model()
             self.env["account.move.line"].invalidate_model(["ar_dunning_level", "ar_dunning_date"])
+        # The customers' levels in their credit profile, created here when missing (the columns
+        # and defaults of ``ar.credit.profile._get_or_create``): one upsert, not an insert of
+        # the missing profiles followed by an update of all of them.
         self.env.cr.execute(
             SQL(
                 """
-                UPDATE ar_credit_profile profile
-                   SET dunning_level = data.level,
-                       dunning_last_date = CASE WHEN data.sent THEN %(date)s
-                                                ELSE profile.dunning_last_date END,
-                       collector_id = COALESCE(profile.collector_id, data.collector)
-                  FROM unnest(%(ids)s::int[], %(levels)s::int[], %(sent)s::bool[],
+                INSERT INTO ar_credit_profile AS profile
+                       (partner_id, company_id, user_id, industry_id, country_id, segment,
+                        settlement_cycle, prepayment_percent, credit_hold, segment_locked,
+                        dunning_level, dunning_last_date, collector_id, create_uid, create_date,
+                        write_uid, write_date)
+                SELECT partner.id, %(company)s, partner.user_id, partner.industry_id,
+                       partner.country_id, 'standard', 'per_order', 0, false, false,
+                       data.level, CASE WHEN data.sent THEN %(date)s::date END, data.collector,
+                       %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                  FROM unnest(%(partners)s::int[], %(levels)s::int[], %(sent)s::bool[],
                               %(collectors)s::int[])
-                       AS data(id, level, sent, collector)
-                 WHERE profile.id = data.id
+                       AS data(partner_id, level, sent, collector)
+                  JOIN res_partner partner ON partner.id = data.partner_id
+                ON CONFLICT (partner_id, company_id) DO UPDATE
+                   SET dunning_level = EXCLUDED.dunning_level,
+                       dunning_last_date = COALESCE(EXCLUDED.dunning_last_date,
+                                                    profile.dunning_last_date),
+                       collector_id = COALESCE(profile.collector_id, EXCLUDED.collector_id)
+                RETURNING profile.partner_id, profile.id, profile.credit_hold
                 """,
+                company=self.company_id.id,
                 date=self.date,
-                ids=[profiles[d.partner_id][0] for d, _p, _c in chunk],
+                uid=self.env.uid,
+                partners=[d.partner_id for d, _p, _c in chunk],
                 levels=[d.customer_level for d, _p, _c in chunk],
                 sent=[d.communicate for d, _p, _c in chunk],
                 # The policy's collector becomes the customer's when they have none.
                 collectors=[p.collector_id.id or None for _d, p, _c in chunk],
             )
         )
+        profiles = {partner_id: (pid, hold) for partner_id, pid, hold in self.env.cr.fetchall()}
         self.env["ar.credit.profile"].invalidate_model(
             ["dunning_level", "dunning_last_date", "collector_id"]
         )
+        return profiles
 
-    def _reset_levels(self):
-        """Customers with no overdue open item left leave dunning (level 0)."""
+    def _reset_levels(self, overdue_partner_ids=()):
+        """Customers with no overdue open item left leave dunning (level 0).
+
+        `overdue_partner_ids`: customers the run's facts show overdue; only the others are
+        looked up in the journal items (a hashed anti-join instead of one lookup per customer
+        in dunning)."""
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
@@ -616,6 +631,7 @@ class ArDunningRun(models.Model):
                    SET dunning_level = 0
                  WHERE profile.company_id = %(company)s
                    AND profile.dunning_level > 0
+                   AND profile.partner_id NOT IN (SELECT unnest(%(overdue)s::int[]))
                    AND NOT EXISTS (
                        SELECT 1
                          FROM account_move_line aml
@@ -632,6 +648,7 @@ class ArDunningRun(models.Model):
                 """,
                 company=self.company_id.id,
                 date=self.date,
+                overdue=list(overdue_partner_ids),
             )
         )
         self.env["ar.credit.profile"].invalidate_model(["dunning_level"])

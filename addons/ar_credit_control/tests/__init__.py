@@ -21,3 +21,4 @@ from . import test_dunning
 from . import test_dunning_resume
 from . import test_dunning_http
 from . import test_open_balance
+from . import test_dunning_sms
