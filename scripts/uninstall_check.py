@@ -22,6 +22,9 @@ env.cr.execute(
 )
 triggers = [name for (name,) in env.cr.fetchall()]
 assert not triggers, f"triggers left on account_move_line: {triggers}"
+env.cr.execute("SELECT proname FROM pg_proc WHERE proname LIKE 'ar\\_%%'")
+functions = [name for (name,) in env.cr.fetchall()]
+assert not functions, f"functions left behind: {functions}"
 env.cr.execute("SELECT to_regclass('ar_open_balance')")
 assert env.cr.fetchone()[0] is None, "table ar_open_balance left behind"
 

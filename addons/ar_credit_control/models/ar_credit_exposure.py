@@ -39,6 +39,120 @@ OPEN_LINE = (
 )
 
 
+# The exposure query, the body of the PL/pgSQL function ar_credit_exposure: PostgreSQL keeps
+# a function's plan for the session, so a credit check does not plan this query every time.
+# The receivable accounts are those shared with the company or its parents.
+EXPOSURE_FUNCTION = "ar_credit_exposure"
+EXPOSURE_QUERY = """
+            WITH members AS (
+                SELECT id, commercial_partner_id
+                  FROM res_partner
+                 WHERE commercial_partner_id = ANY(p_partners)
+            ),
+            -- Paid by a payment not yet matched with the bank: "in payment" (or "paid" in
+            -- Community, which hides that state) while their receivable is still open.
+            -- Few such invoices: their ids, not a join of every open line with its move.
+            paid_open AS (
+                SELECT COALESCE(ARRAY_AGG(id), '{}') AS move_ids
+                  FROM account_move
+                 WHERE commercial_partner_id = ANY(p_partners)
+                   AND payment_state IN ('in_payment', 'paid')
+                   AND amount_residual <> 0
+            ),
+            -- Open receivables from the open balances kept per maturity date and sign
+            -- (ar.open.balance: few rows even for 10,000 open invoices), less the open lines
+            -- of the invoices paid but not matched (few lines, found by their moves).
+            balances AS (
+                SELECT balance.partner_id, balance.date_maturity, balance.is_debit,
+                       balance.amount
+                  FROM ar_open_balance balance
+                 WHERE balance.partner_id IN (SELECT id FROM members)
+                   AND balance.company_id = p_company
+                   AND balance.account_id = ANY(ARRAY(
+                       SELECT rel.account_account_id
+                         FROM account_account_res_company_rel rel
+                         JOIN account_account account ON account.id = rel.account_account_id
+                        WHERE account.account_type = 'asset_receivable'
+                          AND rel.res_company_id = ANY(p_company_parents)
+                   ))
+                UNION ALL
+                SELECT aml.partner_id, COALESCE(aml.date_maturity, 'infinity'::date),
+                       aml.amount_residual > 0, -aml.amount_residual
+                  FROM paid_open
+                  JOIN account_move_line aml ON aml.move_id = ANY(paid_open.move_ids)
+                 WHERE aml.account_id = ANY(ARRAY(
+                       SELECT rel.account_account_id
+                         FROM account_account_res_company_rel rel
+                         JOIN account_account account ON account.id = rel.account_account_id
+                        WHERE account.account_type = 'asset_receivable'
+                          AND rel.res_company_id = ANY(p_company_parents)
+                   ))
+                   AND aml.company_id = p_company
+                   AND aml.partner_id IS NOT NULL
+                   AND aml.parent_state = 'posted'
+                   AND aml.amount_residual <> 0
+            ),
+            by_maturity AS (
+                SELECT mb.commercial_partner_id AS partner_id, bal.date_maturity,
+                       bal.is_debit, SUM(bal.amount) AS amount
+                  FROM balances bal
+                  JOIN members mb ON mb.id = bal.partner_id
+                 GROUP BY mb.commercial_partner_id, bal.date_maturity, bal.is_debit
+            ),
+            open_items AS (
+                SELECT partner_id,
+                       SUM(amount) AS open_receivable,
+                       SUM(amount) FILTER (
+                           WHERE is_debit AND date_maturity < p_today
+                       ) AS amount_overdue,
+                       MIN(date_maturity) FILTER (
+                           WHERE is_debit AND date_maturity < p_today AND amount > 0
+                       ) AS oldest_due_date
+                  FROM by_maturity
+                 GROUP BY partner_id
+            ),
+            drafts AS (
+                SELECT move.commercial_partner_id AS partner_id,
+                       SUM(move.amount_total_signed) AS draft_invoiced
+                  FROM account_move move
+                 WHERE p_include_draft
+                   AND move.commercial_partner_id = ANY(p_partners)
+                   AND move.company_id = p_company
+                   AND move.state = 'draft'
+                   AND move.move_type IN ('out_invoice', 'out_refund')
+                 GROUP BY move.commercial_partner_id
+            ),
+            orders AS (
+                SELECT mb.commercial_partner_id AS partner_id,
+                       SUM(
+                           (sol.product_uom_qty - sol.qty_invoiced)
+                           * sol.price_total / sol.product_uom_qty
+                           / COALESCE(NULLIF(so.currency_rate, 0), 1)
+                       ) AS uninvoiced_orders
+                  FROM sale_order so
+                  JOIN members mb ON mb.id = so.partner_invoice_id
+                  JOIN sale_order_line sol ON sol.order_id = so.id
+                 WHERE so.company_id = p_company
+                   AND so.state = 'sale'
+                   AND sol.display_type IS NULL
+                   AND sol.is_downpayment IS NOT TRUE
+                   AND sol.product_uom_qty > 0
+                   AND sol.product_uom_qty > sol.qty_invoiced
+                 GROUP BY mb.commercial_partner_id
+            )
+            SELECT p.id,
+                   COALESCE(oi.open_receivable, 0),
+                   COALESCE(d.draft_invoiced, 0),
+                   COALESCE(o.uninvoiced_orders, 0),
+                   COALESCE(oi.amount_overdue, 0),
+                   oi.oldest_due_date
+              FROM unnest(p_partners::int[]) AS p(id)
+              LEFT JOIN open_items oi ON oi.partner_id = p.id
+              LEFT JOIN drafts d ON d.partner_id = p.id
+              LEFT JOIN orders o ON o.partner_id = p.id
+"""
+
+
 @dataclass(slots=True)
 class Exposure:
     partner_id: int
@@ -62,6 +176,29 @@ class ArCreditExposure(models.AbstractModel):
 
     def init(self):
         cr = self.env.cr
+        cr.execute(
+            SQL(
+                """
+                CREATE OR REPLACE FUNCTION %s(
+                    p_partners integer[], p_company integer, p_company_parents integer[],
+                    p_today date, p_include_draft boolean
+                )
+                RETURNS TABLE (
+                    exposure_partner_id integer, open_receivable numeric,
+                    draft_invoiced numeric, uninvoiced_orders numeric, amount_overdue numeric,
+                    oldest_due_date date
+                )
+                LANGUAGE plpgsql STABLE AS $function$
+                #variable_conflict use_column
+                BEGIN
+                    RETURN QUERY %s;
+                END
+                $function$
+                """,
+                SQL.identifier(EXPOSURE_FUNCTION),
+                SQL(EXPOSURE_QUERY),
+            )
+        )
         # Open lines by customer, covering what exposure reads: an index-only scan.
         if not index_exists(cr, "ar_credit_open_line_idx"):
             cr.execute(
@@ -112,26 +249,11 @@ class ArCreditExposure(models.AbstractModel):
         )
 
     @api.model
-    def _receivable_accounts_sql(self, company):
-        """The receivable accounts of `company` as an SQL array expression (the accounts are
-        shared from the company or its parents): evaluated once by PostgreSQL, inside the
-        query that uses it, without a round trip."""
-        return SQL(
-            """ARRAY(
-                SELECT rel.account_account_id
-                  FROM account_account_res_company_rel rel
-                  JOIN account_account account ON account.id = rel.account_account_id
-                 WHERE account.account_type = 'asset_receivable'
-                   AND rel.res_company_id = ANY(%s)
-            )""",
-            company.parent_ids.ids,
-        )
-
-    @api.model
     def compute(self, commercial_partner_ids, company, today=None, include_draft=None):
         """{commercial partner id: Exposure} for the given commercial partners in `company`.
 
-        Contacts' documents count for their commercial partner. One SQL statement.
+        Contacts' documents count for their commercial partner. One call of the SQL
+        function ``ar_credit_exposure`` (EXPOSURE_QUERY).
         """
         today = today or fields.Date.context_today(self)
         if include_draft is None:
@@ -140,110 +262,17 @@ class ArCreditExposure(models.AbstractModel):
         if not commercial_partner_ids:
             return result
         self.env.flush_all()
-        query = SQL(
-            """
-            WITH members AS (
-                SELECT id, commercial_partner_id
-                  FROM res_partner
-                 WHERE commercial_partner_id = ANY(%(partners)s)
-            ),
-            -- Paid by a payment not yet matched with the bank: "in payment" (or "paid" in
-            -- Community, which hides that state) while their receivable is still open.
-            -- Few such invoices: their ids, not a join of every open line with its move.
-            paid_open AS (
-                SELECT COALESCE(ARRAY_AGG(id), '{}') AS move_ids
-                  FROM account_move
-                 WHERE commercial_partner_id = ANY(%(partners)s)
-                   AND payment_state IN ('in_payment', 'paid')
-                   AND amount_residual <> 0
-            ),
-            -- Open receivables from the open balances kept per maturity date and sign
-            -- (ar.open.balance: few rows even for 10,000 open invoices), less the open lines
-            -- of the invoices paid but not matched (few lines, found by their moves).
-            balances AS (
-                SELECT balance.partner_id, balance.date_maturity, balance.is_debit,
-                       balance.amount
-                  FROM ar_open_balance balance
-                 WHERE balance.partner_id IN (SELECT id FROM members)
-                   AND balance.company_id = %(company)s
-                   AND balance.account_id = ANY(%(accounts)s)
-                UNION ALL
-                SELECT aml.partner_id, COALESCE(aml.date_maturity, 'infinity'::date),
-                       aml.amount_residual > 0, -aml.amount_residual
-                  FROM paid_open
-                  JOIN account_move_line aml ON aml.move_id = ANY(paid_open.move_ids)
-                 WHERE aml.account_id = ANY(%(accounts)s)
-                   AND aml.company_id = %(company)s
-                   AND aml.partner_id IS NOT NULL
-                   AND aml.parent_state = 'posted'
-                   AND aml.amount_residual <> 0
-            ),
-            by_maturity AS (
-                SELECT mb.commercial_partner_id AS partner_id, bal.date_maturity,
-                       bal.is_debit, SUM(bal.amount) AS amount
-                  FROM balances bal
-                  JOIN members mb ON mb.id = bal.partner_id
-                 GROUP BY mb.commercial_partner_id, bal.date_maturity, bal.is_debit
-            ),
-            open_items AS (
-                SELECT partner_id,
-                       SUM(amount) AS open_receivable,
-                       SUM(amount) FILTER (
-                           WHERE is_debit AND date_maturity < %(today)s
-                       ) AS amount_overdue,
-                       MIN(date_maturity) FILTER (
-                           WHERE is_debit AND date_maturity < %(today)s AND amount > 0
-                       ) AS oldest_due_date
-                  FROM by_maturity
-                 GROUP BY partner_id
-            ),
-            drafts AS (
-                SELECT move.commercial_partner_id AS partner_id,
-                       SUM(move.amount_total_signed) AS draft_invoiced
-                  FROM account_move move
-                 WHERE %(include_draft)s
-                   AND move.commercial_partner_id = ANY(%(partners)s)
-                   AND move.company_id = %(company)s
-                   AND move.state = 'draft'
-                   AND move.move_type IN ('out_invoice', 'out_refund')
-                 GROUP BY move.commercial_partner_id
-            ),
-            orders AS (
-                SELECT mb.commercial_partner_id AS partner_id,
-                       SUM(
-                           (sol.product_uom_qty - sol.qty_invoiced)
-                           * sol.price_total / sol.product_uom_qty
-                           / COALESCE(NULLIF(so.currency_rate, 0), 1)
-                       ) AS uninvoiced_orders
-                  FROM sale_order so
-                  JOIN members mb ON mb.id = so.partner_invoice_id
-                  JOIN sale_order_line sol ON sol.order_id = so.id
-                 WHERE so.company_id = %(company)s
-                   AND so.state = 'sale'
-                   AND sol.display_type IS NULL
-                   AND sol.is_downpayment IS NOT TRUE
-                   AND sol.product_uom_qty > 0
-                   AND sol.product_uom_qty > sol.qty_invoiced
-                 GROUP BY mb.commercial_partner_id
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT * FROM ar_credit_exposure(%s::int[], %s, %s::int[], %s, %s)",
+                list(commercial_partner_ids),
+                company.id,
+                company.parent_ids.ids,
+                today,
+                bool(include_draft),
             )
-            SELECT p.id,
-                   COALESCE(oi.open_receivable, 0),
-                   COALESCE(d.draft_invoiced, 0),
-                   COALESCE(o.uninvoiced_orders, 0),
-                   COALESCE(oi.amount_overdue, 0),
-                   oi.oldest_due_date
-              FROM unnest(%(partners)s::int[]) AS p(id)
-              LEFT JOIN open_items oi ON oi.partner_id = p.id
-              LEFT JOIN drafts d ON d.partner_id = p.id
-              LEFT JOIN orders o ON o.partner_id = p.id
-            """,
-            partners=list(commercial_partner_ids),
-            accounts=self._receivable_accounts_sql(company),
-            company=company.id,
-            today=today,
-            include_draft=bool(include_draft),
         )
-        for pid, open_ar, draft, orders, overdue, oldest in self.env.execute_query(query):
+        for pid, open_ar, draft, orders, overdue, oldest in rows:
             rounding = company.currency_id
             result[pid] = Exposure(
                 pid,
