@@ -10,6 +10,7 @@ the lines go back in bulk INSERTs. Invoices under an open dispute are left out.
 import io
 import logging
 from datetime import timedelta
+from itertools import starmap
 from time import monotonic
 
 from odoo import api, fields, models
@@ -122,8 +123,8 @@ class ArCollectionForecast(models.Model):
         date, date of the last payment, amount."""
         query = SQL(
             """
-            SELECT rp.commercial_partner_id, profile.segment, aml.date_maturity,
-                   MAX(part.max_date), aml.balance::float8
+            SELECT rp.commercial_partner_id, aml.date_maturity, MAX(part.max_date),
+                   aml.balance::float8, profile.segment
               FROM account_move_line aml
               JOIN res_partner rp ON rp.id = aml.partner_id
               JOIN account_partial_reconcile part ON part.debit_move_id = aml.id
@@ -145,10 +146,8 @@ class ArCollectionForecast(models.Model):
             since=today - timedelta(days=HISTORY_DAYS),
             today=today,
         )
-        return [
-            SettledInvoice(partner, due, paid, amount, segment)
-            for partner, segment, due, paid, amount in self.env.execute_query(query)
-        ]
+        # Columns in SettledInvoice's order (customer, due, settled, amount, segment).
+        return list(starmap(SettledInvoice, self.env.execute_query(query)))
 
     @api.model
     def _open_lines_query(self, company):
