@@ -11,6 +11,11 @@ warning rule is switched on. Then, timed:
 4. the forecast pivot: expected amounts by ISO week x segment for the next 13 weeks.
 
 Run: python3 bench/warnings_forecast.py [--template NAME] [--db COPY] [--http-port PORT]
+
+The target size (50,000 customers, 1,000,000 lines; target: 60 s or less) is the template
+``arcc_gen_tpl_1000000l_50000c_s1``, built once (about 25 minutes on 2 cores) with
+``python3 data/generate_receivables.py --db arcc_gen_50k --lines 1000000 --customers 50000
+--seed 1 --replace --prove --save-template arcc_gen_tpl_1000000l_50000c_s1``.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ collector) and is listed once in the credit managers' daily digest.
 import ast
 import json
 import logging
+from time import monotonic
 
 from markupsafe import escape
 
@@ -147,6 +148,7 @@ class ArCreditWarning(models.Model):
         # The conditions go through a temporary table with statistics: as a CTE the planner
         # guesses its size and may compare every warning with every condition.
         cr = self.env.cr
+        started = monotonic()
         cr.execute("DROP TABLE IF EXISTS ar_warning_conditions")
         cr.execute(
             SQL(
@@ -226,11 +228,12 @@ class ArCreditWarning(models.Model):
                 [("res_model", "=", self._name), ("res_id", "in", resolved.ids)]
             ).unlink()
         _logger.info(
-            "warning rule %s (%s): %d raised, %d resolved",
+            "warning rule %s (%s): %d raised, %d resolved in %.1f s",
             rule.id,
             rule.rule_type,
             len(raised),
             len(resolved),
+            monotonic() - started,
         )
         return raised
 
