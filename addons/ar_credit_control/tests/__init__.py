@@ -20,3 +20,4 @@ from . import test_collection_forecast
 from . import test_dunning
 from . import test_dunning_resume
 from . import test_dunning_http
+from . import test_credit_warning_figures
