@@ -7,8 +7,10 @@ customers without history, the promised date where an open promise covers the in
 the lines go back in bulk INSERTs. Invoices under an open dispute are left out.
 """
 
+import io
 import logging
-from datetime import date, timedelta
+from datetime import timedelta
+from itertools import starmap
 from time import monotonic
 
 from odoo import api, fields, models
@@ -38,8 +40,6 @@ BASES = [
 ]
 HORIZON_WEEKS = 13
 HISTORY_DAYS = 730
-INSERT_CHUNK = 100_000
-ORDINAL_EPOCH = date(1, 1, 1)  # date.toordinal() == 1
 
 
 # The lines live in a plain table without foreign keys, shown through a view: a refresh
@@ -123,8 +123,8 @@ class ArCollectionForecast(models.Model):
         date, date of the last payment, amount."""
         query = SQL(
             """
-            SELECT rp.commercial_partner_id, profile.segment, aml.date_maturity,
-                   MAX(part.max_date), aml.balance
+            SELECT rp.commercial_partner_id, aml.date_maturity, MAX(part.max_date),
+                   aml.balance::float8, profile.segment
               FROM account_move_line aml
               JOIN res_partner rp ON rp.id = aml.partner_id
               JOIN account_partial_reconcile part ON part.debit_move_id = aml.id
@@ -146,10 +146,8 @@ class ArCollectionForecast(models.Model):
             since=today - timedelta(days=HISTORY_DAYS),
             today=today,
         )
-        return [
-            SettledInvoice(partner, due, paid, float(amount), segment)
-            for partner, segment, due, paid, amount in self.env.execute_query(query)
-        ]
+        # Columns in SettledInvoice's order (customer, due, settled, amount, segment).
+        return list(starmap(SettledInvoice, self.env.execute_query(query)))
 
     @api.model
     def _open_lines_query(self, company):
@@ -220,72 +218,71 @@ class ArCollectionForecast(models.Model):
                     error=error,
                 )
             ) from error
-        open_rows = self.env.execute_query(self._open_lines_query(company))
-        invoices = [
-            OpenInvoice(line_id, partner, due, float(amount), promised, disputed, segment)
-            for line_id, _move, partner, due, amount, promised, disputed, segment, _user in (
-                open_rows
+        # The open lines stay in PostgreSQL: Python reads what the prediction needs and sends
+        # back (line, predicted date, basis) with COPY; one INSERT ... SELECT joins the two.
+        cr.execute("DROP TABLE IF EXISTS ar_forecast_open, ar_forecast_predicted")
+        cr.execute(
+            SQL(
+                "CREATE TEMP TABLE ar_forecast_open ON COMMIT DROP AS %s",
+                self._open_lines_query(company),
             )
-        ]
+        )
+        open_rows = self.env.execute_query(
+            SQL(
+                "SELECT line_id, partner_id, due_date, amount::float8, promised_date, disputed, "
+                "segment FROM ar_forecast_open"
+            )
+        )
+        cr.execute("ANALYZE ar_forecast_open")
+        invoices = [OpenInvoice(*row) for row in open_rows]
+        del open_rows
         predictions = behaviour.predict(invoices, today)
+        del invoices
         predicted = monotonic()
+        cr.execute(
+            "CREATE TEMP TABLE ar_forecast_predicted "
+            "(line_id integer PRIMARY KEY, predicted date, basis varchar) ON COMMIT DROP"
+        )
+        buffer = io.StringIO()
+        buffer.writelines(
+            f"{prediction.invoice_id}\t{prediction.predicted_date.isoformat()}\t"
+            f"{prediction.basis.value}\n"
+            for prediction in predictions
+            if prediction.basis is not PredictionBasis.DISPUTED  # excluded while disputed
+        )
+        del predictions
+        buffer.seek(0)
+        cr.copy_from(buffer, "ar_forecast_predicted", columns=("line_id", "predicted", "basis"))
+        cr.execute("ANALYZE ar_forecast_predicted")
         cr.execute(
             SQL("DELETE FROM %s WHERE company_id = %s", SQL.identifier(DATA_TABLE), company.id)
         )
         first_monday = iso_week_start(today)
         horizon_end = first_monday + timedelta(weeks=HORIZON_WEEKS)
-        columns = {"row": [], "predicted": [], "basis": []}
-        for position, prediction in enumerate(predictions):
-            if prediction.basis is PredictionBasis.DISPUTED:
-                continue  # excluded while disputed
-            columns["row"].append(position)
-            columns["predicted"].append(prediction.predicted_date.toordinal())
-            columns["basis"].append(prediction.basis.value)
-        inserted = 0
-        for start in range(0, len(columns["row"]), INSERT_CHUNK):
-            positions = columns["row"][start : start + INSERT_CHUNK]
-            rows = [open_rows[position] for position in positions]
-            cr.execute(
-                SQL(
-                    """
-                    INSERT INTO %(table)s
-                           (company_id, partner_id, segment, user_id, move_id, move_line_id,
-                            amount, due_date, predicted_date, week_start, week, in_horizon,
-                            basis, as_of_date)
-                    SELECT %(company)s, v.partner, v.segment, v.salesperson, v.move, v.line,
-                           v.amount, v.due, v.predicted,
-                           date_trunc('week', v.predicted)::date,
-                           to_char(v.predicted, 'IYYY-"W"IW'),
-                           v.predicted < %(horizon_end)s,
-                           v.basis, %(today)s
-                      FROM (
-                          SELECT line, move, partner, segment, salesperson, amount, due,
-                                 %(epoch)s::date + (predicted_ordinal - 1) AS predicted, basis
-                            FROM unnest(%(lines)s::int[], %(moves)s::int[], %(partners)s::int[],
-                                        %(segments)s::varchar[], %(users)s::int[],
-                                        %(amounts)s::numeric[], %(dues)s::date[],
-                                        %(predicted)s::int[], %(bases)s::varchar[])
-                              AS u(line, move, partner, segment, salesperson, amount, due,
-                                   predicted_ordinal, basis)
-                      ) v
-                    """,
-                    table=SQL.identifier(DATA_TABLE),
-                    company=company.id,
-                    horizon_end=horizon_end,
-                    today=today,
-                    epoch=ORDINAL_EPOCH,
-                    lines=[row[0] for row in rows],
-                    moves=[row[1] for row in rows],
-                    partners=[row[2] for row in rows],
-                    segments=[row[7] for row in rows],
-                    users=[row[8] for row in rows],
-                    amounts=[row[4] for row in rows],
-                    dues=[row[3].isoformat() for row in rows],
-                    predicted=columns["predicted"][start : start + INSERT_CHUNK],
-                    bases=columns["basis"][start : start + INSERT_CHUNK],
-                )
+        cr.execute(
+            SQL(
+                """
+                INSERT INTO %(table)s
+                       (company_id, partner_id, segment, user_id, move_id, move_line_id,
+                        amount, due_date, predicted_date, week_start, week, in_horizon,
+                        basis, as_of_date)
+                SELECT %(company)s, o.partner_id, o.segment, o.user_id, o.move_id, o.line_id,
+                       o.amount, o.due_date, p.predicted,
+                       date_trunc('week', p.predicted)::date,
+                       to_char(p.predicted, 'IYYY-"W"IW'),
+                       p.predicted < %(horizon_end)s,
+                       p.basis, %(today)s
+                  FROM ar_forecast_open o
+                  JOIN ar_forecast_predicted p ON p.line_id = o.line_id
+                """,
+                table=SQL.identifier(DATA_TABLE),
+                company=company.id,
+                horizon_end=horizon_end,
+                today=today,
             )
-            inserted += len(rows)
+        )
+        inserted = cr.rowcount
+        cr.execute("DROP TABLE ar_forecast_open, ar_forecast_predicted")
         self.invalidate_model()
         _logger.info(
             "collection forecast of %s: %d lines from %d settled instalments "

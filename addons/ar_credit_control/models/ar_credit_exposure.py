@@ -32,6 +32,7 @@ INDEXES = (
     "ar_credit_customer_invoice_idx",
     "ar_credit_control_partial_max_date_idx",  # ar.aging.report.init
     "ar_aging_open_line_idx",  # ar.aging.report.init
+    "ar_warning_settled_line_idx",  # ar.warning.rule.init
 )
 OPEN_LINE = (
     "parent_state = 'posted' "

@@ -6,13 +6,18 @@ again. Each raised warning gets one activity for the customer's salesperson (or 
 collector) and is listed once in the credit managers' daily digest.
 """
 
+import ast
 import json
 import logging
+from time import monotonic
 
-from markupsafe import Markup
+from markupsafe import escape
 
 from odoo import _, api, fields, models
 from odoo.tools import SQL
+from odoo.tools.misc import get_lang
+
+from odoo.addons.base.models.res_lang import intersperse
 
 _logger = logging.getLogger(__name__)
 
@@ -83,16 +88,55 @@ class ArCreditWarning(models.Model):
     @api.depends_context("lang")
     @api.depends("figures_json", "rule_type")
     def _compute_figures(self):
+        texts = self._figure_texts(
+            (warning.rule_type, warning.figures_json, warning.currency_id) for warning in self
+        )
+        for warning, text in zip(self, texts, strict=True):
+            warning.figures = text
+
+    @api.model
+    def _money_formatter(self, currency):
+        """``currency.format`` for many amounts: the language's separators are read once
+        (``format`` looks the language up again for every amount)."""
+        lang = get_lang(self.env)
+        data = self.env["res.lang"]._get_data(id=lang.id)
+        grouping = ast.literal_eval(data.grouping)
+        thousands, point = data.thousands_sep or "", data.decimal_point
+        pattern = f"%.{currency.decimal_places}f"
+        symbol = currency.symbol or ""
+        before = currency.position == "before"
+
+        def format_money(amount):
+            integral, dot, decimals = (pattern % currency.round(amount)).partition(".")
+            text = intersperse(integral, grouping, thousands)[0] + (point + decimals if dot else "")
+            text = text.replace(" ", "\N{NO-BREAK SPACE}").replace(
+                "-", "-\N{ZERO WIDTH NO-BREAK SPACE}"
+            )
+            if before:
+                return f"{symbol}\N{NO-BREAK SPACE}{text}"
+            return f"{text}\N{NO-BREAK SPACE}{symbol}"
+
+        return format_money
+
+    @api.model
+    def _figure_texts(self, rows):
+        """The readable figures of (rule type, figures JSON, currency) rows, in order."""
         templates = self._figure_templates()
+        formatters = {}
         money = {"amount", "exposure", "limit"}
-        for warning in self:
-            params = json.loads(warning.figures_json or "{}")
-            for key in money & set(params):
-                params[key] = warning.currency_id.format(float(params[key] or 0.0))
+        texts = []
+        for rule_type, figures_json, currency in rows:
+            params = json.loads(figures_json or "{}")
+            if money & set(params):
+                if currency.id not in formatters:
+                    formatters[currency.id] = self._money_formatter(currency)
+                for key in money & set(params):
+                    params[key] = formatters[currency.id](float(params[key] or 0.0))
             try:
-                warning.figures = templates[warning.rule_type] % params
+                texts.append(templates[rule_type] % params)
             except (KeyError, TypeError, ValueError):
-                warning.figures = warning.figures_json or ""
+                texts.append(figures_json or "")
+        return texts
 
     # ------------------------------------------------------------------ synchronisation
 
@@ -104,6 +148,7 @@ class ArCreditWarning(models.Model):
         # The conditions go through a temporary table with statistics: as a CTE the planner
         # guesses its size and may compare every warning with every condition.
         cr = self.env.cr
+        started = monotonic()
         cr.execute("DROP TABLE IF EXISTS ar_warning_conditions")
         cr.execute(
             SQL(
@@ -183,57 +228,80 @@ class ArCreditWarning(models.Model):
                 [("res_model", "=", self._name), ("res_id", "in", resolved.ids)]
             ).unlink()
         _logger.info(
-            "warning rule %s (%s): %d raised, %d resolved",
+            "warning rule %s (%s): %d raised, %d resolved in %.1f s",
             rule.id,
             rule.rule_type,
             len(raised),
             len(resolved),
+            monotonic() - started,
         )
         return raised
 
     def _schedule_activities(self):
         """One to-do per raised warning for its responsible user (none without one).
 
-        A first run on a large book raises thousands of warnings: the to-dos go in with one
-        INSERT (the ORM's create subscribes and renders names one activity at a time). The
-        digest tells the credit managers; nobody gets an e-mail per to-do."""
-        warnings = self.sudo().filtered("user_id")
-        if not warnings:
+        A first run on a large book raises tens of thousands of warnings: the to-dos go in
+        with one INSERT ... SELECT that takes names from the tables (the ORM's create
+        subscribes and renders names one activity at a time); only the figures are formatted
+        in Python. The digest tells the credit managers; nobody gets an e-mail per to-do."""
+        if not self:
             return self.env["mail.activity"]
         activity_type = self.env.ref(
             "ar_credit_control.mail_activity_credit_warning", raise_if_not_found=False
         ) or self.env.ref("mail.mail_activity_data_todo")
-        summary = self.env._("%(rule)s: %(customer)s")
         self.env.flush_all()
+        facts = self.env.execute_query(
+            SQL(
+                """
+                SELECT warning.id, warning.rule_type, warning.figures_json, company.currency_id
+                  FROM ar_credit_warning warning
+                  JOIN res_company company ON company.id = warning.company_id
+                 WHERE warning.id = ANY(%s) AND warning.user_id IS NOT NULL
+                 ORDER BY warning.id
+                """,
+                self.ids,
+            )
+        )
+        if not facts:
+            return self.env["mail.activity"]
+        currencies = self.env["res.currency"]
+        notes = self._figure_texts(
+            (rule_type, figures_json, currencies.browse(currency_id))
+            for _id, rule_type, figures_json, currency_id in facts
+        )
+        lang = self.env.lang or "en_US"
         rows = self.env.execute_query(
             SQL(
                 """
                 INSERT INTO mail_activity (res_model_id, res_model, res_id, res_name,
                        activity_type_id, user_id, user_tz, summary, note, date_deadline,
                        automated, active, create_uid, create_date, write_uid, write_date)
-                SELECT %(model_id)s, %(model)s, v.warning, v.name, %(type)s, v.user_id,
-                       partner.tz, v.summary, v.note, %(today)s, true, true,
+                SELECT %(model_id)s, %(model)s, warning.id, customer.complete_name, %(type)s,
+                       warning.user_id, user_partner.tz,
+                       replace(replace(%(summary)s, %(rule_placeholder)s,
+                                       COALESCE(rule.name->>%(lang)s, rule.name->>'en_US')),
+                               %(customer_placeholder)s, customer.name),
+                       '<p>' || v.note || '</p>', %(today)s, true, true,
                        %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
-                  FROM unnest(%(warnings)s::int[], %(users)s::int[], %(names)s::varchar[],
-                              %(summaries)s::varchar[], %(notes)s::text[])
-                       AS v(warning, user_id, name, summary, note)
-                  JOIN res_users users ON users.id = v.user_id
-                  JOIN res_partner partner ON partner.id = users.partner_id
+                  FROM unnest(%(warnings)s::int[], %(notes)s::text[]) AS v(warning, note)
+                  JOIN ar_credit_warning warning ON warning.id = v.warning
+                  JOIN ar_warning_rule rule ON rule.id = warning.rule_id
+                  JOIN res_partner customer ON customer.id = warning.partner_id
+                  JOIN res_users users ON users.id = warning.user_id
+                  JOIN res_partner user_partner ON user_partner.id = users.partner_id
                 RETURNING id
                 """,
                 model_id=self.env["ir.model"]._get_id(self._name),
                 model=self._name,
                 type=activity_type.id,
+                summary=self.env._("%(rule)s: %(customer)s"),
+                rule_placeholder="%(rule)s",
+                customer_placeholder="%(customer)s",
+                lang=lang,
                 today=fields.Date.context_today(self),
                 uid=self.env.uid,
-                warnings=warnings.ids,
-                users=[warning.user_id.id for warning in warnings],
-                names=[warning.partner_id.display_name for warning in warnings],
-                summaries=[
-                    summary % {"rule": warning.rule_id.name, "customer": warning.partner_id.name}
-                    for warning in warnings
-                ],
-                notes=[str(Markup("<p>%s</p>") % warning.figures) for warning in warnings],
+                warnings=[row[0] for row in facts],
+                notes=[str(escape(note)) for note in notes],
             )
         )
         self.env["mail.activity"].invalidate_model()
@@ -256,30 +324,51 @@ class ArCreditWarning(models.Model):
     def _send_digest(self, listed=DIGEST_LISTED):
         """One e-mail per company to its credit managers: the count of warnings raised since
         the last digest per rule, and the first `listed` of them in detail (a first run on a
-        large book raises thousands; the warnings list holds them all). Returns the mails."""
+        large book raises thousands; the warnings list holds them all). Returns the mails.
+
+        Counting and marking are set-based: the pending warnings are never loaded."""
         template = self.env.ref("ar_credit_control.mail_template_credit_warning_digest")
-        pending = self.sudo().search(
-            [("digest_sent", "=", False), ("state", "=", "active")],
-            order="company_id, rule_id, partner_id, id",
-        )
+        self.env.flush_all()
+        pending = [("digest_sent", "=", False), ("state", "=", "active")]
+        counts = self.sudo()._read_group(pending, ["company_id", "rule_id"], ["__count"])
         mails = self.env["mail.mail"]
-        for company in pending.company_id:
-            warnings = pending.filtered(lambda warning, c=company: warning.company_id == c)
+        for company in (
+            self.env["res.company"]
+            .sudo()
+            .browse(sorted({company.id for company, _rule, _count in counts}))
+        ):
+            per_rule = sorted(
+                (rule.name, count)
+                for rule_company, rule, count in counts
+                if rule_company == company
+            )
             recipients = self._digest_recipients(company)
             if recipients:
-                per_rule = {}
-                for warning in warnings:
-                    per_rule[warning.rule_id.name] = per_rule.get(warning.rule_id.name, 0) + 1
+                listed_warnings = self.sudo().search(
+                    [*pending, ("company_id", "=", company.id)],
+                    order="rule_id, partner_id, id",
+                    limit=listed,
+                )
                 mail_id = template.with_context(
-                    digest_warning_ids=warnings[:listed].ids,
-                    digest_total=len(warnings),
-                    digest_per_rule=sorted(per_rule.items()),
+                    digest_warning_ids=listed_warnings.ids,
+                    digest_total=sum(count for _name, count in per_rule),
+                    digest_per_rule=per_rule,
                 ).send_mail(
                     company.id,
                     email_values={"recipient_ids": [(6, 0, recipients.partner_id.ids)]},
                 )
                 mails |= self.env["mail.mail"].sudo().browse(mail_id)
-            warnings.write({"digest_sent": True})
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE ar_credit_warning
+                       SET digest_sent = true, write_date = now() AT TIME ZONE 'UTC'
+                     WHERE company_id = %s AND digest_sent = false AND state = 'active'
+                    """,
+                    company.id,
+                )
+            )
+        self.invalidate_model(["digest_sent"])
         return mails
 
     # ------------------------------------------------------------------ actions

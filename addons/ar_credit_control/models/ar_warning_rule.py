@@ -12,6 +12,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
+from odoo.tools.sql import index_exists
 
 RULE_TYPES = [
     ("utilisation", "Credit utilisation above a threshold"),
@@ -139,6 +140,17 @@ class ArWarningRule(models.Model):
         )
         for rule in self:
             rule.active_warning_count = counts.get(rule, 0)
+
+    def init(self):
+        # Paid receivable instalments, the history read by the lateness trend and the
+        # collection forecast: without it both scan every line with a due date.
+        if not index_exists(self.env.cr, "ar_warning_settled_line_idx"):
+            self.env.cr.execute(
+                "CREATE INDEX ar_warning_settled_line_idx ON account_move_line "
+                "(company_id, account_id) INCLUDE (id, partner_id, date_maturity, balance) "
+                "WHERE parent_state = 'posted' AND reconciled AND balance > 0 "
+                "AND date_maturity IS NOT NULL"
+            )
 
     # ------------------------------------------------------------------ conditions
 

@@ -22,3 +22,4 @@ from . import test_dunning_resume
 from . import test_dunning_http
 from . import test_open_balance
 from . import test_dunning_sms
+from . import test_credit_warning_figures
