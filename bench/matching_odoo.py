@@ -28,11 +28,13 @@ def main() -> None:
     parser.add_argument("--template", default=DEFAULT_TEMPLATE)
     parser.add_argument("--accept", type=int, default=200)
     parser.add_argument("--keep", action="store_true", help="keep the copy (for debugging)")
+    parser.add_argument("--db", default="arcc_matching_bench", help="name of the copy")
+    parser.add_argument("--http-port", type=int, default=8221)
     args = parser.parse_args()
     paths = [harness.PROJECT_ADDONS_PATH]
-    db = harness.fresh_copy(args.template, name="arcc_matching_bench")
+    db = harness.fresh_copy(args.template, name=args.db)
     try:
-        harness.install_addons(db, ["ar_credit_control"], extra_paths=paths, http_port=8221)
+        harness.install_addons(db, ["ar_credit_control"], extra_paths=paths, http_port=args.http_port)
         results = []
         with harness.odoo_env(db, extra_paths=paths) as env:
             company = env.company
