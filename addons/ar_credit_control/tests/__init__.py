@@ -20,3 +20,5 @@ from . import test_collection_forecast
 from . import test_dunning
 from . import test_dunning_resume
 from . import test_dunning_http
+from . import test_payment_matching_batch
+from . import test_write_off_tax_grids
