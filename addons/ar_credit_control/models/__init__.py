@@ -41,3 +41,4 @@ from . import ar_collection_log
 from . import ar_collection_worklist
 from . import ar_legal_case
 from . import ar_payment_promise_dunning
+from . import ir_actions_report_statement
