@@ -68,6 +68,7 @@ class TestPaymentMatchingBatch(MatchingCommon):
                 ("partner_id", "=", self.customer_b.id),
             ]
         )
-        self.assertEqual(len(fee_lines.move_id), 2, "one difference entry per payment")
+        self.assertEqual(len(fee_lines), 2, "one difference line per payment")
+        self.assertEqual(len(fee_lines.move_id), 1, "the differences of one day: one entry")
         self.assertEqual(set(fee_lines.move_id.mapped("state")), {"posted"})
         self.assertAlmostEqual(sum(fee_lines.mapped("balance")), 7.0)

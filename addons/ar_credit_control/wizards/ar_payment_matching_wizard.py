@@ -533,10 +533,12 @@ class ArPaymentMatchingProposal(models.TransientModel):
             self.env["account.move.line"]._reconcile_plan(reconciliation_plan)
 
     def _create_write_off_entries(self, plans):
-        """One miscellaneous entry per payment proposal with a difference, moving it between
-        receivable and the write-off account; all created and posted together.
+        """The differences of the payment proposals, moved between receivable and the
+        write-off account: one miscellaneous entry per company and payment date (two lines per
+        proposal), all created and posted together. Each journal entry costs a sequence number
+        and a posting, so a thousand differences of one day make one entry, not a thousand.
 
-        Returns {proposal id: receivable line of its entry}.
+        Returns {proposal id: its receivable line}.
         """
         to_book = [
             (proposal, plan)
@@ -545,10 +547,12 @@ class ArPaymentMatchingProposal(models.TransientModel):
         ]
         if not to_book:
             return {}
+        groups = defaultdict(list)
+        for proposal, plan in to_book:
+            groups[proposal.company_id, plan["date"]].append((proposal, plan))
         journals = {}
         vals_list = []
-        for proposal, plan in to_book:
-            company = proposal.company_id
+        for (company, date), members in groups.items():
             if company not in journals:
                 journals[company] = self.env["account.journal"].search(
                     [
@@ -557,49 +561,62 @@ class ArPaymentMatchingProposal(models.TransientModel):
                     ],
                     limit=1,
                 )
-            vals_list.append(proposal._write_off_entry_values(plan, journals[company]))
+            vals_list.append(
+                {
+                    "move_type": "entry",
+                    "journal_id": journals[company].id,
+                    "date": date,
+                    "company_id": company.id,
+                    "ref": (
+                        members[0][0]._write_off_label()
+                        if len(members) == 1
+                        else self.env._("Payment differences")
+                    ),
+                    "line_ids": [
+                        Command.create(values)
+                        for proposal, plan in members
+                        for values in proposal._write_off_line_values(plan)
+                    ],
+                }
+            )
         moves = self.env["account.move"].create(vals_list)
         moves.action_post()
         result = {}
-        for (proposal, _plan), move in zip(to_book, moves):
-            receivable = proposal.move_line_id.account_id
-            result[proposal.id] = move.line_ids.filtered(
-                lambda line, account=receivable: line.account_id == account
-            )
+        for ((_company, _date), members), move in zip(groups.items(), moves):
+            # Two lines per proposal, in the order given: the receivable one first.
+            lines = move.line_ids.sorted("id")
+            for index, (proposal, _plan) in enumerate(members):
+                result[proposal.id] = lines[2 * index]
         return result
 
-    def _write_off_entry_values(self, plan, journal):
+    def _write_off_label(self):
+        return self.env._("Payment difference: %(memo)s", memo=self.memo or "")
+
+    def _write_off_line_values(self, plan):
+        """The receivable line (first) and the write-off account line of the difference."""
         company = self.company_id
         currency = self.currency_id
         amount = plan["write_off"]
         balance = currency._convert(amount, company.currency_id, company, plan["date"])
-        name = self.env._("Payment difference: %(memo)s", memo=self.memo or "")
-        line_values = {"name": name, "partner_id": plan["partner"].id, "currency_id": currency.id}
-        return {
-            "move_type": "entry",
-            "journal_id": journal.id,
-            "date": plan["date"],
-            "company_id": company.id,
-            "ref": name,
-            "line_ids": [
-                Command.create(
-                    {
-                        **line_values,
-                        "account_id": self.move_line_id.account_id.id,
-                        "amount_currency": -amount,
-                        "balance": -balance,
-                    }
-                ),
-                Command.create(
-                    {
-                        **line_values,
-                        "account_id": company.ar_matching_write_off_account_id.id,
-                        "amount_currency": amount,
-                        "balance": balance,
-                    }
-                ),
-            ],
+        line_values = {
+            "name": self._write_off_label(),
+            "partner_id": plan["partner"].id,
+            "currency_id": currency.id,
         }
+        return [
+            {
+                **line_values,
+                "account_id": self.move_line_id.account_id.id,
+                "amount_currency": -amount,
+                "balance": -balance,
+            },
+            {
+                **line_values,
+                "account_id": company.ar_matching_write_off_account_id.id,
+                "amount_currency": amount,
+                "balance": balance,
+            },
+        ]
 
     def _payment_reconciliation(self, write_off_line):
         """The payment line's part of the reconciliation plan.
