@@ -212,7 +212,6 @@ class ArWriteOff(models.Model):
 
     def _create_move(self):
         invoice = self.invoice_id
-        currency = invoice.currency_id
         company_currency = self.company_id.currency_id
         receivable_lines = self._open_receivable_lines()
         total_currency = sum(receivable_lines.mapped("amount_residual_currency"))
@@ -232,18 +231,15 @@ class ArWriteOff(models.Model):
         ]
         if self.tax_treatment == "adjust" and invoice.amount_total:
             line_values += self._tax_adjustment_lines(total_currency / invoice.amount_total)
-        # The allowance takes what the lines above leave (all of it without tax adjustment;
-        # untaxed invoice lines and rounding otherwise).
-        rest_currency = currency.round(-sum(vals["amount_currency"] for vals in line_values))
+        # The allowance takes what the lines above leave, in company currency (all of it
+        # without tax adjustment; untaxed invoice lines and rounding otherwise).
         rest = company_currency.round(-sum(vals["balance"] for vals in line_values))
-        if not (currency.is_zero(rest_currency) and company_currency.is_zero(rest)):
+        if not company_currency.is_zero(rest):
             line_values.append(
                 {
                     "name": label,
                     "account_id": self.allowance_account_id.id,
                     "partner_id": invoice.commercial_partner_id.id,
-                    "currency_id": currency.id,
-                    "amount_currency": rest_currency,
                     "balance": rest,
                 }
             )
