@@ -11,7 +11,9 @@ On a fresh copy of the 1,000,000-line template (2,000 customers) with the addon 
 Checks printed after the table: the statement totals add up to the ledger's receivable balance,
 and opening balance + movements = closing balance for every customer.
 
-Run: python3 bench/statements.py [--template NAME] [--runs 3] [--pdf 20]
+4. with ``--one-pdf N``: the first N customers in one PDF, as a statement run prints them.
+
+Run: python3 bench/statements.py [--template NAME] [--runs 3] [--pdf 20] [--one-pdf 1000]
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from datetime import timedelta
 import _harness as harness
 
 DEFAULT_TEMPLATE = "arcc_gen_tpl_1000000l_2000c_s1"
-HTTP_PORT = 8234  # wkhtmltopdf loads the report's stylesheets from a running Odoo
+HTTP_PORT = 8234  # wkhtmltopdf loads the report's stylesheets from a running Odoo (--http-port)
 
 
 def start_http_server(db: str, paths: list[str]) -> subprocess.Popen:
+    """An Odoo server on HTTP_PORT serving `db` (main() may change the port first)."""
     server = subprocess.Popen(
         [
             sys.executable,
@@ -78,19 +81,57 @@ def warm_report_assets(db: str, paths: list[str]) -> None:
             print(f"warm-up render: {error.__class__.__name__}")
 
 
+def render_one_pdf(env, report, data, outcome, partner_ids, args) -> None:
+    """The first --one-pdf customers in one PDF, as a statement run prints them."""
+    import io
+
+    from PyPDF2 import PdfReader
+
+    printed = partner_ids[: args.one_pdf]
+    items = sum(len(outcome["outstanding"][pid]["items"]) for pid in printed)
+
+    def render(measurement):
+        pdf, _kind = env["ir.actions.report"]._render_qweb_pdf(
+            report.report_name, printed, data=data
+        )
+        measurement.rows = items
+        outcome["one_pdf"] = pdf
+
+    label = f"render {len(printed)} customers in one PDF ({items} items)"
+    try:
+        harness.print_table([harness.repeat(label, render, runs=1, warmup=0, trace_memory=False)])
+    except Exception as error:  # noqa: BLE001 - the failure is the finding
+        print(f"{label}: FAILED, {error.__class__.__name__}: {str(error)[:300]}")
+        return
+    pdf = outcome["one_pdf"]
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    print(f"one PDF: {len(pdf):,} bytes, {pages} pages for {len(printed)} customers")
+
+
 def main() -> None:
+    global HTTP_PORT  # noqa: PLW0603 - the server and report.url follow --http-port
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--template", default=DEFAULT_TEMPLATE)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--pdf", type=int, default=20, help="customers in the rendered PDF")
     parser.add_argument("--activity-days", type=int, default=90)
+    parser.add_argument(
+        "--one-pdf", type=int, default=0, help="also render this many customers in one PDF"
+    )
+    parser.add_argument("--db", default="arcc_statements_bench", help="name of the copy")
+    parser.add_argument(
+        "--http-port", type=int, default=HTTP_PORT, help="port of the server (install: +1)"
+    )
     args = parser.parse_args()
+    HTTP_PORT = args.http_port
 
     paths = [harness.PROJECT_ADDONS_PATH]
-    db = harness.fresh_copy(args.template, name="arcc_statements_bench")
+    db = harness.fresh_copy(args.template, name=args.db)
     server = None
     try:
-        harness.install_addons(db, ["ar_credit_control"], extra_paths=paths, http_port=8233)
+        harness.install_addons(
+            db, ["ar_credit_control"], extra_paths=paths, http_port=args.http_port + 1
+        )
         server = start_http_server(db, paths)
         results = []
         with harness.odoo_env(db, extra_paths=paths) as env:
@@ -174,6 +215,8 @@ def main() -> None:
             if failures:
                 sizes = [len(outcome["outstanding"][pid]["items"]) for pid, _e in failures]
                 print(f"  failed customers' item counts: {sizes}")
+            if args.one_pdf:
+                render_one_pdf(env, report, data, outcome, sorted(outcome["outstanding"]), args)
 
             env.cr.execute(
                 """

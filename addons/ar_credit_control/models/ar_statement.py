@@ -37,6 +37,28 @@ class ArStatement(models.AbstractModel):
         return self._as_superuser()._compute_outstanding(partners, company, as_of, bucket_set)
 
     @api.model
+    def _partners_with_open_items(self, partners, company, as_of):
+        """Ids of the commercial partners among `partners` with items open at the end of
+        `as_of`: the keys of `_outstanding_data`, found by the database alone (a statement run
+        picks its customers with it, before any statement is built)."""
+        return self._as_superuser()._compute_partners_with_open_items(partners, company, as_of)
+
+    @api.model
+    def _compute_partners_with_open_items(self, partners, company, as_of):
+        commercial = self._commercial_partners(partners)
+        if not commercial:
+            return []
+        bucket_set = self.env["ar.aging.bucket.set"]._get_default(company)
+        aging = self.env["ar.aging.report"]
+        self.env.flush_all()
+        aging._disable_jit()
+        query = SQL(
+            "SELECT DISTINCT items.partner_id FROM (%s) AS items ORDER BY 1",
+            aging._open_items_sql(bucket_set, as_of, [company.id], commercial.ids),
+        )
+        return [row[0] for row in self.env.execute_query(query)]
+
+    @api.model
     def _compute_outstanding(self, partners, company, as_of, bucket_set):
         bucket_set = bucket_set or self.env["ar.aging.bucket.set"]._get_default(company)
         aging = self.env["ar.aging.report"]

@@ -108,10 +108,11 @@ class ArStatementRun(models.Model):
                 .sudo()
                 .search([("company_id", "=", self.company_id.id), ("segment", "=", self.segment)])
             )
-            open_data = self.env["ar.statement"]._outstanding_data(
-                profiles.partner_id, self.company_id, self.date_to
+            partners |= self.env["res.partner"].browse(
+                self.env["ar.statement"]._partners_with_open_items(
+                    profiles.partner_id, self.company_id, self.date_to
+                )
             )
-            partners |= self.env["res.partner"].browse(sorted(open_data))
         return partners
 
     def _report_data(self):
@@ -262,8 +263,8 @@ class ArStatementRun(models.Model):
             .search([("ar_send_monthly_statement", "=", True)])
             .commercial_partner_id
         )
-        with_balance = self.env["ar.statement"]._outstanding_data(flagged, company, as_of)
-        run._prepare_lines(self.env["res.partner"].browse(sorted(with_balance)))
+        with_balance = self.env["ar.statement"]._partners_with_open_items(flagged, company, as_of)
+        run._prepare_lines(self.env["res.partner"].browse(with_balance))
         return run
 
 

@@ -1,8 +1,10 @@
 """Write-off of an uncollectible invoice against the bad-debt allowance.
 
 A collector requests it with a reason; only a credit manager approves it. Approval books
-Dr allowance / Cr receivable for the invoice's open amount (optionally moving the output-tax
-share of that amount back out of the tax account instead of the allowance), reconciles the
+Dr allowance / Cr receivable for the invoice's open amount (optionally reversing the output tax
+of that share as a credit note for it would: base and tax lines built by Odoo's tax engine from
+the taxes' refund repartition lines, with their tax grids, so the tax report shows the relief),
+reconciles the
 new receivable line with the invoice so it shows paid, and notes it in the invoice's and the
 customer's chatter.
 """
@@ -158,64 +160,89 @@ class ArWriteOff(models.Model):
             lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
         )
 
-    def _tax_share_lines(self, ratio):
-        """(account, company amount) of each output tax line, scaled to the open share."""
-        company_currency = self.company_id.currency_id
-        shares = []
-        for tax_line in self.invoice_id.line_ids.filtered(lambda line: line.display_type == "tax"):
-            amount = company_currency.round(-tax_line.balance * ratio)
-            if not company_currency.is_zero(amount):
-                shares.append((tax_line.account_id, amount))
-        return shares
+    def _tax_adjustment_lines(self, open_share):
+        """Journal item values reversing the output tax of `open_share` (a fraction) of the
+        invoice, as a credit note for that share would: one base line per taxed invoice line
+        (on the allowance account, with its taxes and the refund base tags) and the tax lines
+        of the taxes' refund repartition lines (their accounts and tax grids), computed by
+        Odoo's tax engine so the tax report sees the adjustment."""
+        invoice = self.invoice_id
+        company = self.company_id
+        account_tax = self.env["account.tax"]
+        partner = invoice.commercial_partner_id
+        base_lines = [
+            account_tax._prepare_base_line_for_taxes_computation(
+                line,
+                quantity=line.quantity * open_share,
+                rate=invoice.invoice_currency_rate,
+                currency_id=invoice.currency_id,
+                partner_id=partner,
+                account_id=self.allowance_account_id,
+                # A refund of the share: debit amounts, refund repartition lines and tags.
+                is_refund=True,
+                sign=1,
+                tax_tag_invert=False,
+            )
+            for line in invoice.invoice_line_ids
+            if line.display_type == "product" and line.tax_ids
+        ]
+        if not base_lines:
+            return []
+        account_tax._add_tax_details_in_base_lines(base_lines, company)
+        account_tax._round_base_lines_tax_details(base_lines, company)
+        account_tax._add_accounting_data_in_base_lines_tax_details(base_lines, company)
+        tax_results = account_tax._prepare_tax_lines(base_lines, company)
+        label = self.env._("Output tax on written-off %(invoice)s", invoice=invoice.name)
+        values = []
+        for base_line, amounts in tax_results["base_lines_to_update"]:
+            values.append(
+                {
+                    "name": label,
+                    "account_id": self.allowance_account_id.id,
+                    "partner_id": partner.id,
+                    "currency_id": invoice.currency_id.id,
+                    "tax_ids": [Command.set(base_line["tax_ids"].ids)],
+                    "analytic_distribution": base_line["analytic_distribution"],
+                    **amounts,
+                }
+            )
+        for tax_line in tax_results["tax_lines_to_add"]:
+            values.append({**tax_line, "name": label, "display_type": "tax"})
+        return values
 
     def _create_move(self):
         invoice = self.invoice_id
         company_currency = self.company_id.currency_id
         receivable_lines = self._open_receivable_lines()
-        total = sum(receivable_lines.mapped("amount_residual"))  # company currency, exact
+        total_currency = sum(receivable_lines.mapped("amount_residual_currency"))
         label = self.env._(
             "Write-off %(invoice)s: %(reason)s", invoice=invoice.name, reason=self.reason
         )
-        commands = [
-            Command.create(
-                {
-                    "name": label,
-                    "account_id": line.account_id.id,
-                    "partner_id": invoice.commercial_partner_id.id,
-                    "currency_id": line.currency_id.id,
-                    "amount_currency": -line.amount_residual_currency,
-                    "balance": -line.amount_residual,
-                }
-            )
+        line_values = [
+            {
+                "name": label,
+                "account_id": line.account_id.id,
+                "partner_id": invoice.commercial_partner_id.id,
+                "currency_id": line.currency_id.id,
+                "amount_currency": -line.amount_residual_currency,
+                "balance": -line.amount_residual,
+            }
             for line in receivable_lines
         ]
-        tax_total = 0.0
-        if self.tax_treatment == "adjust" and invoice.amount_total_signed:
-            ratio = total / invoice.amount_total_signed
-            for account, amount in self._tax_share_lines(ratio):
-                tax_total += amount
-                commands.append(
-                    Command.create(
-                        {
-                            "name": self.env._(
-                                "Output tax on written-off %(invoice)s", invoice=invoice.name
-                            ),
-                            "account_id": account.id,
-                            "partner_id": invoice.commercial_partner_id.id,
-                            "balance": amount,
-                        }
-                    )
-                )
-        commands.append(
-            Command.create(
+        if self.tax_treatment == "adjust" and invoice.amount_total:
+            line_values += self._tax_adjustment_lines(total_currency / invoice.amount_total)
+        # The allowance takes what the lines above leave, in company currency (all of it
+        # without tax adjustment; untaxed invoice lines and rounding otherwise).
+        rest = company_currency.round(-sum(vals["balance"] for vals in line_values))
+        if not company_currency.is_zero(rest):
+            line_values.append(
                 {
                     "name": label,
                     "account_id": self.allowance_account_id.id,
                     "partner_id": invoice.commercial_partner_id.id,
-                    "balance": company_currency.round(total - tax_total),
+                    "balance": rest,
                 }
             )
-        )
         move = self.env["account.move"].create(
             {
                 "move_type": "entry",
@@ -223,7 +250,7 @@ class ArWriteOff(models.Model):
                 "company_id": self.company_id.id,
                 "date": self.date,
                 "ref": label,
-                "line_ids": commands,
+                "line_ids": [Command.create(vals) for vals in line_values],
             }
         )
         move.action_post()

@@ -23,3 +23,7 @@ from . import test_dunning_http
 from . import test_open_balance
 from . import test_dunning_sms
 from . import test_credit_warning_figures
+from . import test_payment_matching_batch
+from . import test_write_off_tax_grids
+from . import test_statement_batch_pdf
+from . import test_statement_targets

@@ -268,8 +268,7 @@ class ArPaymentMatchingWizard(models.TransientModel):
         proposals._lock_lines()
         plans = [proposal._validated_plan() for proposal in proposals]
         proposals._check_no_item_applied_twice()
-        for proposal, plan in zip(proposals, plans):
-            proposal._apply(plan)
+        proposals._apply_all(plans)
         proposals.state = "accepted"
         if all(p.state == "accepted" for p in self.proposal_ids):
             self.state = "done"
@@ -514,77 +513,128 @@ class ArPaymentMatchingProposal(models.TransientModel):
 
     # ------------------------------------------------------------------ booking
 
-    def _apply(self, plan):
-        if self.source == "payment":
-            self._apply_to_payment_line(plan)
-        else:
-            self._apply_to_statement_line(plan)
+    def _apply_all(self, plans):
+        """Book the proposals (aligned with their plans) in batches.
 
-    def _write_off_entry(self, plan, receivable_account):
-        """A miscellaneous entry moving the difference between receivable and the write-off
-        account; returns its receivable line."""
+        The write-off entries are created and posted in one go, the statement lines' journal
+        entries are rewritten one by one (each has its own lines), and then every proposal's
+        lines are reconciled in a single reconciliation plan.
+        """
+        write_off_lines = self._create_write_off_entries(plans)
+        reconciliation_plan = []
+        for proposal, plan in zip(self, plans):
+            if proposal.source == "payment":
+                reconciliation_plan.append(
+                    proposal._payment_reconciliation(write_off_lines.get(proposal.id))
+                )
+            else:
+                reconciliation_plan.extend(proposal._replace_suspense_line(plan))
+        if reconciliation_plan:
+            self.env["account.move.line"]._reconcile_plan(reconciliation_plan)
+
+    def _create_write_off_entries(self, plans):
+        """The differences of the payment proposals, moved between receivable and the
+        write-off account: one miscellaneous entry per company and payment date (two lines per
+        proposal), all created and posted together. Each journal entry costs a sequence number
+        and a posting, so a thousand differences of one day make one entry, not a thousand.
+
+        Returns {proposal id: its receivable line}.
+        """
+        to_book = [
+            (proposal, plan)
+            for proposal, plan in zip(self, plans)
+            if proposal.source == "payment" and plan["write_off"]
+        ]
+        if not to_book:
+            return {}
+        groups = defaultdict(list)
+        for proposal, plan in to_book:
+            groups[proposal.company_id, plan["date"]].append((proposal, plan))
+        journals = {}
+        vals_list = []
+        for (company, date), members in groups.items():
+            if company not in journals:
+                journals[company] = self.env["account.journal"].search(
+                    [
+                        *self.env["account.journal"]._check_company_domain(company),
+                        ("type", "=", "general"),
+                    ],
+                    limit=1,
+                )
+            vals_list.append(
+                {
+                    "move_type": "entry",
+                    "journal_id": journals[company].id,
+                    "date": date,
+                    "company_id": company.id,
+                    "ref": (
+                        members[0][0]._write_off_label()
+                        if len(members) == 1
+                        else self.env._("Payment differences")
+                    ),
+                    "line_ids": [
+                        Command.create(values)
+                        for proposal, plan in members
+                        for values in proposal._write_off_line_values(plan)
+                    ],
+                }
+            )
+        moves = self.env["account.move"].create(vals_list)
+        moves.action_post()
+        result = {}
+        for ((_company, _date), members), move in zip(groups.items(), moves):
+            # Two lines per proposal, in the order given: the receivable one first.
+            lines = move.line_ids.sorted("id")
+            for index, (proposal, _plan) in enumerate(members):
+                result[proposal.id] = lines[2 * index]
+        return result
+
+    def _write_off_label(self):
+        return self.env._("Payment difference: %(memo)s", memo=self.memo or "")
+
+    def _write_off_line_values(self, plan):
+        """The receivable line (first) and the write-off account line of the difference."""
         company = self.company_id
         currency = self.currency_id
         amount = plan["write_off"]
         balance = currency._convert(amount, company.currency_id, company, plan["date"])
-        journal = self.env["account.journal"].search(
-            [*self.env["account.journal"]._check_company_domain(company), ("type", "=", "general")],
-            limit=1,
-        )
-        name = self.env._("Payment difference: %(memo)s", memo=self.memo or "")
-        move = self.env["account.move"].create(
+        line_values = {
+            "name": self._write_off_label(),
+            "partner_id": plan["partner"].id,
+            "currency_id": currency.id,
+        }
+        return [
             {
-                "move_type": "entry",
-                "journal_id": journal.id,
-                "date": plan["date"],
-                "company_id": company.id,
-                "ref": name,
-                "line_ids": [
-                    Command.create(
-                        {
-                            "name": name,
-                            "account_id": receivable_account.id,
-                            "partner_id": plan["partner"].id,
-                            "currency_id": currency.id,
-                            "amount_currency": -amount,
-                            "balance": -balance,
-                        }
-                    ),
-                    Command.create(
-                        {
-                            "name": name,
-                            "account_id": company.ar_matching_write_off_account_id.id,
-                            "partner_id": plan["partner"].id,
-                            "currency_id": currency.id,
-                            "amount_currency": amount,
-                            "balance": balance,
-                        }
-                    ),
-                ],
-            }
-        )
-        move.action_post()
-        return move.line_ids.filtered(lambda line: line.account_id == receivable_account)
+                **line_values,
+                "account_id": self.move_line_id.account_id.id,
+                "amount_currency": -amount,
+                "balance": -balance,
+            },
+            {
+                **line_values,
+                "account_id": company.ar_matching_write_off_account_id.id,
+                "amount_currency": amount,
+                "balance": balance,
+            },
+        ]
 
-    def _apply_to_payment_line(self, plan):
+    def _payment_reconciliation(self, write_off_line):
+        """The payment line's part of the reconciliation plan.
+
+        A sub-plan: the payment with each invoice in turn, in the allocations' order, so each
+        invoice gets exactly its share (oldest first for partial payments); then Odoo
+        reconciles what is still open of all of them together, the write-off line included.
+        """
         payment_line = self.move_line_id
-        write_off_line = self.env["account.move.line"]
-        if plan["write_off"]:
-            write_off_line = self._write_off_entry(plan, payment_line.account_id)
-        # Allocation by allocation, so each invoice gets exactly its share (oldest first for
-        # partial payments), then the difference closes what is left.
-        for allocation in self.allocation_ids:
-            if not payment_line.reconciled:
-                (payment_line | allocation.move_line_id).reconcile()
+        steps = [payment_line | allocation.move_line_id for allocation in self.allocation_ids]
         if write_off_line:
-            still_open = (self.allocation_ids.move_line_id | payment_line).filtered(
-                lambda line: not line.reconciled
-            )
-            (write_off_line | still_open).reconcile()
+            steps.append(payment_line | self.allocation_ids.move_line_id | write_off_line)
+        return steps
 
-    def _apply_to_statement_line(self, plan):
-        """Replace the suspense line by one receivable line per invoice (plus the difference
-        and any unapplied cash), then reconcile each with its invoice."""
+    def _replace_suspense_line(self, plan):
+        """Replace the statement line's suspense line by one receivable line per invoice (plus
+        the difference and any unapplied cash); returns the (new line | invoice line) pairs
+        to reconcile."""
         st_line = self.statement_line_id.sudo()
         company = self.company_id
         _liquidity, suspense_lines, _other = st_line._seek_for_lines()
@@ -632,11 +682,9 @@ class ArPaymentMatchingProposal(models.TransientModel):
             skip_invoice_sync=True,
         ).write({"line_ids": commands})
         new_lines = (move.line_ids - existing).sorted("id")
-        for (item, _account, _amount), line in zip(parts, new_lines):
-            if item:
-                (line | item).reconcile()
         if not st_line.partner_id:
             st_line.with_context(skip_account_move_synchronization=True).partner_id = partner
+        return [line | item for (item, _account, _amount), line in zip(parts, new_lines) if item]
 
 
 class ArPaymentMatchingAllocation(models.TransientModel):
