@@ -150,6 +150,16 @@ def main() -> None:
         )
         admin = 2  # base.user_admin: a credit manager, not superuser
         with harness.odoo_env(db, extra_paths=paths, uid=admin) as env:
+            # The context the web client sends with every call (language, time zone, company).
+            user = env.user
+            env = env(
+                context=dict(
+                    env.context,
+                    lang=user.lang,
+                    tz=user.tz or "UTC",
+                    allowed_company_ids=[user.company_id.id],
+                )
+            )
             order = env["sale.order"].browse(order_id)
 
             def check(measurement):

@@ -47,9 +47,76 @@ class OrderCredit:
         return max(0.0, self.exposure + self.order_amount - self.credit_limit)
 
 
+# The prepaid amounts of orders, the body of the PL/pgSQL function ar_credit_prepaid (its plan
+# is kept for the session, like the exposure's).
+PREPAID_FUNCTION = "ar_credit_prepaid"
+PREPAID_QUERY = """
+        WITH tx AS (
+            SELECT rel.sale_order_id AS order_id,
+                   SUM(tx.amount) AS prepaid,
+                   SUM(tx.amount) FILTER (WHERE tx.payment_id IS NULL) AS off_ledger
+              FROM sale_order_transaction_rel rel
+              JOIN payment_transaction tx ON tx.id = rel.transaction_id
+              JOIN sale_order so ON so.id = rel.sale_order_id
+             WHERE rel.sale_order_id = ANY(p_orders)
+               AND tx.state IN ('done', 'authorized')
+               AND tx.operation IS DISTINCT FROM 'validation'
+               AND tx.currency_id = so.currency_id
+             GROUP BY rel.sale_order_id
+        ),
+        down_payments AS (
+            SELECT sol.order_id, SUM(aml.price_total) AS prepaid
+              FROM sale_order_line sol
+              JOIN sale_order_line_invoice_rel rel ON rel.order_line_id = sol.id
+              JOIN account_move_line aml ON aml.id = rel.invoice_line_id
+              JOIN account_move move ON move.id = aml.move_id
+             WHERE sol.order_id = ANY(p_orders)
+               AND sol.is_downpayment
+               AND move.state = 'posted'
+               AND move.move_type = 'out_invoice'
+               AND move.payment_state IN ('paid', 'in_payment')
+             GROUP BY sol.order_id
+        )
+        SELECT o.id,
+               COALESCE(tx.prepaid, 0) + COALESCE(dp.prepaid, 0),
+               COALESCE(tx.off_ledger, 0)
+          FROM unnest(p_orders::int[]) AS o(id)
+          LEFT JOIN tx ON tx.order_id = o.id
+          LEFT JOIN down_payments dp ON dp.order_id = o.id
+"""
+
+# What the check reads of the company.
+CHECK_COMPANY_FIELDS = [
+    "currency_id",
+    "parent_path",
+    "ar_credit_block_overdue",
+    "ar_credit_overdue_days",
+    "ar_credit_overdue_amount",
+    "ar_exposure_include_draft_invoices",
+]
+
+
 class ArCreditCheck(models.AbstractModel):
     _name = "ar.credit.check"
     _description = "Credit check of sale orders"
+
+    def init(self):
+        self.env.cr.execute(
+            SQL(
+                """
+                CREATE OR REPLACE FUNCTION %s(p_orders integer[])
+                RETURNS TABLE (prepaid_order_id integer, prepaid numeric, off_ledger numeric)
+                LANGUAGE plpgsql STABLE AS $function$
+                #variable_conflict use_column
+                BEGIN
+                    RETURN QUERY %s;
+                END
+                $function$
+                """,
+                SQL.identifier(PREPAID_FUNCTION),
+                SQL(PREPAID_QUERY),
+            )
+        )
 
     @api.model
     def _prepaid_amounts(self, orders):
@@ -64,43 +131,7 @@ class ArCreditCheck(models.AbstractModel):
             return {}
         self.env.flush_all()
         rows = self.env.execute_query(
-            SQL(
-                """
-                WITH tx AS (
-                    SELECT rel.sale_order_id AS order_id,
-                           SUM(tx.amount) AS prepaid,
-                           SUM(tx.amount) FILTER (WHERE tx.payment_id IS NULL) AS off_ledger
-                      FROM sale_order_transaction_rel rel
-                      JOIN payment_transaction tx ON tx.id = rel.transaction_id
-                      JOIN sale_order so ON so.id = rel.sale_order_id
-                     WHERE rel.sale_order_id = ANY(%(orders)s)
-                       AND tx.state IN ('done', 'authorized')
-                       AND tx.operation IS DISTINCT FROM 'validation'
-                       AND tx.currency_id = so.currency_id
-                     GROUP BY rel.sale_order_id
-                ),
-                down_payments AS (
-                    SELECT sol.order_id, SUM(aml.price_total) AS prepaid
-                      FROM sale_order_line sol
-                      JOIN sale_order_line_invoice_rel rel ON rel.order_line_id = sol.id
-                      JOIN account_move_line aml ON aml.id = rel.invoice_line_id
-                      JOIN account_move move ON move.id = aml.move_id
-                     WHERE sol.order_id = ANY(%(orders)s)
-                       AND sol.is_downpayment
-                       AND move.state = 'posted'
-                       AND move.move_type = 'out_invoice'
-                       AND move.payment_state IN ('paid', 'in_payment')
-                     GROUP BY sol.order_id
-                )
-                SELECT o.id,
-                       COALESCE(tx.prepaid, 0) + COALESCE(dp.prepaid, 0),
-                       COALESCE(tx.off_ledger, 0)
-                  FROM unnest(%(orders)s::int[]) AS o(id)
-                  LEFT JOIN tx ON tx.order_id = o.id
-                  LEFT JOIN down_payments dp ON dp.order_id = o.id
-                """,
-                orders=order_ids,
-            )
+            SQL("SELECT * FROM %s(%s::int[])", SQL.identifier(PREPAID_FUNCTION), order_ids)
         )
         return {oid: (prepaid, off_ledger) for oid, prepaid, off_ledger in rows}
 
@@ -152,7 +183,15 @@ class ArCreditCheck(models.AbstractModel):
 
     def _evaluate_company(self, orders, company, prepaid_by_order, lock):
         today = fields.Date.context_today(self)
-        partners = orders.mapped(lambda o: o._credit_partner())
+        # Only the fields the check reads: reading one field of a record otherwise fetches
+        # every field of its model (res.company and res.partner have hundreds), which costs
+        # more than the check itself. Partners are read without record rules: the user may
+        # confirm these orders.
+        company.sudo().fetch(CHECK_COMPANY_FIELDS)
+        company.sudo().currency_id.fetch(["rounding", "decimal_places"])
+        orders_sudo = orders.sudo()
+        (orders_sudo.partner_invoice_id | orders_sudo.partner_id).fetch(["commercial_partner_id"])
+        partners = orders_sudo.mapped(lambda o: o._credit_partner()).sudo(False)
         if lock:
             self.env["ar.credit.state"].sudo()._lock_for_check(partners.ids, company.id)
         # Overdue beyond the tolerance: one exposure query with "today" moved back by the
@@ -162,7 +201,11 @@ class ArCreditCheck(models.AbstractModel):
             partners.ids, company, today=today - timedelta(days=tolerance_days)
         )
         credit_terms = self._credit_terms(partners.ids, company.id)
-        limits = {p.id: p.credit_limit for p in partners.with_company(company).sudo()}
+        # Only the limit: a plain read of the partners would fetch every company-dependent
+        # field of res.partner, each with its default.
+        limit_partners = partners.with_company(company).sudo()
+        limit_partners.fetch(["credit_limit"])
+        limits = {p.id: p.credit_limit for p in limit_partners}
         currency = company.currency_id
         batch_amounts = {}  # customer -> orders of this batch counted so far
         results = {}

@@ -268,7 +268,9 @@ class ArCreditExposure(models.AbstractModel):
                 "SELECT * FROM ar_credit_exposure(%s::int[], %s, %s::int[], %s, %s)",
                 list(commercial_partner_ids),
                 company.id,
-                company.parent_ids.ids,
+                # The company and its parents (read from parent_path: parent_ids would fetch
+                # every field of the companies to filter out archived ones).
+                [int(company_id) for company_id in company.parent_path.split("/") if company_id],
                 today,
                 bool(include_draft),
             )
