@@ -78,6 +78,11 @@ def main() -> None:
     parser.add_argument(
         "--unmatch", action="store_true", help="undo every reconciliation: all lines open"
     )
+    parser.add_argument(
+        "--all-companies",
+        action="store_true",
+        help="age the books of every company at once (default: the main company's)",
+    )
     args = parser.parse_args()
 
     paths = [harness.PROJECT_ADDONS_PATH]
@@ -105,8 +110,10 @@ def main() -> None:
             bucket_set = env["ar.aging.bucket.set"]._get_default(company)
             today = fields.Date.context_today(env.user)
             past = today - timedelta(days=args.as_of_days)
-            # One company's books, compared with that company's ledger.
-            report = env["ar.aging.report"].with_context(allowed_company_ids=[company.id])
+            # One company's books, compared with that company's ledger (--all-companies: the
+            # books of every company at once, as a user with all of them selected sees them).
+            companies = env["res.company"].search([]) if args.all_companies else company
+            report = env["ar.aging.report"].with_context(allowed_company_ids=companies.ids)
 
             def pivot(as_of):
                 def run(measurement):
@@ -118,7 +125,7 @@ def main() -> None:
                 return run
 
             def summary(measurement):
-                _columns, rows = report._summary_rows(bucket_set, today, [company.id])
+                _columns, rows = report._summary_rows(bucket_set, today, companies.ids)
                 measurement.rows = len(rows)
 
             def gl_check(as_of):
@@ -130,9 +137,9 @@ def main() -> None:
                     SELECT COALESCE(SUM(aml.balance), 0) FROM account_move_line aml
                       JOIN account_account acc ON acc.id = aml.account_id
                      WHERE acc.account_type = 'asset_receivable' AND aml.parent_state = 'posted'
-                       AND aml.company_id = %s AND aml.date <= %s
+                       AND aml.company_id = ANY(%s) AND aml.date <= %s
                     """,
-                    [company.id, as_of],
+                    [companies.ids, as_of],
                 )
                 return round(groups[0][0], 2), round(env.cr.fetchone()[0], 2)
 
