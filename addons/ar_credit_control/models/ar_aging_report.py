@@ -233,10 +233,26 @@ class ArAgingReport(models.Model):
                 " WHERE commercial_partner_id = ANY(%s))",
                 list(partner_ids),
             )
+        accounts = self._receivable_account_ids(list(company_ids))
         params = {
+            # receivable lines open today, dated by the as-of date
+            "open_now": SQL(
+                """aml.account_id = ANY(%(accounts)s)
+                   -- the exact predicate of Odoo's account_move_line__unreconciled_index
+                   AND (aml.reconciled IS NULL OR aml.reconciled = false
+                        OR aml.reconciled IS NOT true)
+                   AND aml.company_id = ANY(%(companies)s)
+                   AND aml.parent_state = 'posted'
+                   AND aml.date <= %(as_of)s
+                   %(partner_filter)s""",
+                accounts=accounts,
+                companies=list(company_ids),
+                as_of=as_of,
+                partner_filter=partner_filter,
+            ),
             "as_of": as_of,
             "companies": list(company_ids),
-            "accounts": self._receivable_account_ids(list(company_ids)),
+            "accounts": accounts,
             "partner_filter": partner_filter,
         }
         # Today, and on most dates, nothing was reconciled later: the residuals stand as they
@@ -269,14 +285,7 @@ class ArAgingReport(models.Model):
                            AS amount_residual_currency
                   FROM account_move_line aml
                   LEFT JOIN undone ON undone.line_id = aml.id
-                 WHERE aml.account_id = ANY(%(accounts)s)
-                   -- the exact predicate of Odoo's account_move_line__unreconciled_index
-                   AND (aml.reconciled IS NULL OR aml.reconciled = false
-                        OR aml.reconciled IS NOT true)
-                   AND aml.company_id = ANY(%(companies)s)
-                   AND aml.parent_state = 'posted'
-                   AND aml.date <= %(as_of)s
-                   %(partner_filter)s
+                 WHERE %(open_now)s
                 UNION ALL
                 -- fully reconciled now, but only after the as-of date
                 SELECT aml.id, aml.move_id, aml.partner_id, aml.company_id, aml.currency_id,
@@ -302,14 +311,7 @@ class ArAgingReport(models.Model):
                        aml.company_currency_id, aml.date, aml.date_maturity, aml.invoice_date,
                        aml.amount_residual, aml.amount_residual_currency
                   FROM account_move_line aml
-                 WHERE aml.account_id = ANY(%(accounts)s)
-                   -- the exact predicate of Odoo's account_move_line__unreconciled_index
-                   AND (aml.reconciled IS NULL OR aml.reconciled = false
-                        OR aml.reconciled IS NOT true)
-                   AND aml.company_id = ANY(%(companies)s)
-                   AND aml.parent_state = 'posted'
-                   AND aml.date <= %(as_of)s
-                   %(partner_filter)s
+                 WHERE %(open_now)s
                 """,
                 **params,
             )

@@ -42,7 +42,7 @@ OPEN_LINE = (
 
 # The exposure query, the body of the PL/pgSQL function ar_credit_exposure: PostgreSQL keeps
 # a function's plan for the session, so a credit check does not plan this query every time.
-# The receivable accounts are those shared with the company or its parents.
+# The receivable accounts (v_accounts) are those shared with the company or its parents.
 EXPOSURE_FUNCTION = "ar_credit_exposure"
 EXPOSURE_QUERY = """
             WITH members AS (
@@ -69,25 +69,13 @@ EXPOSURE_QUERY = """
                   FROM ar_open_balance balance
                  WHERE balance.partner_id IN (SELECT id FROM members)
                    AND balance.company_id = p_company
-                   AND balance.account_id = ANY(ARRAY(
-                       SELECT rel.account_account_id
-                         FROM account_account_res_company_rel rel
-                         JOIN account_account account ON account.id = rel.account_account_id
-                        WHERE account.account_type = 'asset_receivable'
-                          AND rel.res_company_id = ANY(p_company_parents)
-                   ))
+                   AND balance.account_id = ANY(v_accounts)
                 UNION ALL
                 SELECT aml.partner_id, COALESCE(aml.date_maturity, 'infinity'::date),
                        aml.amount_residual > 0, -aml.amount_residual
                   FROM paid_open
                   JOIN account_move_line aml ON aml.move_id = ANY(paid_open.move_ids)
-                 WHERE aml.account_id = ANY(ARRAY(
-                       SELECT rel.account_account_id
-                         FROM account_account_res_company_rel rel
-                         JOIN account_account account ON account.id = rel.account_account_id
-                        WHERE account.account_type = 'asset_receivable'
-                          AND rel.res_company_id = ANY(p_company_parents)
-                   ))
+                 WHERE aml.account_id = ANY(v_accounts)
                    AND aml.company_id = p_company
                    AND aml.partner_id IS NOT NULL
                    AND aml.parent_state = 'posted'
@@ -191,6 +179,15 @@ class ArCreditExposure(models.AbstractModel):
                 )
                 LANGUAGE plpgsql STABLE AS $function$
                 #variable_conflict use_column
+                DECLARE
+                    -- the receivable accounts shared with the company or its parents
+                    v_accounts integer[] := ARRAY(
+                        SELECT rel.account_account_id
+                          FROM account_account_res_company_rel rel
+                          JOIN account_account account ON account.id = rel.account_account_id
+                         WHERE account.account_type = 'asset_receivable'
+                           AND rel.res_company_id = ANY(p_company_parents)
+                    );
                 BEGIN
                     RETURN QUERY %s;
                 END
