@@ -8,22 +8,27 @@ Rules (each order, in its company):
 3. hold / prepayment: the customer is on credit hold, or their grade asks for a prepayment the
    order has not received (done/authorized transactions and paid down-payment invoices).
 
-A valid manager approval covers an order's amount: no rule is applied to it. Figures come from
-``ar.credit.exposure`` (one SQL query per company) and one SQL query for the prepaid amounts.
-With ``lock=True`` the check first locks and bumps the customers' ``ar.credit.state`` rows.
+A valid manager approval covers an order's amount: no rule is applied to it. Every figure of a
+batch of orders in one company comes from one call of the PL/pgSQL function
+``ar_credit_check_figures``: it resolves the customers, locks and bumps their
+``ar.credit.state`` rows (``lock=True``), and returns exposure (``ar.credit.exposure``), credit
+terms, limit, prepaid amounts and the company's overdue rule. A confirmation thus adds one
+round trip to the database, not one per figure.
 """
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL
 from odoo.tools.misc import formatLang
 
+from .ar_credit_exposure import Exposure
+
 
 @dataclass(slots=True)
 class OrderCredit:
     order_id: int
+    partner_id: int = 0  # the commercial partner checked
     grade: str | bool = False
     credit_limit: float = 0.0
     exposure: float = 0.0
@@ -33,6 +38,10 @@ class OrderCredit:
     prepaid: float = 0.0
     prepayment_required: float = 0.0
     credit_hold: bool = False
+    # the company's overdue rule
+    block_overdue: bool = False
+    overdue_days: int = 0
+    overdue_tolerance: float = 0.0
     approved: bool = False
     failures: list[str] = field(default_factory=list)
 
@@ -47,11 +56,101 @@ class OrderCredit:
         return max(0.0, self.exposure + self.order_amount - self.credit_limit)
 
 
-# The prepaid amounts of orders, the body of the PL/pgSQL function ar_credit_prepaid (its plan
-# is kept for the session, like the exposure's).
-PREPAID_FUNCTION = "ar_credit_prepaid"
-PREPAID_QUERY = """
-        WITH tx AS (
+# The figures of a batch of orders in one company, the body of the PL/pgSQL function
+# ar_credit_check_figures: one row per order (p_orders and p_customers are parallel arrays; an
+# order not saved yet is 0). PostgreSQL keeps the function's plans for the session.
+CHECK_FUNCTION = "ar_credit_check_figures"
+CHECK_FUNCTION_SQL = """
+CREATE OR REPLACE FUNCTION %(function)s(
+    p_orders integer[], p_customers integer[], p_company integer, p_today date,
+    p_lock boolean, p_limit_fallback double precision
+)
+RETURNS TABLE (
+    order_position integer, commercial_partner_id integer,
+    open_receivable numeric, draft_invoiced numeric, uninvoiced_orders numeric,
+    amount_overdue numeric, oldest_due_date date,
+    grade varchar, credit_hold boolean, prepayment_percent double precision,
+    credit_limit double precision, prepaid numeric, prepaid_off_ledger numeric,
+    company_currency_id integer, block_overdue boolean, overdue_days integer,
+    overdue_amount numeric
+)
+LANGUAGE plpgsql VOLATILE
+-- A check is about a few customers: one plan, kept for the session, fits every call (custom
+-- plans for each call's arrays would cost more to plan than to run), the exposure's included.
+SET plan_cache_mode = force_generic_plan
+AS $function$
+#variable_conflict use_column
+DECLARE
+    v_company record;
+    v_partners integer[];
+BEGIN
+    SELECT company.currency_id,
+           -- the company and its parents, whose receivable accounts it shares
+           string_to_array(rtrim(company.parent_path, '/'), '/')::integer[] AS parents,
+           COALESCE(company.ar_credit_block_overdue, false) AS block_overdue,
+           COALESCE(company.ar_credit_overdue_days, 0) AS overdue_days,
+           COALESCE(company.ar_credit_overdue_amount, 0) AS overdue_amount,
+           COALESCE(company.ar_exposure_include_draft_invoices, false) AS include_draft
+      INTO v_company
+      FROM res_company company
+     WHERE company.id = p_company;
+    v_partners := ARRAY(
+        SELECT DISTINCT COALESCE(partner.commercial_partner_id, partner.id)
+          FROM res_partner partner
+         WHERE partner.id = ANY(p_customers)
+         ORDER BY 1
+    );
+    IF p_lock THEN
+        -- One statement inserts missing rows and locks and bumps existing ones, in partner
+        -- order so that two batches never deadlock. At REPEATABLE READ, an upsert that meets
+        -- a row changed by a transaction committed after our snapshot fails with a
+        -- serialization error (Odoo retries the request): the figures below can never be
+        -- older than the last confirmation for these customers.
+        INSERT INTO ar_credit_state AS state (partner_id, company_id, check_count, last_check)
+        SELECT partner, p_company, 1, NOW() AT TIME ZONE 'UTC'
+          FROM unnest(v_partners) AS partner
+         ORDER BY partner
+            ON CONFLICT (partner_id, company_id) DO UPDATE
+           SET check_count = state.check_count + 1,
+               last_check = EXCLUDED.last_check;
+    END IF;
+    RETURN QUERY
+        WITH orders AS (
+            SELECT o.order_id, o.position::integer AS position,
+                   COALESCE(partner.commercial_partner_id, partner.id) AS partner_id
+              FROM unnest(p_orders, p_customers) WITH ORDINALITY
+                   AS o(order_id, customer_id, position)
+              JOIN res_partner partner ON partner.id = o.customer_id
+        ),
+        -- Overdue beyond the tolerance: "today" moved back by the tolerance gives the amount
+        -- due before that day (the other figures do not depend on it).
+        exposure AS (
+            SELECT *
+              FROM ar_credit_exposure(
+                  v_partners, p_company, v_company.parents,
+                  p_today - CASE WHEN v_company.block_overdue
+                                 THEN v_company.overdue_days ELSE 0 END,
+                  v_company.include_draft
+              )
+        ),
+        -- The prepayment asked is the higher of the profile's own and its grade policy's.
+        terms AS (
+            SELECT profile.partner_id, profile.grade,
+                   COALESCE(profile.credit_hold, false) AS credit_hold,
+                   GREATEST(COALESCE(profile.prepayment_percent, 0),
+                            COALESCE(policy.prepayment_percent, 0))::double precision
+                       AS prepayment_percent
+              FROM ar_credit_profile profile
+              LEFT JOIN ar_credit_policy policy
+                     ON policy.company_id = profile.company_id
+                    AND policy.grade = profile.grade
+             WHERE profile.partner_id = ANY(v_partners)
+               AND profile.company_id = p_company
+        ),
+        -- Prepaid: done/authorized online transactions and paid down-payment invoices. A done
+        -- transaction whose payment exists is in the ledger already (it lowers the open
+        -- receivable): "off ledger" is what must still be deducted from the order.
+        transactions AS (
             SELECT rel.sale_order_id AS order_id,
                    SUM(tx.amount) AS prepaid,
                    SUM(tx.amount) FILTER (WHERE tx.payment_id IS NULL) AS off_ledger
@@ -77,23 +176,39 @@ PREPAID_QUERY = """
                AND move.payment_state IN ('paid', 'in_payment')
              GROUP BY sol.order_id
         )
-        SELECT o.id,
+        SELECT o.position,
+               o.partner_id,
+               COALESCE(exposure.open_receivable, 0),
+               COALESCE(exposure.draft_invoiced, 0),
+               COALESCE(exposure.uninvoiced_orders, 0),
+               COALESCE(exposure.amount_overdue, 0),
+               exposure.oldest_due_date,
+               terms.grade,
+               COALESCE(terms.credit_hold, false),
+               COALESCE(terms.prepayment_percent, 0),
+               -- Odoo's company-dependent credit limit, with the ORM's fallback (ir.default)
+               -- for companies without a value of their own
+               CASE WHEN commercial.credit_limit ? p_company::text
+                    THEN COALESCE(
+                        (commercial.credit_limit -> p_company::text ->> 0)::double precision, 0
+                    )
+                    ELSE p_limit_fallback END,
                COALESCE(tx.prepaid, 0) + COALESCE(dp.prepaid, 0),
-               COALESCE(tx.off_ledger, 0)
-          FROM unnest(p_orders::int[]) AS o(id)
-          LEFT JOIN tx ON tx.order_id = o.id
-          LEFT JOIN down_payments dp ON dp.order_id = o.id
+               COALESCE(tx.off_ledger, 0),
+               v_company.currency_id,
+               v_company.block_overdue,
+               v_company.overdue_days,
+               v_company.overdue_amount
+          FROM orders o
+          JOIN res_partner commercial ON commercial.id = o.partner_id
+          LEFT JOIN exposure ON exposure.exposure_partner_id = o.partner_id
+          LEFT JOIN terms ON terms.partner_id = o.partner_id
+          LEFT JOIN transactions tx ON tx.order_id = o.order_id
+          LEFT JOIN down_payments dp ON dp.order_id = o.order_id
+         ORDER BY o.position;
+END
+$function$
 """
-
-# What the check reads of the company.
-CHECK_COMPANY_FIELDS = [
-    "currency_id",
-    "parent_path",
-    "ar_credit_block_overdue",
-    "ar_credit_overdue_days",
-    "ar_credit_overdue_amount",
-    "ar_exposure_include_draft_invoices",
-]
 
 
 class ArCreditCheck(models.AbstractModel):
@@ -101,70 +216,7 @@ class ArCreditCheck(models.AbstractModel):
     _description = "Credit check of sale orders"
 
     def init(self):
-        self.env.cr.execute(
-            SQL(
-                """
-                CREATE OR REPLACE FUNCTION %s(p_orders integer[])
-                RETURNS TABLE (prepaid_order_id integer, prepaid numeric, off_ledger numeric)
-                LANGUAGE plpgsql STABLE AS $function$
-                #variable_conflict use_column
-                BEGIN
-                    RETURN QUERY %s;
-                END
-                $function$
-                """,
-                SQL.identifier(PREPAID_FUNCTION),
-                SQL(PREPAID_QUERY),
-            )
-        )
-
-    @api.model
-    def _prepaid_amounts(self, orders):
-        """{order id: (prepaid, prepaid outside the ledger)} in order currency, one query.
-
-        Prepaid: done/authorized online transactions and paid down-payment invoices. A done
-        transaction with its payment already created is in the ledger (it lowers the open
-        receivable), so it must not be deducted a second time from the order's exposure.
-        """
-        order_ids = [oid for oid in orders._origin.ids if oid]
-        if not order_ids:
-            return {}
-        self.env.flush_all()
-        rows = self.env.execute_query(
-            SQL("SELECT * FROM %s(%s::int[])", SQL.identifier(PREPAID_FUNCTION), order_ids)
-        )
-        return {oid: (prepaid, off_ledger) for oid, prepaid, off_ledger in rows}
-
-    @api.model
-    def _credit_terms(self, partner_ids, company_id):
-        """{customer id: (grade, credit hold, prepayment %)} from their credit profiles in this
-        company: one query. The prepayment asked is the higher of the profile's own and its
-        grade policy's."""
-        self.env["ar.credit.profile"].flush_model()
-        self.env["ar.credit.policy"].flush_model()
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT profile.partner_id,
-                       profile.grade,
-                       COALESCE(profile.credit_hold, false),
-                       GREATEST(COALESCE(profile.prepayment_percent, 0),
-                                COALESCE(policy.prepayment_percent, 0))
-                  FROM ar_credit_profile profile
-                  LEFT JOIN ar_credit_policy policy
-                         ON policy.company_id = profile.company_id
-                        AND policy.grade = profile.grade
-                 WHERE profile.partner_id = ANY(%(partners)s)
-                   AND profile.company_id = %(company)s
-                """,
-                partners=list(partner_ids),
-                company=company_id,
-            )
-        )
-        return {
-            partner_id: (grade or False, credit_hold, percent or 0.0)
-            for partner_id, grade, credit_hold, percent in rows
-        }
+        self.env.cr.execute(SQL(CHECK_FUNCTION_SQL, function=SQL.identifier(CHECK_FUNCTION)))
 
     @api.model
     def evaluate(self, orders, lock=False):
@@ -173,74 +225,102 @@ class ArCreditCheck(models.AbstractModel):
         Orders of one customer in one batch count each other: the second sees the first.
         """
         results = {}
-        prepaid_by_order = self._prepaid_amounts(orders)
         for company in orders.company_id:
             company_orders = orders.filtered(lambda o, c=company: o.company_id == c).sorted(
                 lambda o: o._origin.id or 0
             )
-            results.update(self._evaluate_company(company_orders, company, prepaid_by_order, lock))
+            results.update(self._evaluate_company(company_orders, company, lock))
         return results
 
-    def _evaluate_company(self, orders, company, prepaid_by_order, lock):
-        today = fields.Date.context_today(self)
-        # Only the fields the check reads: reading one field of a record otherwise fetches
-        # every field of its model (res.company and res.partner have hundreds), which costs
-        # more than the check itself. Partners are read without record rules: the user may
-        # confirm these orders.
-        company.sudo().fetch(CHECK_COMPANY_FIELDS)
-        company.sudo().currency_id.fetch(["rounding", "decimal_places"])
-        orders_sudo = orders.sudo()
-        (orders_sudo.partner_invoice_id | orders_sudo.partner_id).fetch(["commercial_partner_id"])
-        partners = orders_sudo.mapped(lambda o: o._credit_partner()).sudo(False)
-        if lock:
-            self.env["ar.credit.state"].sudo()._lock_for_check(partners.ids, company.id)
-        # Overdue beyond the tolerance: one exposure query with "today" moved back by the
-        # tolerance gives the amount due before that day (the other figures do not depend on it).
-        tolerance_days = company.ar_credit_overdue_days if company.ar_credit_block_overdue else 0
-        exposures = self.env["ar.credit.exposure"].compute(
-            partners.ids, company, today=today - timedelta(days=tolerance_days)
+    def _figures(self, orders, company, today, lock):
+        """The rows of ar_credit_check_figures for these orders of one company, in order."""
+        # The ORM's fallback of the company-dependent limit (ir.default, cached).
+        partners = self.env["res.partner"].sudo().with_company(company)
+        limit_fallback = partners._fields["credit_limit"].get_company_dependent_fallback(partners)
+        self.env.flush_all()
+        return self.env.execute_query(
+            SQL(
+                "SELECT * FROM %s(%s::int[], %s::int[], %s, %s, %s, %s)",
+                SQL.identifier(CHECK_FUNCTION),
+                [order._origin.id or 0 for order in orders],
+                # the partner the check is about: the invoice address's or the customer's
+                [(order.partner_invoice_id or order.partner_id).id for order in orders],
+                company.id,
+                today,
+                bool(lock),
+                limit_fallback or 0.0,
+            )
         )
-        credit_terms = self._credit_terms(partners.ids, company.id)
-        # Only the limit: a plain read of the partners would fetch every company-dependent
-        # field of res.partner, each with its default.
-        limit_partners = partners.with_company(company).sudo()
-        limit_partners.fetch(["credit_limit"])
-        limits = {p.id: p.credit_limit for p in limit_partners}
-        currency = company.currency_id
+
+    def _evaluate_company(self, orders, company, lock):
+        # Nothing of the company or the customers is read through the ORM: one record field
+        # read fetches every field of its model (res.company and res.partner have hundreds),
+        # which costs more than the check. The function returns what the rules need.
+        today = fields.Date.context_today(self)
+        rows = self._figures(orders.sudo(), company, today, lock)
+        currency = self.env["res.currency"].browse(rows[0][13]) if rows else company.currency_id
         batch_amounts = {}  # customer -> orders of this batch counted so far
         results = {}
-        for order in orders:
-            partner = order._credit_partner()
-            exposure = exposures[partner.id]
-            grade, credit_hold, percent = credit_terms.get(partner.id, (False, False, 0.0))
-            prepaid, off_ledger = prepaid_by_order.get(order._origin.id, (0.0, 0.0))
-            net_amount = max(0.0, order.amount_total - off_ledger)
+        for order, row in zip(orders, rows, strict=True):
+            (
+                _position,
+                partner_id,
+                open_receivable,
+                draft_invoiced,
+                uninvoiced_orders,
+                amount_overdue,
+                oldest_due_date,
+                grade,
+                credit_hold,
+                prepayment_percent,
+                credit_limit,
+                prepaid,
+                off_ledger,
+                _currency_id,
+                block_overdue,
+                overdue_days,
+                overdue_amount,
+            ) = row
+            exposure = Exposure(
+                partner_id,
+                open_receivable=currency.round(open_receivable),
+                draft_invoiced=currency.round(draft_invoiced),
+                uninvoiced_orders=currency.round(uninvoiced_orders),
+                amount_overdue=currency.round(amount_overdue),
+                oldest_due_date=oldest_due_date,
+            )
+            net_amount = max(0.0, order.amount_total - float(off_ledger))
             order_amount = order.currency_id._convert(
                 net_amount, currency, company, order.date_order or today
             )
             result = OrderCredit(
                 order_id=order._origin.id,
-                grade=grade,
-                credit_limit=limits.get(partner.id, 0.0),
-                exposure=exposure.total + batch_amounts.get(partner.id, 0.0),
+                partner_id=partner_id,
+                grade=grade or False,
+                credit_limit=credit_limit,
+                exposure=exposure.total + batch_amounts.get(partner_id, 0.0),
                 order_amount=order_amount,
                 amount_overdue=exposure.amount_overdue,
                 oldest_overdue_days=exposure.oldest_overdue_days(today),
-                prepaid=prepaid,
-                prepayment_required=order.currency_id.round(order.amount_total * percent / 100),
+                prepaid=float(prepaid),
+                prepayment_required=order.currency_id.round(
+                    order.amount_total * prepayment_percent / 100
+                ),
                 credit_hold=credit_hold,
+                block_overdue=block_overdue,
+                overdue_days=overdue_days,
+                overdue_tolerance=float(overdue_amount),
                 approved=order._credit_approval_valid(),
             )
-            batch_amounts[partner.id] = batch_amounts.get(partner.id, 0.0) + order_amount
+            batch_amounts[partner_id] = batch_amounts.get(partner_id, 0.0) + order_amount
             if not result.approved:
-                result.failures = self._failures(order, company, result)
+                result.failures = self._failures(order, company, currency, result)
             results[order] = result
         return results
 
-    def _failures(self, order, company, credit):
+    def _failures(self, order, company, currency, credit):
         """The failed rules of one order, each a sentence with its figures and what to do."""
         _ = self.env._
-        currency = company.currency_id
 
         def money(amount, curr=currency):
             return formatLang(self.env, amount, currency_obj=curr)
@@ -267,8 +347,8 @@ class ArCreditCheck(models.AbstractModel):
                 )
             )
         if (
-            company.ar_credit_block_overdue
-            and credit.amount_overdue > company.ar_credit_overdue_amount
+            credit.block_overdue
+            and credit.amount_overdue > credit.overdue_tolerance
             and credit.amount_overdue > currency.rounding / 2
         ):
             failures.append(
@@ -277,8 +357,8 @@ class ArCreditCheck(models.AbstractModel):
                     "%(tolerance)s; oldest item %(oldest)s days). Collect the overdue invoices "
                     "or request a credit approval.",
                     amount=money(credit.amount_overdue),
-                    days=company.ar_credit_overdue_days,
-                    tolerance=money(company.ar_credit_overdue_amount),
+                    days=credit.overdue_days,
+                    tolerance=money(credit.overdue_tolerance),
                     oldest=credit.oldest_overdue_days,
                 )
             )

@@ -54,24 +54,25 @@ EXPOSURE_QUERY = """
             -- Community, which hides that state) while their receivable is still open.
             -- Few such invoices: their ids, not a join of every open line with its move.
             paid_open AS (
-                SELECT COALESCE(ARRAY_AGG(id), '{}') AS move_ids
+                SELECT commercial_partner_id AS partner_id, ARRAY_AGG(id) AS move_ids
                   FROM account_move
                  WHERE commercial_partner_id = ANY(p_partners)
                    AND payment_state IN ('in_payment', 'paid')
                    AND amount_residual <> 0
+                 GROUP BY commercial_partner_id
             ),
             -- Open receivables from the open balances kept per maturity date and sign
             -- (ar.open.balance: few rows even for 10,000 open invoices), less the open lines
             -- of the invoices paid but not matched (few lines, found by their moves).
-            balances AS (
-                SELECT balance.partner_id, balance.date_maturity, balance.is_debit,
-                       balance.amount
-                  FROM ar_open_balance balance
-                 WHERE balance.partner_id IN (SELECT id FROM members)
-                   AND balance.company_id = p_company
+            balances AS NOT MATERIALIZED (
+                SELECT mb.commercial_partner_id AS partner_id, balance.date_maturity,
+                       balance.is_debit, balance.amount
+                  FROM members mb
+                  JOIN ar_open_balance balance ON balance.partner_id = mb.id
+                 WHERE balance.company_id = p_company
                    AND balance.account_id = ANY(v_accounts)
                 UNION ALL
-                SELECT aml.partner_id, COALESCE(aml.date_maturity, 'infinity'::date),
+                SELECT paid_open.partner_id, COALESCE(aml.date_maturity, 'infinity'::date),
                        aml.amount_residual > 0, -aml.amount_residual
                   FROM paid_open
                   JOIN account_move_line aml ON aml.move_id = ANY(paid_open.move_ids)
@@ -81,24 +82,51 @@ EXPOSURE_QUERY = """
                    AND aml.parent_state = 'posted'
                    AND aml.amount_residual <> 0
             ),
-            by_maturity AS (
-                SELECT mb.commercial_partner_id AS partner_id, bal.date_maturity,
-                       bal.is_debit, SUM(bal.amount) AS amount
-                  FROM balances bal
-                  JOIN members mb ON mb.id = bal.partner_id
-                 GROUP BY mb.commercial_partner_id, bal.date_maturity, bal.is_debit
-            ),
+            -- Sums are linear: no grouping by maturity date for them.
             open_items AS (
                 SELECT partner_id,
                        SUM(amount) AS open_receivable,
                        SUM(amount) FILTER (
                            WHERE is_debit AND date_maturity < p_today
-                       ) AS amount_overdue,
-                       MIN(date_maturity) FILTER (
-                           WHERE is_debit AND date_maturity < p_today AND amount > 0
-                       ) AS oldest_due_date
-                  FROM by_maturity
+                       ) AS amount_overdue
+                  FROM balances
                  GROUP BY partner_id
+            ),
+            -- The oldest maturity date with an open debit before p_today. Debit rows sum to
+            -- zero or more per key, so a date is open when its debits sum above zero, and the
+            -- first such date of each contact is found by walking the index in date order
+            -- (ar_open_balance_due_idx), stopping at the first one.
+            oldest_open AS (
+                SELECT mb.commercial_partner_id AS partner_id,
+                       MIN(first_open.date_maturity) AS oldest_due_date
+                  FROM members mb
+                  CROSS JOIN LATERAL (
+                      SELECT balance.date_maturity
+                        FROM ar_open_balance balance
+                       WHERE balance.partner_id = mb.id
+                         AND balance.company_id = p_company
+                         AND balance.is_debit
+                         AND balance.date_maturity < p_today
+                         AND balance.account_id = ANY(v_accounts)
+                       GROUP BY balance.date_maturity
+                      HAVING SUM(balance.amount) > 0
+                       ORDER BY balance.date_maturity
+                       LIMIT 1
+                  ) AS first_open
+                 WHERE mb.commercial_partner_id NOT IN (SELECT partner_id FROM paid_open)
+                 GROUP BY mb.commercial_partner_id
+                UNION ALL
+                -- customers with invoices paid but not matched: net per date, those lines out
+                SELECT by_date.partner_id, MIN(by_date.date_maturity)
+                  FROM (
+                      SELECT partner_id, date_maturity
+                        FROM balances
+                       WHERE is_debit AND date_maturity < p_today
+                         AND partner_id IN (SELECT partner_id FROM paid_open)
+                       GROUP BY partner_id, date_maturity
+                      HAVING SUM(amount) > 0
+                  ) AS by_date
+                 GROUP BY by_date.partner_id
             ),
             drafts AS (
                 SELECT move.commercial_partner_id AS partner_id,
@@ -134,9 +162,10 @@ EXPOSURE_QUERY = """
                    COALESCE(d.draft_invoiced, 0),
                    COALESCE(o.uninvoiced_orders, 0),
                    COALESCE(oi.amount_overdue, 0),
-                   oi.oldest_due_date
+                   oldest.oldest_due_date
               FROM unnest(p_partners::int[]) AS p(id)
               LEFT JOIN open_items oi ON oi.partner_id = p.id
+              LEFT JOIN oldest_open oldest ON oldest.partner_id = p.id
               LEFT JOIN drafts d ON d.partner_id = p.id
               LEFT JOIN orders o ON o.partner_id = p.id
 """

@@ -102,14 +102,16 @@ class ArOpenBalance(models.AbstractModel):
                         amount numeric NOT NULL,
                         compacted boolean NOT NULL DEFAULT false
                     );
-                    -- The credit check reads a customer's rows in a company: index-only.
-                    CREATE INDEX %(key_index)s ON %(table)s (%(key)s) INCLUDE (amount);
+                    -- The credit check reads a customer's rows in a company, index-only, and
+                    -- walks its debits in maturity order to find the oldest open one.
+                    CREATE INDEX %(due_index)s ON %(table)s
+                        (partner_id, company_id, is_debit, date_maturity, account_id)
+                        INCLUDE (amount);
                     -- What the compaction has not folded yet.
                     CREATE INDEX %(pending_index)s ON %(table)s (id) WHERE NOT compacted;
                     """,
                     table=SQL.identifier(TABLE),
-                    key=SQL(KEY_COLUMNS),
-                    key_index=SQL.identifier(f"{TABLE}_key_idx"),
+                    due_index=SQL.identifier(f"{TABLE}_due_idx"),
                     pending_index=SQL.identifier(f"{TABLE}_pending_idx"),
                 )
             )

@@ -49,6 +49,29 @@ class TestCreditBlockRules(CreditBlockCommon):
         with self.assertRaises(UserError):
             self.create_order(self.customer, 60).action_confirm()
 
+    def test_company_default_limit_and_invoice_contact(self):
+        """A customer without a limit of its own gets the company's default limit (Odoo's
+        setting); an order invoiced to a contact is checked against the company it belongs
+        to; a limit of its own, even 0 (no limit), wins over the default."""
+        settings = self.env["res.config.settings"].create({})
+        settings.account_default_credit_limit = 1000
+        settings.execute()
+        contact = self.env["res.partner"].create(
+            {"name": "Accounts payable", "parent_id": self.customer.id, "type": "invoice"}
+        )
+        self.create_invoice(self.customer, 800, fields.Date.today())
+        order = self.create_order(contact, 300)
+        self.assertEqual(order.credit_check_limit, 1000)
+        self.assertEqual(order.credit_check_excess, 100)
+        with self.assertRaises(UserError) as caught:
+            order.action_confirm()
+        self.assertIn(self.customer.name, str(caught.exception))
+        self.set_limit(self.customer, 0)
+        order.invalidate_recordset()
+        self.assertEqual(order.credit_check_limit, 0)
+        order.action_confirm()
+        self.assertEqual(order.state, "sale")
+
     def test_several_orders_all_or_nothing_naming_the_blocked(self):
         other = self.create_customer("Unlimited Customer")
         self.set_limit(self.customer, 1000)

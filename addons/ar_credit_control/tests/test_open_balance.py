@@ -1,4 +1,5 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.tests import tagged
@@ -102,6 +103,62 @@ class TestOpenBalance(CreditControlCommon):
         draft = self.create_invoice(self.customer, 50.0, self.days_ago(1), post=False)
         draft.unlink()
         self.assertNoDrift()
+
+    def test_oldest_open_maturity_date(self):
+        """The oldest overdue date is the first maturity date with something open: dates
+        fully paid (rows that net to zero, compacted or not) and invoices paid but not yet
+        matched with the bank are skipped; a contact's own lines count for the company."""
+        immediate = self.env.ref("account.account_payment_term_immediate")
+
+        def invoice(partner, amount, days):
+            return self.create_invoice(partner, amount, self.days_ago(days), payment_term=immediate)
+
+        paid = invoice(self.customer, 400.0, 70)
+        in_payment = invoice(self.customer, 300.0, 60)
+        open_invoice = invoice(self.customer, 200.0, 45)
+        invoice(self.customer, 100.0, 0)  # due today: not overdue
+        self.pay_invoice(paid)
+        # A payment registered without journal entry (the accounting app's "in payment"):
+        # the invoice's receivable stays open until the bank matches it.
+        move_class = type(self.env["account.move"])
+        with patch.object(move_class, "_get_invoice_in_payment_state", lambda self: "in_payment"):
+            self.pay_invoice(in_payment, payment_date=self.days_ago(1), with_journal_entry=False)
+            self.assertEqual(in_payment.payment_state, "in_payment")
+        self.assertEqual(in_payment.amount_residual, 300.0)
+        self.assertNoDrift()
+
+        exposure = self.exposure(self.customer)
+        self.assertEqual(exposure.oldest_due_date, self.days_ago(45))
+        self.assertAlmostEqual(exposure.amount_overdue, 200.0)
+        self.assertAlmostEqual(exposure.open_receivable, 300.0)
+        # The same after compaction (the paid date's rows folded away).
+        self.open_balance._compact()
+        self.assertEqual(self.exposure(self.customer).oldest_due_date, self.days_ago(45))
+
+        # Without overdue items the date is empty.
+        self.pay_invoice(open_invoice)
+        exposure = self.exposure(self.customer)
+        self.assertFalse(exposure.oldest_due_date)
+        self.assertAlmostEqual(exposure.amount_overdue, 0.0)
+
+        # A customer without invoices in payment (the direct path): the first date with an
+        # open debit, a contact's line (written in SQL, as an import might) included.
+        contact = self.env["res.partner"].create(
+            {"name": "Buyer", "parent_id": self.other_customer.id, "type": "invoice"}
+        )
+        paid_early = invoice(self.other_customer, 70.0, 90)
+        contact_invoice = invoice(self.other_customer, 90.0, 80)
+        invoice(self.other_customer, 50.0, 20)
+        self.pay_invoice(paid_early)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE account_move_line SET partner_id = %s WHERE move_id = %s",
+            [contact.id, contact_invoice.id],
+        )
+        self.env.invalidate_all()
+        exposure = self.exposure(self.other_customer)
+        self.assertEqual(exposure.oldest_due_date, self.days_ago(80))
+        self.assertAlmostEqual(exposure.amount_overdue, 140.0)
 
     def test_plain_sql_writers_are_caught(self):
         invoice = self.create_invoice(self.customer, 800.0, self.days_ago(3))
