@@ -168,11 +168,16 @@ def main() -> None:
                 assert passing == order, "the order should pass the check"
                 measurement.rows = 1
 
+            # With OCA installed, its own check would run inside every confirmation, with and
+            # without ours: its context key keeps it out of the timed confirmations (ours
+            # ignores context keys).
+            confirming = order.with_context(bypass_risk=True) if args.oca else order
+
             def confirm(measurement):
                 env.invalidate_all()
                 with contextlib.suppress(_Rollback), env.cr.savepoint():
-                    order.action_confirm()
-                    assert order.state == "sale"
+                    confirming.action_confirm()
+                    assert confirming.state == "sale"
                     raise _Rollback
                 measurement.rows = 1
 
