@@ -316,25 +316,17 @@ class ArAgingReport(models.Model):
                 **params,
             )
         # In payment on the as-of date: an open debit of an invoice paid but not matched with
-        # the bank, by a payment dated by then (looked up for those few lines only; PostgreSQL
-        # hashes the lookup and keeps the scan and joins in parallel workers).
-        in_payment = SQL(
-            """(paid_open.id IS NOT NULL AND open_lines.amount_residual > 0 AND EXISTS (
-                   SELECT 1
-                     FROM account_move__account_payment rel
-                     JOIN account_payment payment ON payment.id = rel.payment_id
-                    WHERE rel.invoice_id = open_lines.move_id
-                      AND payment.date <= %s
-               ))""",
-            as_of,
-        )
+        # the bank, by a payment dated by then. The few such invoices are found first, so the
+        # expression on each line is a plain join result: PostgreSQL can then compute the
+        # buckets and group the lines in its parallel workers.
+        in_payment = SQL("(paid_open.id IS NOT NULL AND open_lines.amount_residual > 0)")
         # Subqueries, not CTEs: PostgreSQL flattens them into the caller's grouping.
         return SQL(
             """
             SELECT open_lines.id,
                    open_lines.id AS move_line_id,
                    open_lines.move_id,
-                   COALESCE(partner.commercial_partner_id, open_lines.partner_id) AS partner_id,
+                   partner.commercial_partner_id AS partner_id,
                    move.invoice_user_id AS user_id,
                    open_lines.company_id,
                    commercial.country_id,
@@ -347,29 +339,43 @@ class ArAgingReport(models.Model):
                    open_lines.date_maturity,
                    %(days)s AS days_past_due,
                    %(in_payment)s AS in_payment,
-                   CASE WHEN %(in_payment)s THEN %(in_payment_bucket)s
-                        ELSE %(bucket_case)s END AS bucket_id,
+                   bucket.id AS bucket_id,
                    open_lines.amount_residual,
                    open_lines.amount_residual_currency
               FROM (%(open_lines)s) AS open_lines
               -- only for the salesperson: PostgreSQL drops this join when it is not read
               LEFT JOIN account_move move ON move.id = open_lines.move_id
               -- Invoices paid by a payment not yet matched with the bank (see
-              -- ar.credit.exposure): few, so their ids are joined rather than every open line
-              -- with its move.
+              -- ar.credit.exposure), dated by the as-of date: few, so their ids are joined
+              -- rather than every open line with its move.
               LEFT JOIN (
                   SELECT paid.id
                     FROM account_move paid
                    WHERE paid.payment_state IN ('in_payment', 'paid')
                      AND paid.amount_residual <> 0
                      AND paid.company_id = ANY(%(companies)s)
+                     AND EXISTS (
+                         SELECT 1
+                           FROM account_move__account_payment rel
+                           JOIN account_payment payment ON payment.id = rel.payment_id
+                          WHERE rel.invoice_id = paid.id
+                            AND payment.date <= %(as_of)s
+                     )
               ) AS paid_open ON paid_open.id = open_lines.move_id
+              -- The bucket is a column of a list of the set's buckets, not an expression over
+              -- each line's dates: PostgreSQL then knows a grouping by bucket and customer
+              -- makes few groups, and sums them in its parallel workers (hash aggregation).
+              LEFT JOIN (VALUES %(bucket_ids)s) AS bucket(id)
+                     ON bucket.id = CASE WHEN %(in_payment)s THEN %(in_payment_bucket)s
+                                         ELSE %(bucket_case)s END
+              -- Every partner has its commercial partner (itself for companies): a column,
+              -- like the bucket, for the same reason.
               LEFT JOIN res_partner partner ON partner.id = open_lines.partner_id
-              LEFT JOIN res_partner commercial
-                     ON commercial.id
-                        = COALESCE(partner.commercial_partner_id, open_lines.partner_id)
+              LEFT JOIN res_partner commercial ON commercial.id = partner.commercial_partner_id
+              -- on the partner's column, not the commercial partner's row: PostgreSQL drops
+              -- both joins when neither is read
               LEFT JOIN ar_credit_profile profile
-                     ON profile.partner_id = commercial.id
+                     ON profile.partner_id = partner.commercial_partner_id
                     AND profile.company_id = open_lines.company_id
              WHERE open_lines.amount_residual != 0
                 OR open_lines.amount_residual_currency != 0
@@ -379,6 +385,9 @@ class ArAgingReport(models.Model):
             companies=list(company_ids),
             days=days_sql,
             in_payment_bucket=in_payment_line[:1].id or None,
+            bucket_ids=SQL(", ").join(
+                SQL("(%s::integer)", bucket_id) for bucket_id in bucket_set.line_ids.ids or [None]
+            ),
             bucket_case=self._bucket_case_sql(bucket_set, days_sql),
             in_payment=in_payment,
         )

@@ -351,6 +351,42 @@ class TestAging(AgingCommon):
         self.assertEqual(lines.move_id, first | second)
         self.assertTrue(all(line.account_id.account_type == "asset_receivable" for line in lines))
 
+    def test_contact_lines_age_under_their_company_with_its_attributes(self):
+        """A receivable line on a contact (an import may write one) ages under its company,
+        with the company's country, grade and segment."""
+        belgium = self.env.ref("base.be")
+        customer = self.create_customer("Parent Co", country_id=belgium.id)
+        self.env["ar.credit.profile"]._get_or_create(customer, self.company).write(
+            {"grade": "B", "segment": "vip", "segment_locked": True}
+        )
+        contact = self.env["res.partner"].create(
+            {"name": "Parent Co buyer", "parent_id": customer.id, "type": "invoice"}
+        )
+        invoice = self.create_invoice(customer, 400.0, self.days_ago(10))
+        self.create_invoice(customer, 100.0, self.days_ago(70))
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE account_move_line SET partner_id = %s WHERE move_id = %s",
+            [contact.id, invoice.id],
+        )
+        self.env.invalidate_all()
+        report = self.env["ar.aging.report"].with_context(aging_bucket_set_id=self.bucket_set.id)
+        groups = report.read_group(
+            [("partner_id", "=", customer.id)],
+            ["amount_residual:sum"],
+            ["partner_id", "bucket_id", "country_id", "grade", "segment"],
+            lazy=False,
+        )
+        self.assertEqual(
+            sorted(
+                (g["bucket_id"][1], g["amount_residual"], g["__count"], g["country_id"][0])
+                for g in groups
+            ),
+            [("0-30", 400.0, 1, belgium.id), ("61-90", 100.0, 1, belgium.id)],
+        )
+        self.assertEqual({(g["grade"], g["segment"]) for g in groups}, {("B", "vip")})
+        self.assertEqual({g["partner_id"][0] for g in groups}, {customer.id})
+
     def test_partner_form_summary(self):
         customer = self.create_customer("Summary Co")
         self.create_invoice(customer, 1234.0, self.days_ago(35))
