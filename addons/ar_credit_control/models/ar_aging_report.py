@@ -215,6 +215,35 @@ class ArAgingReport(models.Model):
         return bool(rows)
 
     @api.model
+    def _paid_open_move_ids(self, as_of, company_ids) -> list[int]:
+        """Invoices of these companies paid by a payment dated by `as_of` that the bank has not
+        matched yet: "in payment" (or "paid" in Community, which hides that state) while their
+        receivable is still open (see ar.credit.exposure). Few, found by a partial index."""
+        self.env["account.move"].flush_model(["payment_state", "amount_residual", "company_id"])
+        self.env["account.payment"].flush_model(["date"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT paid.id
+                  FROM account_move paid
+                 WHERE paid.payment_state IN ('in_payment', 'paid')
+                   AND paid.amount_residual <> 0
+                   AND paid.company_id = ANY(%(companies)s)
+                   AND EXISTS (
+                       SELECT 1
+                         FROM account_move__account_payment rel
+                         JOIN account_payment payment ON payment.id = rel.payment_id
+                        WHERE rel.invoice_id = paid.id
+                          AND payment.date <= %(as_of)s
+                   )
+                """,
+                companies=list(company_ids),
+                as_of=as_of,
+            )
+        )
+        return [move_id for (move_id,) in rows]
+
+    @api.model
     def _open_items_sql(self, bucket_set, as_of, company_ids, partner_ids=None) -> SQL:
         """SELECT of the receivable lines open at the end of `as_of`, with their bucket.
 
@@ -316,10 +345,19 @@ class ArAgingReport(models.Model):
                 **params,
             )
         # In payment on the as-of date: an open debit of an invoice paid but not matched with
-        # the bank, by a payment dated by then. The few such invoices are found first, so the
-        # expression on each line is a plain join result: PostgreSQL can then compute the
-        # buckets and group the lines in its parallel workers.
-        in_payment = SQL("(paid_open.id IS NOT NULL AND open_lines.amount_residual > 0)")
+        # the bank, by a payment dated by then. The few such invoices are found first and
+        # joined by id (none: no join at all), so the expression on each line is a plain
+        # join result that PostgreSQL computes and groups in its parallel workers.
+        paid_open_ids = self._paid_open_move_ids(as_of, company_ids)
+        if paid_open_ids:
+            in_payment = SQL("(paid_open.id IS NOT NULL AND open_lines.amount_residual > 0)")
+            paid_open_join = SQL(
+                "LEFT JOIN (VALUES %s) AS paid_open(id) ON paid_open.id = open_lines.move_id",
+                SQL(", ").join(SQL("(%s::integer)", move_id) for move_id in paid_open_ids),
+            )
+        else:
+            in_payment = SQL("false")
+            paid_open_join = SQL("")
         # Subqueries, not CTEs: PostgreSQL flattens them into the caller's grouping.
         return SQL(
             """
@@ -345,23 +383,8 @@ class ArAgingReport(models.Model):
               FROM (%(open_lines)s) AS open_lines
               -- only for the salesperson: PostgreSQL drops this join when it is not read
               LEFT JOIN account_move move ON move.id = open_lines.move_id
-              -- Invoices paid by a payment not yet matched with the bank (see
-              -- ar.credit.exposure), dated by the as-of date: few, so their ids are joined
-              -- rather than every open line with its move.
-              LEFT JOIN (
-                  SELECT paid.id
-                    FROM account_move paid
-                   WHERE paid.payment_state IN ('in_payment', 'paid')
-                     AND paid.amount_residual <> 0
-                     AND paid.company_id = ANY(%(companies)s)
-                     AND EXISTS (
-                         SELECT 1
-                           FROM account_move__account_payment rel
-                           JOIN account_payment payment ON payment.id = rel.payment_id
-                          WHERE rel.invoice_id = paid.id
-                            AND payment.date <= %(as_of)s
-                     )
-              ) AS paid_open ON paid_open.id = open_lines.move_id
+              -- invoices paid by a payment not yet matched with the bank (see above)
+              %(paid_open_join)s
               -- The bucket is a column of a list of the set's buckets, not an expression over
               -- each line's dates: PostgreSQL then knows a grouping by bucket and customer
               -- makes few groups, and sums them in its parallel workers (hash aggregation).
@@ -390,6 +413,7 @@ class ArAgingReport(models.Model):
             ),
             bucket_case=self._bucket_case_sql(bucket_set, days_sql),
             in_payment=in_payment,
+            paid_open_join=paid_open_join,
         )
 
     # ------------------------------------------------------------------ summaries

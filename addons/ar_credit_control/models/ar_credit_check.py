@@ -17,6 +17,8 @@ round trip to the database, not one per figure.
 """
 
 from dataclasses import dataclass, field
+from datetime import date
+from typing import NamedTuple
 
 from odoo import api, fields, models
 from odoo.tools import SQL
@@ -54,6 +56,28 @@ class OrderCredit:
         if not self.credit_limit:
             return 0.0
         return max(0.0, self.exposure + self.order_amount - self.credit_limit)
+
+
+class CheckFigures(NamedTuple):
+    """A row of ar_credit_check_figures (its columns, in order)."""
+
+    order_position: int
+    commercial_partner_id: int
+    open_receivable: float
+    draft_invoiced: float
+    uninvoiced_orders: float
+    amount_overdue: float
+    oldest_due_date: date | None
+    grade: str | None
+    credit_hold: bool
+    prepayment_percent: float
+    credit_limit: float
+    prepaid: float
+    prepaid_off_ledger: float
+    company_currency_id: int
+    block_overdue: bool
+    overdue_days: int
+    overdue_amount: float
 
 
 # The figures of a batch of orders in one company, the body of the PL/pgSQL function
@@ -233,12 +257,12 @@ class ArCreditCheck(models.AbstractModel):
         return results
 
     def _figures(self, orders, company, today, lock):
-        """The rows of ar_credit_check_figures for these orders of one company, in order."""
+        """[CheckFigures] of these orders of one company, in their order."""
         # The ORM's fallback of the company-dependent limit (ir.default, cached).
         partners = self.env["res.partner"].sudo().with_company(company)
         limit_fallback = partners._fields["credit_limit"].get_company_dependent_fallback(partners)
         self.env.flush_all()
-        return self.env.execute_query(
+        rows = self.env.execute_query(
             SQL(
                 "SELECT * FROM %s(%s::int[], %s::int[], %s, %s, %s, %s)",
                 SQL.identifier(CHECK_FUNCTION),
@@ -251,65 +275,50 @@ class ArCreditCheck(models.AbstractModel):
                 limit_fallback or 0.0,
             )
         )
+        return [CheckFigures(*row) for row in rows]
 
     def _evaluate_company(self, orders, company, lock):
         # Nothing of the company or the customers is read through the ORM: one record field
         # read fetches every field of its model (res.company and res.partner have hundreds),
         # which costs more than the check. The function returns what the rules need.
         today = fields.Date.context_today(self)
-        rows = self._figures(orders.sudo(), company, today, lock)
-        currency = self.env["res.currency"].browse(rows[0][13]) if rows else company.currency_id
+        figures = self._figures(orders.sudo(), company, today, lock)
+        if not figures:
+            return {}
+        currency = self.env["res.currency"].browse(figures[0].company_currency_id)
         batch_amounts = {}  # customer -> orders of this batch counted so far
         results = {}
-        for order, row in zip(orders, rows, strict=True):
-            (
-                _position,
-                partner_id,
-                open_receivable,
-                draft_invoiced,
-                uninvoiced_orders,
-                amount_overdue,
-                oldest_due_date,
-                grade,
-                credit_hold,
-                prepayment_percent,
-                credit_limit,
-                prepaid,
-                off_ledger,
-                _currency_id,
-                block_overdue,
-                overdue_days,
-                overdue_amount,
-            ) = row
+        for order, row in zip(orders, figures, strict=True):
+            partner_id = row.commercial_partner_id
             exposure = Exposure(
                 partner_id,
-                open_receivable=currency.round(open_receivable),
-                draft_invoiced=currency.round(draft_invoiced),
-                uninvoiced_orders=currency.round(uninvoiced_orders),
-                amount_overdue=currency.round(amount_overdue),
-                oldest_due_date=oldest_due_date,
+                open_receivable=currency.round(row.open_receivable),
+                draft_invoiced=currency.round(row.draft_invoiced),
+                uninvoiced_orders=currency.round(row.uninvoiced_orders),
+                amount_overdue=currency.round(row.amount_overdue),
+                oldest_due_date=row.oldest_due_date,
             )
-            net_amount = max(0.0, order.amount_total - float(off_ledger))
+            net_amount = max(0.0, order.amount_total - float(row.prepaid_off_ledger))
             order_amount = order.currency_id._convert(
                 net_amount, currency, company, order.date_order or today
             )
             result = OrderCredit(
                 order_id=order._origin.id,
                 partner_id=partner_id,
-                grade=grade or False,
-                credit_limit=credit_limit,
+                grade=row.grade or False,
+                credit_limit=row.credit_limit,
                 exposure=exposure.total + batch_amounts.get(partner_id, 0.0),
                 order_amount=order_amount,
                 amount_overdue=exposure.amount_overdue,
                 oldest_overdue_days=exposure.oldest_overdue_days(today),
-                prepaid=float(prepaid),
+                prepaid=float(row.prepaid),
                 prepayment_required=order.currency_id.round(
-                    order.amount_total * prepayment_percent / 100
+                    order.amount_total * row.prepayment_percent / 100
                 ),
-                credit_hold=credit_hold,
-                block_overdue=block_overdue,
-                overdue_days=overdue_days,
-                overdue_tolerance=float(overdue_amount),
+                credit_hold=row.credit_hold,
+                block_overdue=row.block_overdue,
+                overdue_days=row.overdue_days,
+                overdue_tolerance=float(row.overdue_amount),
                 approved=order._credit_approval_valid(),
             )
             batch_amounts[partner_id] = batch_amounts.get(partner_id, 0.0) + order_amount
