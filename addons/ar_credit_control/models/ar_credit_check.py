@@ -30,7 +30,6 @@ from .ar_credit_exposure import Exposure
 @dataclass(slots=True)
 class OrderCredit:
     order_id: int
-    partner_id: int = 0  # the commercial partner checked
     grade: str | bool = False
     credit_limit: float = 0.0
     exposure: float = 0.0
@@ -290,13 +289,14 @@ class ArCreditCheck(models.AbstractModel):
         results = {}
         for order, row in zip(orders, figures, strict=True):
             partner_id = row.commercial_partner_id
-            exposure = Exposure(
+            exposure = Exposure.rounded(
+                currency,
                 partner_id,
-                open_receivable=currency.round(row.open_receivable),
-                draft_invoiced=currency.round(row.draft_invoiced),
-                uninvoiced_orders=currency.round(row.uninvoiced_orders),
-                amount_overdue=currency.round(row.amount_overdue),
-                oldest_due_date=row.oldest_due_date,
+                row.open_receivable,
+                row.draft_invoiced,
+                row.uninvoiced_orders,
+                row.amount_overdue,
+                row.oldest_due_date,
             )
             net_amount = max(0.0, order.amount_total - float(row.prepaid_off_ledger))
             order_amount = order.currency_id._convert(
@@ -304,7 +304,6 @@ class ArCreditCheck(models.AbstractModel):
             )
             result = OrderCredit(
                 order_id=order._origin.id,
-                partner_id=partner_id,
                 grade=row.grade or False,
                 credit_limit=row.credit_limit,
                 exposure=exposure.total + batch_amounts.get(partner_id, 0.0),

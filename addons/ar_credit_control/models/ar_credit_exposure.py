@@ -180,6 +180,27 @@ class Exposure:
     amount_overdue: float = 0.0
     oldest_due_date: date | None = None
 
+    @classmethod
+    def rounded(
+        cls,
+        currency,
+        partner_id,
+        open_receivable,
+        draft_invoiced,
+        uninvoiced_orders,
+        amount_overdue,
+        oldest_due_date,
+    ):
+        """An exposure from the figures of ar_credit_exposure, rounded in company currency."""
+        return cls(
+            partner_id,
+            open_receivable=currency.round(open_receivable),
+            draft_invoiced=currency.round(draft_invoiced),
+            uninvoiced_orders=currency.round(uninvoiced_orders),
+            amount_overdue=currency.round(amount_overdue),
+            oldest_due_date=oldest_due_date,
+        )
+
     @property
     def total(self) -> float:
         return self.open_receivable + self.draft_invoiced + self.uninvoiced_orders
@@ -301,14 +322,6 @@ class ArCreditExposure(models.AbstractModel):
                 bool(include_draft),
             )
         )
-        for pid, open_ar, draft, orders, overdue, oldest in rows:
-            rounding = company.currency_id
-            result[pid] = Exposure(
-                pid,
-                open_receivable=rounding.round(open_ar),
-                draft_invoiced=rounding.round(draft),
-                uninvoiced_orders=rounding.round(orders),
-                amount_overdue=rounding.round(overdue),
-                oldest_due_date=oldest,
-            )
+        for row in rows:
+            result[row[0]] = Exposure.rounded(company.currency_id, *row)
         return result
