@@ -83,7 +83,7 @@ def prepare(env, invoices_wanted: int) -> tuple[int, int]:
     (open_invoices,) = cr.fetchone()
     partner = env["res.partner"].browse(partner_id)
     company = env.company
-    exposure = env["ar.credit.exposure"].compute([partner_id], company)[partner_id]
+    exposure = env["ar.credit.exposure"]._compute_exposures([partner_id], company)[partner_id]
     partner.with_company(company).credit_limit = round(exposure.total * 2 + 1_000_000, -3)
     company.write(
         {
@@ -200,7 +200,7 @@ def main() -> None:
 
             def exposure(measurement):
                 env.invalidate_all()
-                env["ar.credit.exposure"].compute([order.partner_id.id], env.company)
+                env["ar.credit.exposure"]._compute_exposures([order.partner_id.id], env.company)
                 measurement.rows = 1
 
             def oca_check(measurement):

@@ -66,7 +66,7 @@ def exposure_of_big_customer(db: str, runs: int) -> list[harness.Summary]:
         company = env.company
 
         def sql_only(measurement):
-            exposure.compute([partner.id], company)
+            exposure._compute_exposures([partner.id], company)
 
         def partner_form(measurement):
             partner.invalidate_recordset()
@@ -88,7 +88,7 @@ def exposure_of_big_customer(db: str, runs: int) -> list[harness.Summary]:
                 trace_memory=False,
             ),
         ]
-        figures = exposure.compute([partner.id], company)[partner.id]
+        figures = exposure._compute_exposures([partner.id], company)[partner.id]
         print(
             f"exposure of the big customer: {figures.total:,.2f} "
             f"(open {figures.open_receivable:,.2f}, overdue {figures.amount_overdue:,.2f})"

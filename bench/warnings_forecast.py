@@ -102,7 +102,7 @@ def main() -> None:
             warning_model = env["ar.credit.warning"]
 
             def warnings_run(measurement):
-                raised = rules.evaluate()
+                raised = rules._evaluate()
                 warning_model._send_digest()
                 measurement.rows = len(raised)
 
@@ -121,7 +121,7 @@ def main() -> None:
             )[0][0]
 
             def forecast_run(measurement):
-                measurement.rows = sum(env["ar.collection.forecast"].refresh(company).values())
+                measurement.rows = sum(env["ar.collection.forecast"]._refresh(company).values())
 
             summary = harness.repeat(
                 "forecast refresh (all open lines)",

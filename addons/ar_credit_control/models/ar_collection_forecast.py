@@ -194,7 +194,7 @@ class ArCollectionForecast(models.Model):
     # ------------------------------------------------------------------ refresh
 
     @api.model
-    def refresh(self, companies=None, today=None):
+    def _refresh(self, companies=None, today=None):
         """Recompute the forecast lines of `companies` (all by default). Returns line counts
         per company id."""
         companies = companies or self.env["res.company"].sudo().search([])
@@ -297,7 +297,7 @@ class ArCollectionForecast(models.Model):
 
     @api.model
     def _cron_refresh_forecast(self):
-        self.sudo().refresh()
+        self.sudo()._refresh()
         return True
 
     @api.model
@@ -305,5 +305,5 @@ class ArCollectionForecast(models.Model):
         """Refresh the forecast of the current companies now (credit managers)."""
         if not self.env.user.has_group("ar_credit_control.group_credit_control_manager"):
             raise UserError(self.env._("Only credit managers can refresh the forecast."))
-        self.sudo().refresh(self.env.companies)
+        self.sudo()._refresh(self.env.companies)
         return {"type": "ir.actions.client", "tag": "reload"}

@@ -242,7 +242,7 @@ class ArCreditCheck(models.AbstractModel):
         self.env.cr.execute(SQL(CHECK_FUNCTION_SQL, function=SQL.identifier(CHECK_FUNCTION)))
 
     @api.model
-    def evaluate(self, orders, lock=False):
+    def _evaluate(self, orders, lock=False):
         """{order (record): OrderCredit} for these orders, without changing them.
 
         Orders of one customer in one batch count each other: the second sees the first.

@@ -80,4 +80,4 @@ class ArCreditDemo(models.AbstractModel):
                     self.env["account.payment.register"].with_context(
                         active_model="account.move", active_ids=invoice.ids
                     ).create({"payment_date": paid_on})._create_payments()
-        self.env["ar.credit.evaluation"].evaluate_partners(partners, company, trigger="manual")
+        self.env["ar.credit.evaluation"]._evaluate_partners(partners, company, trigger="manual")

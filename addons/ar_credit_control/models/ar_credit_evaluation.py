@@ -36,7 +36,7 @@ class ArCreditEvaluation(models.AbstractModel):
     # ------------------------------------------------------------------ configuration
 
     @api.model
-    def scoring_config(self, company):
+    def _scoring_config(self, company):
         """The company's weights and grade cut-offs as the engine's ScoringConfig."""
         base = DEFAULT_SCORING_CONFIG
         try:
@@ -102,7 +102,7 @@ class ArCreditEvaluation(models.AbstractModel):
         }
 
     @api.model
-    def render_reasons(self, reasons, currency):
+    def _render_reasons(self, reasons, currency):
         """Reasons (dicts with code, points, params) as sentences in the user's language."""
         templates = self._reason_templates()
         money = {"amount_overdue", "open_exposure", "credit_limit", "disputed_amount"}
@@ -233,12 +233,14 @@ class ArCreditEvaluation(models.AbstractModel):
         """(exposures, invoicing histories, credit limits) of profiles, by partner id."""
         partner_ids = profiles.partner_id.ids
         history = self._invoicing_history(partner_ids, company, today)
-        exposures = self.env["ar.credit.exposure"].compute(partner_ids, company, today=today)
+        exposures = self.env["ar.credit.exposure"]._compute_exposures(
+            partner_ids, company, today=today
+        )
         limits = {p.id: p.credit_limit for p in profiles.partner_id.with_company(company).sudo()}
         return exposures, history, limits
 
     @api.model
-    def gather_facts(self, profiles, company, today):
+    def _gather_facts(self, profiles, company, today):
         """(CreditFacts list, exposures, histories, limits) for profiles of one company."""
         partner_ids = profiles.partner_id.ids
         behaviour = self._payment_behaviour(partner_ids, company, today)
@@ -278,7 +280,7 @@ class ArCreditEvaluation(models.AbstractModel):
     # ------------------------------------------------------------------ evaluation
 
     @api.model
-    def evaluate_partners(self, partners, company, trigger="manual", today=None):
+    def _evaluate_partners(self, partners, company, trigger="manual", today=None):
         """Evaluate these customers in `company` now. Returns their profiles."""
         commercial = partners.commercial_partner_id
         profiles = self.env["ar.credit.profile"]._get_or_create(commercial, company)
@@ -291,9 +293,9 @@ class ArCreditEvaluation(models.AbstractModel):
         today = today or fields.Date.context_today(self)
         now = fields.Datetime.now()
         self.env.flush_all()
-        facts, exposures, history, limits = self.gather_facts(profiles, company, today)
+        facts, exposures, history, limits = self._gather_facts(profiles, company, today)
         try:
-            scores = score_partners(facts, self.scoring_config(company))
+            scores = score_partners(facts, self._scoring_config(company))
         except InvalidInputError as error:
             raise ValidationError(
                 _(
@@ -326,8 +328,8 @@ class ArCreditEvaluation(models.AbstractModel):
             [profile.id for profile, score, _r in rows if previous[profile.id] != score.grade]
         )
         if regraded:
-            self.env["ar.credit.policy"].apply_to_profiles(regraded, only_auto=True)
-        self.env["ar.credit.segment.rule"].assign_segments(profiles)
+            self.env["ar.credit.policy"]._apply_to_profiles(regraded, only_auto=True)
+        self.env["ar.credit.segment.rule"]._assign_segments(profiles)
         return scores
 
     @api.model
@@ -448,7 +450,7 @@ class ArCreditEvaluation(models.AbstractModel):
     # ------------------------------------------------------------------ snapshots and cron
 
     @api.model
-    def refresh_snapshots(self, company, profiles=None):
+    def _refresh_snapshots(self, company, profiles=None):
         """Refresh the stored exposure figures of profiles (all of the company by default)."""
         profiles = profiles or self.env["ar.credit.profile"].sudo().search(
             [("company_id", "=", company.id)]
@@ -519,7 +521,7 @@ class ArCreditEvaluation(models.AbstractModel):
                     self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
                     return False
                 chunk = self.env["res.partner"].browse(ids[start : start + chunk_size])
-                self.with_company(company).evaluate_partners(chunk, company, trigger="cron")
+                self.with_company(company)._evaluate_partners(chunk, company, trigger="cron")
                 done += len(chunk)
                 remaining -= len(chunk)
                 self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)

@@ -297,7 +297,7 @@ class ArCreditExposure(models.AbstractModel):
         )
 
     @api.model
-    def compute(self, commercial_partner_ids, company, today=None, include_draft=None):
+    def _compute_exposures(self, commercial_partner_ids, company, today=None, include_draft=None):
         """{commercial partner id: Exposure} for the given commercial partners in `company`.
 
         Contacts' documents count for their commercial partner. One call of the SQL

@@ -140,7 +140,7 @@ class ArCreditPolicy(models.Model):
         )
 
     @api.model
-    def apply_to_profiles(self, profiles, only_auto=False):
+    def _apply_to_profiles(self, profiles, only_auto=False):
         """Apply each profile's grade policy: limit, payment term, prepayment and hold.
 
         The credit limit is Odoo's own company-dependent field, written in the profile's

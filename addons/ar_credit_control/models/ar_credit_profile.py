@@ -126,7 +126,7 @@ class ArCreditProfile(models.Model):
     @api.depends_context("lang")
     @api.depends("reasons_json")
     def _compute_reasons_text(self):
-        render = self.env["ar.credit.evaluation"].render_reasons
+        render = self.env["ar.credit.evaluation"]._render_reasons
         for profile in self:
             reasons = json.loads(profile.reasons_json) if profile.reasons_json else []
             lines = render(reasons, profile.currency_id)
@@ -202,7 +202,7 @@ class ArCreditProfile(models.Model):
             by_company.setdefault(profile.company_id, self.browse())
             by_company[profile.company_id] |= profile
         for company, profiles in by_company.items():
-            self.env["ar.credit.evaluation"].sudo().evaluate_partners(
+            self.env["ar.credit.evaluation"].sudo()._evaluate_partners(
                 profiles.partner_id, company, trigger="manual"
             )
         return True
@@ -210,7 +210,7 @@ class ArCreditProfile(models.Model):
     def action_apply_policy(self):
         """Apply the grade's policy: credit limit, payment term, prepayment and hold."""
         self._check_manager_rights({"credit_hold"})
-        self.env["ar.credit.policy"].apply_to_profiles(self)
+        self.env["ar.credit.policy"]._apply_to_profiles(self)
         return True
 
     def action_open_reviews(self):

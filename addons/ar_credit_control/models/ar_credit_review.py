@@ -43,7 +43,7 @@ class ArCreditReview(models.Model):
     @api.depends_context("lang")
     @api.depends("reasons_json")
     def _compute_reasons_text(self):
-        render = self.env["ar.credit.evaluation"].render_reasons
+        render = self.env["ar.credit.evaluation"]._render_reasons
         for review in self:
             reasons = json.loads(review.reasons_json) if review.reasons_json else []
             review.reasons_text = "\n".join(render(reasons, review.currency_id))

@@ -54,7 +54,7 @@ class ArCreditSegmentRule(models.Model):
         return best <= GRADE_ORDER.index(grade) <= worst
 
     @api.model
-    def assign_segments(self, profiles):
+    def _assign_segments(self, profiles):
         """Set the segment of each unlocked profile from the first matching rule."""
         for company in profiles.company_id:
             rules = self.sudo().search([("company_id", "=", company.id)])

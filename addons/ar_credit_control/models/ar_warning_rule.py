@@ -10,7 +10,7 @@ warnings in one statement: new conditions insert, vanished ones resolve, the uni
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.sql import index_exists
 
@@ -360,7 +360,7 @@ class ArWarningRule(models.Model):
 
     # ------------------------------------------------------------------ evaluation
 
-    def evaluate(self, today=None):
+    def _evaluate(self, today=None):
         """Evaluate these rules now; returns the warnings raised (new or raised again)."""
         today = today or fields.Date.context_today(self)
         warnings = self.env["ar.credit.warning"]
@@ -374,7 +374,7 @@ class ArWarningRule(models.Model):
     def _cron_evaluate_warnings(self):
         """Daily: every active rule of every company, then the digest to the credit managers."""
         rules = self.sudo().search([])
-        rules.evaluate()
+        rules._evaluate()
         self.env["ar.credit.warning"].sudo()._send_digest()
         return True
 
@@ -407,7 +407,9 @@ class ArWarningRule(models.Model):
         return self.sudo().create(vals)
 
     def action_evaluate(self):
-        self.evaluate()
+        if not self.env.user.has_group("ar_credit_control.group_credit_control_manager"):
+            raise AccessError(self.env._("Only credit managers can evaluate warning rules."))
+        self._evaluate()
         return True
 
     def action_open_warnings(self):

@@ -105,7 +105,7 @@ class ResCompany(models.Model):
                     )
                 )
             # The engine validates the whole configuration the same way it will use it.
-            self.env["ar.credit.evaluation"].scoring_config(company)
+            self.env["ar.credit.evaluation"]._scoring_config(company)
 
     @api.constrains(
         "ar_credit_overdue_days", "ar_credit_overdue_amount", "ar_credit_approval_validity_days"

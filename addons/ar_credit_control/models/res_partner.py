@@ -89,7 +89,7 @@ class ResPartner(models.Model):
     def _compute_credit_exposure(self):
         company = self.env.company
         today = fields.Date.context_today(self)
-        exposures = self.env["ar.credit.exposure"].compute(
+        exposures = self.env["ar.credit.exposure"]._compute_exposures(
             self.commercial_partner_id.ids, company, today=today
         )
         for partner in self:
@@ -153,6 +153,8 @@ class ResPartner(models.Model):
 
     def action_open_credit_profile(self):
         self.ensure_one()
+        # The profile is created by SQL when missing: only for those who may read profiles.
+        self.env["ar.credit.profile"].check_access("read")
         commercial = self.commercial_partner_id
         profile = self.env["ar.credit.profile"]._get_or_create(commercial, self.env.company)
         return {
@@ -166,7 +168,7 @@ class ResPartner(models.Model):
         """Evaluate this customer's credit now in the current company (credit managers)."""
         if not self.env.user.has_group("ar_credit_control.group_credit_control_manager"):
             raise AccessError(_("Only credit managers can evaluate a customer's credit."))
-        self.env["ar.credit.evaluation"].sudo().evaluate_partners(
+        self.env["ar.credit.evaluation"].sudo()._evaluate_partners(
             self.commercial_partner_id, self.env.company, trigger="manual"
         )
         return True

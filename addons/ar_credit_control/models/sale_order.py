@@ -138,7 +138,7 @@ class SaleOrder(models.Model):
         pending = self.filtered(
             lambda o: o.state in ("draft", "sent") and o.partner_id and o.company_id
         )
-        results = self.env["ar.credit.check"].evaluate(pending) if pending else {}
+        results = self.env["ar.credit.check"]._evaluate(pending) if pending else {}
         for order in self:
             credit = results.get(order)
             order.credit_approval_valid = order._credit_approval_valid()
@@ -195,7 +195,7 @@ class SaleOrder(models.Model):
     def _credit_check(self, hold_instead_of_raise=False):
         """Check these quotations (locking their customers' credit state); return those that
         pass. Blocked ones raise one error naming all of them, or are put on hold."""
-        results = self.env["ar.credit.check"].evaluate(self, lock=True)
+        results = self.env["ar.credit.check"]._evaluate(self, lock=True)
         blocked = self.browse([order.id for order, credit in results.items() if credit.failures])
         if blocked and not hold_instead_of_raise:
             raise UserError(self._credit_block_message(results, blocked))
@@ -260,7 +260,7 @@ class SaleOrder(models.Model):
         confirmed = orders.filtered(lambda o: o.state == "sale")
         if confirmed:
             # Created directly as confirmed (RPC): check as if confirmed now.
-            results = self.env["ar.credit.check"].evaluate(confirmed, lock=True)
+            results = self.env["ar.credit.check"]._evaluate(confirmed, lock=True)
             blocked = confirmed.filtered(lambda o: results[o].failures)
             if blocked:
                 raise UserError(self._credit_block_message(results, blocked))
@@ -318,7 +318,7 @@ class SaleOrder(models.Model):
         self.check_access("write")
         if any(order.state not in ("draft", "sent") for order in self):
             raise UserError(self.env._("Only quotations can be submitted for credit approval."))
-        results = self.env["ar.credit.check"].evaluate(self)
+        results = self.env["ar.credit.check"]._evaluate(self)
         passing = self.filtered(lambda o: not results[o].failures)
         if passing:
             raise UserError(

@@ -35,7 +35,7 @@ class TestCollectionForecast(CreditControlCommon):
         return cls.today - timedelta(days=days)
 
     def refresh(self, company=None):
-        return self.env["ar.collection.forecast"].refresh(company or self.company)
+        return self.env["ar.collection.forecast"]._refresh(company or self.company)
 
     def line(self, invoice):
         return self.env["ar.collection.forecast"].search([("move_id", "=", invoice.id)])
@@ -110,7 +110,7 @@ class TestCollectionForecast(CreditControlCommon):
         other = self.setup_other_company()["company"]
         mine = self.create_invoice(self.regular, 300.0, self.today)
         theirs = self.create_invoice(self.regular, 70.0, self.today, company=other)
-        self.env["ar.collection.forecast"].refresh(self.company | other)
+        self.env["ar.collection.forecast"]._refresh(self.company | other)
         self.assertEqual(self.line(theirs).company_id, other)
         # The other company has no history: its forecast does not borrow ours.
         self.assertEqual(self.line(theirs).basis, "population")

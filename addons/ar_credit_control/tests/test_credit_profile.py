@@ -43,7 +43,7 @@ class TestCreditProfile(CreditControlCommon):
     def evaluate(self, partner, company=None):
         company = company or self.company
         # Odoo's test base disables tracking; credit changes must be tracked here.
-        self.evaluation.with_context(tracking_disable=False, mail_notrack=False).evaluate_partners(
+        self.evaluation.with_context(tracking_disable=False, mail_notrack=False)._evaluate_partners(
             partner, company, trigger="manual"
         )
         return self.env["ar.credit.profile"].search(
@@ -76,7 +76,7 @@ class TestCreditProfile(CreditControlCommon):
         self.assertEqual(sorted(maturities), [invoice_date, invoice_date + timedelta(days=30)])
         self.pay_invoice(invoice, payment_date=invoice_date + timedelta(days=40))
         profile = self.env["ar.credit.profile"]._get_or_create(customer, self.company)
-        [facts], *_rest = self.evaluation.gather_facts(profile, self.company, self.today)
+        [facts], *_rest = self.evaluation._gather_facts(profile, self.company, self.today)
         self.assertEqual(facts.paid_instalment_count, 2)
         self.assertAlmostEqual(facts.avg_days_late, 25.0)
         self.assertAlmostEqual(facts.max_days_late, 40.0)
@@ -337,7 +337,7 @@ class TestCreditProfile(CreditControlCommon):
         self.assertEqual(profile.utilisation, 50.0)
         self.create_invoice(customer, 700.0, self.days_ago(1), payment_term=self.net_30)
         self.assertEqual(profile.exposure, 500.0, "posting does not rewrite the snapshot")
-        self.evaluation.refresh_snapshots(self.company)
+        self.evaluation._refresh_snapshots(self.company)
         self.assertEqual(profile.exposure, 1200.0)
         self.assertEqual(profile.available_credit, -200.0)
         over = self.env["ar.credit.profile"].search([("utilisation", ">", 100)])

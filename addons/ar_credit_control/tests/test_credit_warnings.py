@@ -28,18 +28,18 @@ class TestCreditWarnings(WarningCommon):
         )
 
         self.pay_invoice(late)
-        rule.evaluate()
+        rule._evaluate()
         warning.invalidate_recordset()
         self.assertEqual(warning.state, "resolved")
         self.assertEqual(warning.date_resolved, self.today)
         self.assertFalse(self.activities(warning), "a resolved warning leaves no to-do")
-        rule.evaluate()
+        rule._evaluate()
         self.assertEqual(len(self.warnings(rule)), 1)
 
     def test_switched_off_rule_raises_nothing(self):
         rule = self.rule("overdue", days=30, lookback_days=7, active=False)
         self.create_invoice(self.customer, 400.0, self.days_ago(33))
-        rule.evaluate()
+        rule._evaluate()
         self.assertFalse(self.warnings(rule))
 
     def test_utilisation_above_threshold(self):
@@ -49,7 +49,7 @@ class TestCreditWarnings(WarningCommon):
         self.create_invoice(self.customer, 950.0, self.today)
         self.create_invoice(calm, 500.0, self.today)
         profiles = self.profile(self.customer) | self.profile(calm)
-        self.env["ar.credit.evaluation"].refresh_snapshots(self.company, profiles)
+        self.env["ar.credit.evaluation"]._refresh_snapshots(self.company, profiles)
         self.assertFalse(self.warnings(self.rule("utilisation", threshold_percent=96.0)))
         rule = self.rule("utilisation", threshold_percent=90.0)
         warning = self.assert_fires_once(rule, self.customer, key="utilisation")
@@ -73,9 +73,9 @@ class TestCreditWarnings(WarningCommon):
         warning = self.assert_fires_once(rule, self.customer, key="lateness")
         self.assertIn("28.0 days late on average", warning.figures)
         # A margin above the worsening (28 days) keeps quiet.
-        self.assertFalse(self.rule("lateness_trend", recent_count=2, margin_days=30.0).evaluate())
+        self.assertFalse(self.rule("lateness_trend", recent_count=2, margin_days=30.0)._evaluate())
         # Not enough earlier payments to compare with (needs 2k = 8 paid).
-        self.assertFalse(self.rule("lateness_trend", recent_count=4, margin_days=1.0).evaluate())
+        self.assertFalse(self.rule("lateness_trend", recent_count=4, margin_days=1.0)._evaluate())
 
     def test_broken_promise(self):
         invoice = self.create_invoice(self.customer, 500.0, self.days_ago(40))
@@ -88,13 +88,13 @@ class TestCreditWarnings(WarningCommon):
             }
         )
         rule = self.rule("broken_promise", lookback_days=30)
-        rule.evaluate()
+        rule._evaluate()
         self.assertFalse(self.warnings(rule), "an open promise is not broken")
         promise.state = "broken"
         warning = self.assert_fires_once(rule, self.customer, key=f"promise:{promise.id}")
         self.assertIn("broken", warning.figures)
         promise.state = "kept"
-        rule.evaluate()
+        rule._evaluate()
         self.assertEqual(warning.state, "resolved")
 
     def test_grade_downgrade(self):
@@ -117,7 +117,7 @@ class TestCreditWarnings(WarningCommon):
         warning = self.assert_fires_once(rule, self.customer, key=f"review:{downgrade.id}")
         self.assertIn("from B to D", warning.figures)
         profile.grade = "B"  # the downgrade no longer holds
-        rule.evaluate()
+        rule._evaluate()
         self.assertEqual(warning.state, "resolved")
 
     def test_large_order_from_watch_segment(self):
@@ -173,7 +173,7 @@ class TestCreditWarnings(WarningCommon):
         self.create_invoice(self.customer, 400.0, self.days_ago(31))
         self.create_invoice(self.customer, 300.0, self.days_ago(32))
         self.assertEqual(self.customer.credit_warning_count, 0)
-        rule.evaluate()
+        rule._evaluate()
         self.customer.invalidate_recordset(["credit_warning_count"])
         self.assertEqual(self.customer.with_user(self.collector).credit_warning_count, 2)
         flagged = self.env["res.partner"].search([("credit_warning_count", ">", 0)])
@@ -184,7 +184,7 @@ class TestCreditWarnings(WarningCommon):
         rule = self.rule("overdue", days=30)
         first = self.create_invoice(self.customer, 400.0, self.days_ago(31))
         second = self.create_invoice(self.customer, 300.0, self.days_ago(32))
-        rule.evaluate()
+        rule._evaluate()
         mails = self.env["ar.credit.warning"]._send_digest(listed=1)
         mail = mails.filtered(lambda m: m.model == "res.company" and m.res_id == self.company.id)
         self.assertEqual(len(mail), 1)
@@ -211,7 +211,7 @@ class TestCreditWarnings(WarningCommon):
         rule_b = self.rule("overdue", company=other, days=30)
         self.create_invoice(self.customer, 100.0, self.days_ago(31))
         foreign = self.create_invoice(self.customer, 200.0, self.days_ago(31), company=other)
-        (rule_a | rule_b).evaluate()
+        (rule_a | rule_b)._evaluate()
         self.assertEqual(self.warnings(rule_b).condition_key, f"invoice:{foreign.id}")
         self.assertEqual(self.warnings(rule_b).company_id, other)
         self.assertEqual(len(self.warnings(rule_a)), 1)

@@ -56,7 +56,9 @@ class TestOpenBalance(CreditControlCommon):
         return partner.with_company(self.company).property_account_receivable_id
 
     def exposure(self, partner):
-        return self.env["ar.credit.exposure"].compute([partner.id], self.company)[partner.id]
+        return self.env["ar.credit.exposure"]._compute_exposures([partner.id], self.company)[
+            partner.id
+        ]
 
     def test_sums_follow_every_change_of_the_lines(self):
         invoice = self.create_invoice(

@@ -49,8 +49,8 @@ class WarningCommon(CreditBlockCommon):
 
     def assert_fires_once(self, rule, partner, key=None):
         """Two runs: exactly one active warning and one activity, for `partner`."""
-        rule.evaluate()
-        rule.evaluate()
+        rule._evaluate()
+        rule._evaluate()
         warnings = self.warnings(rule)
         self.assertEqual(len(warnings), 1, warnings.mapped("condition_key"))
         self.assertEqual(warnings.partner_id, partner)

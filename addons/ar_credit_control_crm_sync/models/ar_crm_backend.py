@@ -537,7 +537,7 @@ class ArCrmBackend(models.Model):
         action["domain"] = [("backend_id", "=", self.id)]
         return action
 
-    def mapped_partner_ids(self):
+    def _mapped_partner_ids(self):
         """Odoo customers linked to a CRM record by this backend."""
         self.ensure_one()
         entries = self.env["ar.crm.id.map"].search(
