@@ -7,6 +7,7 @@ it never holds a secret itself, so it can be committed and shown in support tick
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -82,8 +83,8 @@ class ZohoSettings(_Section):
         default=None, description="overrides the data centre's accounts server (tests: loopback)"
     )
     client_id: str
-    client_secret_env: str = "ZOHO_CLIENT_SECRET"
-    refresh_token_env: str = "ZOHO_REFRESH_TOKEN"
+    client_secret_env: str = "ZOHO_CLIENT_SECRET"  # noqa: S105 (an environment variable name)
+    refresh_token_env: str = "ZOHO_REFRESH_TOKEN"  # noqa: S105 (an environment variable name)
     accounts_module: str = "Accounts"
     payments_module: str = Field(default="Payments", description="empty disables payments")
     timeout_seconds: float = Field(default=30.0, gt=0)
@@ -103,11 +104,26 @@ class ZohoSettings(_Section):
         return (self.accounts_url or ZOHO_ACCOUNTS_HOSTS[self.data_centre]).rstrip("/")
 
 
+# An API name as SOQL takes it: object and field names are written into the query text.
+SOAP_API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def _soap_api_name(value: str, *, empty_ok: bool = True) -> str:
+    if (value or not empty_ok) and not SOAP_API_NAME.fullmatch(value or ""):
+        raise ValueError(f"{value!r} is not an API name (letters, digits and _ only)")
+    return value
+
+
 class SoapFields(_Section):
     """Field names of a SOAP CRM (Salesforce Partner API naming), per canonical field.
 
     An empty name leaves the canonical field unsynchronised (e.g. ``salesperson``).
     """
+
+    @field_validator("*")
+    @classmethod
+    def _api_name(cls, value: str) -> str:
+        return _soap_api_name(value)
 
     external_id: str = "Odoo_Partner_ID__c"
     name: str = "Name"
@@ -148,7 +164,7 @@ class SoapSettings(_Section):
         default=None, description="WSDL path or URL; default: the packaged crm_replication.wsdl"
     )
     username: str
-    password_env: str = "SOAP_CRM_PASSWORD"
+    password_env: str = "SOAP_CRM_PASSWORD"  # noqa: S105 (an environment variable name)
     customer_object: str = "Account"
     payment_object: str = Field(default="Payment__c", description="empty disables payments")
     modified_field: str = "LastModifiedDate"
@@ -160,6 +176,16 @@ class SoapSettings(_Section):
         default=29, ge=1, le=30, description="getDeleted look-back when there is no cursor yet"
     )
     fields: SoapFields = SoapFields()
+
+    @field_validator("customer_object", "modified_field")
+    @classmethod
+    def _required_api_name(cls, value: str) -> str:
+        return _soap_api_name(value, empty_ok=False)
+
+    @field_validator("payment_object")
+    @classmethod
+    def _api_name(cls, value: str) -> str:
+        return _soap_api_name(value)
 
 
 class FxiaokeFields(_Section):
@@ -201,7 +227,7 @@ class FxiaokeSettings(_Section):
     kind: Literal["fxiaoke"] = "fxiaoke"
     base_url: str = "https://open.fxiaoke.com"
     app_id: str
-    app_secret_env: str = "FXIAOKE_APP_SECRET"
+    app_secret_env: str = "FXIAOKE_APP_SECRET"  # noqa: S105 (an environment variable name)
     permanent_code_env: str = "FXIAOKE_PERMANENT_CODE"
     current_open_user_id: str = Field(description="openUserId the calls act as (a CRM admin)")
     customer_object: str = "AccountObj"

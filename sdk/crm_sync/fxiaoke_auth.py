@@ -23,7 +23,7 @@ from .errors import AuthError, RateLimited, RemoteUnavailable
 from .redaction import register_secret
 from .zoho_auth import MemoryTokenStore, TokenStore
 
-TOKEN_PATH = "/cgi/corpAccessToken/get/V2"
+TOKEN_PATH = "/cgi/corpAccessToken/get/V2"  # noqa: S105 (an API path)
 RENEW_BEFORE_EXPIRY_SECONDS = 600.0
 REQUEST_LIMIT = 10
 REQUEST_WINDOW_SECONDS = 60.0

@@ -33,3 +33,11 @@ def test_pylint_odoo():
     addons = [str(p.parent) for p in (REPO / "addons").glob("*/__manifest__.py")]
     proc = _run([sys.executable, "-m", "pylint", "--rcfile=.pylintrc-odoo", *addons])
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.skipif(not shutil.which("ruff"), reason="ruff not installed (pip install -e .[test])")
+def test_security_rules_over_shipped_code():
+    """flake8-bandit's rules (ruff S) over the addons and the SDK; the exceptions, each with
+    its reason, are in pyproject.toml."""
+    proc = _run(["ruff", "check", "--no-cache", "--extend-select", "S", "addons", "sdk"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr

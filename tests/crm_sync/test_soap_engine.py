@@ -313,3 +313,22 @@ def test_get_updated_and_deleted_windows(
     # A cursor older than what the CRM keeps (30 days) is clamped, not an error.
     [page] = connector.iter_deleted_customers(since - dt.timedelta(days=90))
     assert [d.crm_id for d in page.items] == [changed] and page.high_water >= since
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"customer_object": "Account WHERE Name != ''"},
+        {"modified_field": "LastModifiedDate, Password__c"},
+        {"payment_object": "Payment__c; DELETE"},
+        {"fields": {"email": "Email__c FROM User --"}},
+    ],
+)
+def test_soql_names_must_be_api_names(override: dict[str, Any]) -> None:
+    """Object and field names are written into the SOQL text: a name that is not an API name
+    is refused with the configuration, before any query."""
+    from crm_sync.config import SoapSettings
+
+    with pytest.raises(ValueError, match="is not an API name"):
+        SoapSettings(login_url="https://crm.example/soap", username="sync", **override)
+    assert SoapSettings(login_url="https://crm.example/soap", username="sync", payment_object="")
