@@ -20,7 +20,7 @@ from odoo.tools.safe_eval import safe_eval
 
 from crm_sync.config import ZOHO_ACCOUNTS_HOSTS, Secrets, ZohoFields, parse_config
 from crm_sync.connector import ErpPosition
-from crm_sync.engine import CUSTOMERS, DL_PUSH, RunReport
+from crm_sync.engine import DL_PUSH, RunReport
 from crm_sync.errors import (
     AuthError,
     ConfigError,
@@ -536,14 +536,6 @@ class ArCrmBackend(models.Model):
         )
         action["domain"] = [("backend_id", "=", self.id)]
         return action
-
-    def _mapped_partner_ids(self):
-        """Odoo customers linked to a CRM record by this backend."""
-        self.ensure_one()
-        entries = self.env["ar.crm.id.map"].search(
-            [("backend_id", "=", self.id), ("stream", "=", CUSTOMERS), ("remote_id", "!=", False)]
-        )
-        return [int(entry.local_id) for entry in entries]
 
     # ------------------------------------------------------------------ cron
 
