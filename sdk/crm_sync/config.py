@@ -27,6 +27,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 DEFAULT_CONFIG_PATH = "crm-sync.toml"
 
+
 def is_secure_url(url: str) -> bool:
     """Whether credentials may be sent to ``url``: https, or plain http to this machine only
     (a test emulator, a local proxy). Secrets never cross a network in clear text."""
