@@ -197,17 +197,25 @@ class TestCrmPushPerCompany(CrmSecurityCommon):
         self.env["account.payment.register"].with_company(self.company_b).with_context(
             active_model="account.move", active_ids=invoice_b.ids
         ).create({"payment_date": self.today, "amount": 100.0})._create_payments()
+        only_a = self.create_customer("CRMT Only A", ref="CRMT-OA", company_id=self.company_a.id)
         crm_b = start_emulator(self)
         backend_b = self.make_backend(crm_b, self.company_b, name="Zoho B")
+        # Company B's CRM names company A's customer: refused there too.
+        intruder = crm_b.add_record(
+            "Accounts", {"Account_Name": "Mine now", "Odoo_Partner_ID": str(only_a.id)}
+        )
 
         self.run_cron()
-        for backend in (self.backend, backend_b):
-            run = backend.sudo().last_run_id
-            self.assertEqual(run.state, "done", run.error_summary)
+        self.assertEqual(self.backend.sudo().last_run_id.state, "done")
+        self.assertEqual(only_a.name, "CRMT Only A")
+        letter = self.dead_letters(backend_b)
+        self.assertEqual((letter.record_key, letter.code), (intruder, "erp_id_refused"))
 
         in_a, in_b = self.accounts(self.crm), self.accounts(crm_b)
         self.assertNotIn(str(only_b.id), in_a, "company B's customer reached company A's CRM")
         self.assertIn(str(only_b.id), in_b)
+        self.assertIn(str(only_a.id), in_a)
+        self.assertEqual(in_b[str(only_a.id)]["Account_Name"], "Mine now", "not pushed by B")
         self.assertEqual(in_a[str(shared.id)]["Open_Invoice_Count"], 1)
         self.assertEqual(in_a[str(shared.id)]["Open_Invoice_Amount"], 300.0)
         self.assertEqual(in_a[str(shared.id)]["Credit_Exposure"], 300.0)
