@@ -12,6 +12,7 @@
     "data": [
         "security/ar_credit_control_crm_sync_security.xml",
         "security/ir.model.access.csv",
+        "data/crm_integration_user.xml",
         "data/ir_cron.xml",
         "views/ar_crm_backend_views.xml",
         "views/ar_crm_sync_run_views.xml",

@@ -6,12 +6,14 @@ it never holds a secret itself, so it can be committed and shown in support tick
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
@@ -25,6 +27,34 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 DEFAULT_CONFIG_PATH = "crm-sync.toml"
+
+
+def is_secure_url(url: str) -> bool:
+    """Whether credentials may be sent to ``url``: https, or plain http to this machine only
+    (a test emulator, a local proxy). Secrets never cross a network in clear text."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+    except ValueError:
+        return False
+    if not host or parts.scheme not in ("https", "http"):
+        return False
+    if parts.scheme == "https" or host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _secure_url(value: str | None, what: str) -> str | None:
+    if value is not None and not is_secure_url(value):
+        raise ValueError(
+            f"{what} {value!r} is refused: an https:// URL is required "
+            "(http:// only to a loopback address)"
+        )
+    return value
+
 
 # Zoho accounts server per data centre; the API domain comes back with every token.
 ZOHO_ACCOUNTS_HOSTS = {
@@ -98,6 +128,11 @@ class ZohoSettings(_Section):
         if value not in ZOHO_ACCOUNTS_HOSTS:
             raise ValueError(f"unknown data centre {value!r}; one of {sorted(ZOHO_ACCOUNTS_HOSTS)}")
         return value
+
+    @field_validator("accounts_url")
+    @classmethod
+    def _secure_accounts_url(cls, value: str | None) -> str | None:
+        return _secure_url(value, "accounts server")
 
     @property
     def resolved_accounts_url(self) -> str:
@@ -187,6 +222,11 @@ class SoapSettings(_Section):
     def _api_name(cls, value: str) -> str:
         return _soap_api_name(value)
 
+    @field_validator("login_url")
+    @classmethod
+    def _secure_login_url(cls, value: str) -> str:
+        return _secure_url(value, "login URL")  # type: ignore[return-value]
+
 
 class FxiaokeFields(_Section):
     """API names of FXiaoKe object fields, per canonical field (``__c`` marks custom fields)."""
@@ -246,6 +286,11 @@ class FxiaokeSettings(_Section):
     transient_error_codes: list[int] = Field(default_factory=lambda: [-1, 50009])
     fields: FxiaokeFields = FxiaokeFields()
 
+    @field_validator("base_url")
+    @classmethod
+    def _secure_base_url(cls, value: str) -> str:
+        return _secure_url(value, "open-API host")  # type: ignore[return-value]
+
     @property
     def resolved_base_url(self) -> str:
         return self.base_url.rstrip("/")
@@ -264,6 +309,11 @@ class OdooSettings(_Section):
     customer_domain: list[Any] = Field(default_factory=lambda: [["is_company", "=", True]])
     crm_id_field: str | None = Field(
         default=None, description="res.partner field holding the CRM id, if the addon adds one"
+    )
+    company_id: int | None = Field(
+        default=None,
+        description="the Odoo company synchronised: only its customers (and shared ones) and "
+        "its books; Odoo ids from the CRM naming another company's partner are refused",
     )
     payment_ref_field: str = "payment_reference"
 
@@ -420,6 +470,7 @@ api_key_env = "ODOO_API_KEY"
 timeout_seconds = 60
 customer_domain = [["is_company", "=", true]]
 # crm_id_field = "x_crm_id"                # res.partner field holding the CRM id, if any
+# company_id = 1                           # only this company's customers and books
 
 [state]
 backend = "sqlite"                         # or "postgresql" (needs psycopg2)

@@ -105,14 +105,19 @@ class ErpConnector(Protocol):
     def find_customer(
         self, crm_id: str, erp_id: int | None, contact: ContactData, rules: Sequence[str]
     ) -> int | None:
-        """The Odoo partner matching a CRM record: external id first, then duplicate rules."""
+        """The Odoo partner matching a CRM record: external id first, then duplicate rules.
+
+        Raises ``ValidationError`` when the record names an Odoo id the sync may not write to:
+        the engine quarantines it as a dead letter rather than create or match another.
+        """
 
     def create_customer(self, contact: ContactData, crm_id: str) -> int: ...
 
     def update_customers(self, updates: Sequence[tuple[int, ContactData]]) -> int:
         """Apply CRM contact data; writes only partners whose values differ. Returns writes."""
 
-    def archive_customer(self, erp_id: int) -> None: ...
+    def archive_customer(self, erp_id: int) -> None:
+        """Archive a partner; ``ValidationError`` when the sync may not write to it."""
 
     def find_draft_payment(self, external_ref: str) -> int | None: ...
 

@@ -466,9 +466,15 @@ class SyncEngine:
                 if entry is None:
                     continue
                 if self.options.deletions_from_crm == "archive":
-                    if not dry_run:
-                        self.erp.archive_customer(int(entry.local_id))
-                    report.add("odoo_archived")
+                    try:
+                        if not dry_run:
+                            self.erp.archive_customer(int(entry.local_id))
+                        report.add("odoo_archived")
+                    except ValidationError as exc:
+                        # A partner the sync may not write to (e.g. it now has a user): left
+                        # alone, counted; the CRM record is gone, so there is nothing to replay.
+                        report.add("archive_refused")
+                        log.warning("crm deletion of %s not applied: %s", deleted.crm_id, exc.code)
                 # Unlink: if the partner comes back to life it is created afresh in the CRM.
                 unlinked = MapEntry(CUSTOMERS, entry.local_id, None)
                 ops.append(lambda txn, e=unlinked: txn.save_mapping(e))

@@ -8,6 +8,11 @@ Data model assumed: ``res.partner`` (is_company, name, email, phone, vat, street
 country_id, industry_id, user_id, active, write_date and, when the addon is installed,
 credit_grade, credit_limit, credit_exposure, credit_available, amount_overdue,
 oldest_overdue_days, credit_hold, last_payment_date) and ``account.payment`` (drafts).
+
+Trust: an Odoo id that comes from the CRM (the external-id field, or a partner found by it) is
+honoured only for a partner the sync owns: inside the customer filter and the company, and the
+partner of no user, active or archived (else a CRM record could rewrite the e-mail of the
+admin's partner and receive its password reset). Other records are refused with the reason.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from .connector import ErpPosition
+from .errors import ValidationError
 from .records import ContactData, CreditData, DraftPayment, ErpCustomer
 
 ODOO_DATETIME = "%Y-%m-%d %H:%M:%S"
@@ -103,6 +109,7 @@ class OdooConnector:
         crm_id_field: str | None = None,
         payment_ref_field: str = "payment_reference",
         with_summaries: bool = True,
+        company_id: int | None = None,
     ) -> None:
         self.gateway = gateway
         self.customer_domain = [
@@ -111,6 +118,7 @@ class OdooConnector:
         self.crm_id_field = crm_id_field
         self.payment_ref_field = payment_ref_field
         self.with_summaries = with_summaries
+        self.company_id = company_id
         self._credit_fields: list[str] | None = None
         self._lookup_cache: dict[tuple[str, str], int | None] = {}
 
@@ -122,6 +130,53 @@ class OdooConnector:
 
     def check(self) -> None:
         self.gateway.search("res.partner", [], limit=1)
+
+    # -- what the sync may read and write ------------------------------------------------
+    def _company_terms(self) -> list[Any]:
+        return [] if self.company_id is None else [["company_id", "in", [False, self.company_id]]]
+
+    def customers_domain(self) -> list[Any]:
+        """The customers synchronised: the filter, in the company (or shared by all)."""
+        return [*self.customer_domain, *self._company_terms()]
+
+    def writable_domain(self) -> list[Any]:
+        """Customers the CRM may write to: never the partner of a user, internal or portal.
+
+        Searched with ``active_test=False``, which Odoo also applies to the users' subquery:
+        archived users count.
+        """
+        return [*self.customers_domain(), ["user_ids", "=", False]]
+
+    def _writable(self, ids: Sequence[int]) -> set[int]:
+        found = self.gateway.search(
+            "res.partner", [*self.writable_domain(), ["id", "in", list(ids)]], active_test=False
+        )
+        return set(found)
+
+    def _refused(self, erp_id: int) -> ValidationError:
+        """Why the sync does not write to this partner. Only called on a refusal (rare), so
+        the extra queries that name the reason cost nothing on a normal run."""
+
+        def exists(*domain: Any) -> bool:
+            found = self.gateway.search(
+                "res.partner", [["id", "=", erp_id], *domain], limit=1, active_test=False
+            )
+            return bool(found)
+
+        if not exists():
+            reason = "does not exist or belongs to another company"
+        elif exists(["user_ids", "!=", False]):
+            reason = "is the partner of a user (internal or portal)"
+        elif not exists(*self._company_terms()):
+            reason = "belongs to another company"
+        else:
+            reason = "is outside the backend's customer filter"
+        return ValidationError(
+            f"Odoo partner {erp_id} named by this CRM record {reason}: the sync does not write "
+            "to it. Clear or correct the Odoo id in the CRM record.",
+            code="erp_id_refused",
+            field="erp_id",
+        )
 
     # -- reading customers ---------------------------------------------------------------
     def credit_fields(self) -> list[str]:
@@ -136,7 +191,7 @@ class OdooConnector:
         fields = PARTNER_FIELDS + self.credit_fields()
         position = after
         while True:
-            domain: list[Any] = list(self.customer_domain)
+            domain: list[Any] = self.customers_domain()
             if ids is not None:
                 domain.append(["id", "in", list(ids)])
             if position is not None:
@@ -206,10 +261,13 @@ class OdooConnector:
             }
             for pid in partner_ids
         }
+        # The company's own books only: a shared customer has invoices in several companies.
+        company = [] if self.company_id is None else [["company_id", "=", self.company_id]]
         invoices = self.gateway.read_group(
             "account.move",
             [["partner_id", "in", partner_ids], ["move_type", "=", "out_invoice"],
-             ["state", "=", "posted"], ["payment_state", "in", ["not_paid", "partial"]]],
+             ["state", "=", "posted"], ["payment_state", "in", ["not_paid", "partial"]],
+             *company],
             ["amount_residual:sum"],
             ["partner_id"],
         )  # fmt: skip
@@ -222,7 +280,7 @@ class OdooConnector:
         payments = self.gateway.read_group(
             "account.payment",
             [["partner_id", "in", partner_ids], ["payment_type", "=", "inbound"],
-             ["state", "in", ["in_process", "paid"]], ["date", ">=", year_ago]],
+             ["state", "in", ["in_process", "paid"]], ["date", ">=", year_ago], *company],
             ["amount:sum"],
             ["partner_id"],
         )  # fmt: skip
@@ -240,20 +298,24 @@ class OdooConnector:
     def find_customer(
         self, crm_id: str, erp_id: int | None, contact: ContactData, rules: Sequence[str]
     ) -> int | None:
+        """The partner a new CRM record is, among those the CRM may write to; a record naming
+        an Odoo id the sync does not own is refused (ValidationError), never re-routed."""
+        writable = self.writable_domain()
         if self.crm_id_field:
-            found = self._one([[self.crm_id_field, "=", crm_id]])
+            found = self._one([*writable, [self.crm_id_field, "=", crm_id]])
             if found:
                 return found
         if erp_id:
-            found = self._one([["id", "=", int(erp_id)]])
+            found = self._one([*writable, ["id", "=", int(erp_id)]])
             if found:
                 return found
+            raise self._refused(int(erp_id))
         for rule in rules:
             value = getattr(contact, rule, None)
             if not value:
                 continue
             operator = "=" if rule == "vat" else "=ilike"
-            found = self._one([*self.customer_domain, [rule, operator, value]])
+            found = self._one([*writable, [rule, operator, value]])
             if found:
                 return found
         return None
@@ -300,7 +362,9 @@ class OdooConnector:
     def update_customers(self, updates: Sequence[tuple[int, ContactData]]) -> int:
         """Write CRM contact data, one read for the batch and a write only where values differ.
 
-        Echoes (records that come back from the CRM unchanged) thus cost no Odoo write.
+        Echoes (records that come back from the CRM unchanged) thus cost no Odoo write. A
+        partner the CRM may not write to (it got a user since it was linked, left the filter…)
+        refuses the batch before anything is written; the engine then retries one by one.
         """
         if not updates:
             return 0
@@ -309,9 +373,15 @@ class OdooConnector:
         current = {
             int(row["id"]): row
             for row in self.gateway.search_read(
-                "res.partner", [["id", "in", ids]], fields, active_test=False
+                "res.partner",
+                [*self.writable_domain(), ["id", "in", ids]],
+                fields,
+                active_test=False,
             )
         }
+        refused = next((erp_id for erp_id in ids if erp_id not in current), None)
+        if refused is not None:
+            raise self._refused(refused)
         writes = 0
         for erp_id, contact in updates:
             row = current.get(erp_id, {})
@@ -327,6 +397,8 @@ class OdooConnector:
         return writes
 
     def archive_customer(self, erp_id: int) -> None:
+        if erp_id not in self._writable([erp_id]):
+            raise self._refused(erp_id)
         self.gateway.write("res.partner", [erp_id], {"active": False})
 
     # -- payments ------------------------------------------------------------------------

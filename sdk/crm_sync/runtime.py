@@ -77,6 +77,7 @@ def build_runtime(
         customer_domain=config.odoo.customer_domain,
         crm_id_field=config.odoo.crm_id_field,
         payment_ref_field=config.odoo.payment_ref_field,
+        company_id=config.odoo.company_id,
     )
     crm = build_crm_connector(config, secrets, state=state, retry=retry)
     engine = SyncEngine(crm, erp, state, config.sync, progress=progress)

@@ -2,9 +2,12 @@
 
 The backend turns its fields into a ``crm_sync`` configuration, hands the SDK the Odoo ``env``
 (in-process gateway: the user's own access rights apply) and a state store on the addon's
-tables, and records every run in ``ar.crm.sync.run``. Credentials are readable only by system
-administrators; the run reads them with ``sudo`` and no message, log line or chatter entry ever
-contains them (errors pass through crm_sync's redaction).
+tables, and records every run in ``ar.crm.sync.run``. Buttons run as the user who presses them;
+the scheduled action runs as the addon's integration user (never superuser), in the backend's
+company only. Credentials are readable only by system administrators; the run reads them with
+``sudo`` and no message, log line or chatter entry ever contains them (errors pass through
+crm_sync's redaction). The server they are sent to is changed by system administrators only,
+must be https (or loopback), and changing it forgets the stored credentials.
 """
 
 import json
@@ -14,11 +17,17 @@ from datetime import timedelta
 
 from pydantic import SecretStr
 
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools.safe_eval import safe_eval
 
-from crm_sync.config import ZOHO_ACCOUNTS_HOSTS, Secrets, ZohoFields, parse_config
+from crm_sync.config import (
+    ZOHO_ACCOUNTS_HOSTS,
+    Secrets,
+    ZohoFields,
+    is_secure_url,
+    parse_config,
+)
 from crm_sync.connector import ErpPosition
 from crm_sync.engine import DL_PUSH, RunReport
 from crm_sync.errors import (
@@ -48,6 +57,9 @@ DATA_CENTRES = [
 ]
 assert {code for code, _label in DATA_CENTRES} == set(ZOHO_ACCOUNTS_HOSTS)
 SECRET_FIELDS = ("client_secret", "refresh_token")
+# Where the credentials are sent: system administrators only, and a change forgets them.
+SERVER_URL_FIELDS = ("api_base_url",)
+INTEGRATION_USER = "ar_credit_control_crm_sync.user_crm_integration"
 
 
 def _auto_commit():
@@ -82,8 +94,11 @@ class ArCrmBackend(models.Model):
     api_base_url = fields.Char(
         string="Accounts server URL",
         tracking=True,
+        copy=False,
         help="Overrides the data centre's accounts server (a test emulator, a proxy). The API "
-        "address comes back with every access token.",
+        "address comes back with every access token. Set by system administrators only; an "
+        "https:// address (http:// only to this machine). Changing it clears the client secret "
+        "and the refresh token.",
     )
     client_id = fields.Char(string="Client ID", tracking=True)
     client_secret = fields.Char(groups="base.group_system", copy=False)
@@ -179,6 +194,62 @@ class ArCrmBackend(models.Model):
             backend.run_count = runs.get(backend, 0)
             backend.dead_letter_count = letters.get(backend, 0)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get(name) for vals in vals_list for name in SERVER_URL_FIELDS):
+            self._check_server_url_rights()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        moved = self.browse()
+        if any(name in vals for name in SERVER_URL_FIELDS):
+            self._check_server_url_rights()
+            moved = self.filtered(
+                lambda backend: any(
+                    (backend[name] or False) != (vals[name] or False)
+                    for name in SERVER_URL_FIELDS
+                    if name in vals
+                )
+            )
+        result = super().write(vals)
+        if moved:
+            moved._forget_credentials(keep=set(vals))
+        return result
+
+    def _check_server_url_rights(self):
+        # Credentials are posted to this server: whoever sets it could collect them.
+        if not self.env.su and not self.env.user.has_group("base.group_system"):
+            raise AccessError(
+                _(
+                    "Only system administrators may change the address of the CRM server: the "
+                    "credentials are sent there."
+                )
+            )
+
+    def _forget_credentials(self, keep=()):
+        """The server changed: the secrets (but those just given) and cached tokens go."""
+        cleared = {name: False for name in SECRET_FIELDS if name not in keep}
+        if cleared:
+            self.sudo().write(cleared)
+        self.env["ar.crm.sync.state"].sudo().search(
+            [("backend_id", "in", self.ids), ("key", "=like", "token:%")]
+        ).unlink()
+
+    @api.constrains(*SERVER_URL_FIELDS)
+    def _check_server_url(self):
+        for backend in self:
+            for name in SERVER_URL_FIELDS:
+                if backend[name] and not is_secure_url(backend[name]):
+                    raise ValidationError(
+                        _(
+                            "%(backend)s: the CRM server address %(url)s is refused. Use an "
+                            "https:// address (http:// only to this machine: localhost, "
+                            "127.0.0.1, ::1).",
+                            backend=backend.name,
+                            url=backend[name],
+                        )
+                    )
+
     @api.constrains("field_mapping")
     def _check_field_mapping(self):
         for backend in self:
@@ -245,6 +316,7 @@ class ArCrmBackend(models.Model):
                 "url": self.get_base_url(),
                 "database": self.env.cr.dbname,
                 "login": self.env.user.login,
+                "company_id": self.company_id.id,
                 "customer_domain": [
                     list(term) if isinstance(term, (list, tuple)) else term
                     for term in safe_eval(self.customer_domain or "[]")
@@ -539,13 +611,26 @@ class ArCrmBackend(models.Model):
 
     # ------------------------------------------------------------------ cron
 
+    def _as_integration_user(self):
+        """This backend as the CRM integration user, in the backend's company only.
+
+        Scheduled runs write with that user's rights (group_crm_integration: partners, draft
+        payments, reading invoices and credit figures), never as superuser; record rules then
+        keep them inside the company. The user belongs to every company that has a backend.
+        """
+        self.ensure_one()
+        user = self.env.ref(INTEGRATION_USER).sudo()
+        if self.company_id not in user.company_ids:
+            user.company_ids = [Command.link(self.company_id.id)]
+        return self.with_user(user).with_context(allowed_company_ids=self.company_id.ids)
+
     @api.model
     def _cron_sync_all(self):
         """Run every active backend of every company, one after the other."""
         commit = _auto_commit()
         for backend in self.sudo().search([("active", "=", True)]):
             try:
-                backend._sync("cron", commit=commit)
+                backend._as_integration_user()._sync("cron", commit=commit)
             except Exception as exc:
                 if not commit:
                     raise

@@ -30,7 +30,8 @@ MODEL_FIELDS: dict[str, dict[str, str]] = {
         "name": "char", "is_company": "boolean", "email": "char", "phone": "char", "vat": "char",
         "street": "char", "city": "char", "zip": "char", "country_id": "many2one",
         "industry_id": "many2one", "user_id": "many2one", "active": "boolean",
-        "write_date": "datetime", "ref": "char",
+        "write_date": "datetime", "ref": "char", "company_id": "many2one",
+        "user_ids": "one2many",
     },
     "res.country": {"name": "char", "code": "char"},
     "res.partner.industry": {"name": "char", "full_name": "char"},
@@ -38,11 +39,12 @@ MODEL_FIELDS: dict[str, dict[str, str]] = {
     "account.payment": {
         "partner_id": "many2one", "amount": "monetary", "date": "date", "memo": "char",
         "payment_reference": "char", "payment_type": "selection", "partner_type": "selection",
-        "state": "selection", "write_date": "datetime",
+        "state": "selection", "write_date": "datetime", "company_id": "many2one",
     },
     "account.move": {
         "partner_id": "many2one", "move_type": "selection", "state": "selection",
         "payment_state": "selection", "amount_residual": "monetary", "write_date": "datetime",
+        "company_id": "many2one",
     },
 }  # fmt: skip
 CREDIT_FIELDS = {
@@ -66,15 +68,24 @@ def _like(value: Any, pattern: Any, exact: bool) -> bool:
     return left == right if exact else right in left
 
 
+def _unset(value: Any) -> Any:
+    # Odoo reads an empty field, many2one or x2many as False.
+    return False if value is None or value == [] else value
+
+
+def _eq(a: Any, b: Any) -> bool:
+    return a == b or (b is False and _unset(a) is False)
+
+
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
-    "=": lambda a, b: a == b or (b is False and a in (None, False)),
-    "!=": lambda a, b: a != b,
+    "=": _eq,
+    "!=": lambda a, b: not _eq(a, b),
     ">": lambda a, b: a not in (None, False) and a > b,
     ">=": lambda a, b: a not in (None, False) and a >= b,
     "<": lambda a, b: a not in (None, False) and a < b,
     "<=": lambda a, b: a not in (None, False) and a <= b,
-    "in": lambda a, b: a in b,
-    "not in": lambda a, b: a not in b,
+    "in": lambda a, b: _unset(a) in b,
+    "not in": lambda a, b: _unset(a) not in b,
     "=ilike": lambda a, b: _like(a, b, True),
     "ilike": lambda a, b: _like(a, b, False),
 }
