@@ -8,7 +8,8 @@ Rules (each order, in its company):
 3. hold / prepayment: the customer is on credit hold, or their grade asks for a prepayment the
    order has not received (done/authorized transactions and paid down-payment invoices).
 
-A valid manager approval covers an order's amount: no rule is applied to it. Every figure of a
+A valid manager approval (``sale.order._credit_approval_valid``) lets an order through: no rule
+is applied to it. Every figure of a
 batch of orders in one company comes from one call of the PL/pgSQL function
 ``ar_credit_check_figures``: it resolves the customers, locks and bumps their
 ``ar.credit.state`` rows (``lock=True``), and returns exposure (``ar.credit.exposure``), credit
@@ -334,12 +335,14 @@ class ArCreditCheck(models.AbstractModel):
             return formatLang(self.env, amount, currency_obj=curr)
 
         failures = []
-        if order.credit_approval_state == "rejected":
+        # The approval fields are for the check to read, whoever confirms.
+        approval = order.sudo()
+        if approval.credit_approval_state == "rejected":
             failures.append(
                 _(
                     "A credit manager rejected this order: %(reason)s. Change the order and "
                     "request a new approval.",
-                    reason=order.credit_approval_reason or _("no reason given"),
+                    reason=approval.credit_approval_reason or _("no reason given"),
                 )
             )
         if credit.credit_limit and credit.excess > currency.rounding / 2:
@@ -391,4 +394,6 @@ class ArCreditCheck(models.AbstractModel):
                     missing=money(missing, order.currency_id),
                 )
             )
+        if failures and (lapsed := order._credit_approval_lapse_note()):
+            failures.insert(0, lapsed)
         return failures

@@ -64,6 +64,11 @@ class ResCompany(models.Model):
         default=7,
         help="A credit manager's approval of an order lapses after this many days (0: never).",
     )
+    ar_credit_allow_self_approval = fields.Boolean(
+        string="Credit managers may approve their own orders",
+        help="Off: a credit manager who is also an order's salesperson cannot approve its "
+        "credit; another credit manager must.",
+    )
     ar_credit_block_invoice_on_hold = fields.Boolean(
         string="Block invoices of customers on hold",
         help="Customer invoices of customers on credit hold cannot be posted.",

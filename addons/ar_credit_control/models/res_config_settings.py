@@ -33,6 +33,9 @@ class ResConfigSettings(models.TransientModel):
     ar_credit_approval_validity_days = fields.Integer(
         related="company_id.ar_credit_approval_validity_days", readonly=False
     )
+    ar_credit_allow_self_approval = fields.Boolean(
+        related="company_id.ar_credit_allow_self_approval", readonly=False
+    )
     ar_credit_block_invoice_on_hold = fields.Boolean(
         related="company_id.ar_credit_block_invoice_on_hold", readonly=False
     )

@@ -4,6 +4,11 @@ Grade, hold and segment come from the customer's credit profile in ``env.company
 available credit and overdue are computed live by one SQL query (``ar.credit.exposure``).
 The credit limit is Odoo's own company-dependent ``credit_limit``: we track its changes and
 let only credit managers and accounting administrators change it.
+
+Credit figures are read like Odoo's own ``credit``/``credit_limit``: by credit control and
+accounting users only (``CREDIT_READERS``); salespeople also see what the order form shows them
+(grade, hold, available credit: ``SALES_READERS``); internal users without these rights and
+portal customers see none, exports and onchanges included.
 """
 
 from odoo import _, api, fields, models
@@ -12,52 +17,89 @@ from odoo.exceptions import AccessError
 from .ar_credit_profile import GRADES, SEGMENTS
 
 LIMIT_FIELDS = {"credit_limit", "use_partner_credit_limit"}
+CREDIT_READERS = (
+    "ar_credit_control.group_credit_control_user,"
+    "account.group_account_invoice,account.group_account_readonly"
+)
+SALES_READERS = CREDIT_READERS + ",sales_team.group_sale_salesman"
+
+
+def check_exported_fields(records, paths):
+    """Exports and onchanges read computed fields without Odoo's field-groups check: refuse the
+    fields the user may not read, as ``read`` does."""
+    fnames = {path[0] for path in paths if path and path[0] in records._fields}
+    records.check_field_access_rights("read", sorted(fnames))
 
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
     credit_limit = fields.Float(tracking=True)
-    credit_profile_ids = fields.One2many("ar.credit.profile", "partner_id")
     credit_profile_id = fields.Many2one(
-        "ar.credit.profile", string="Credit profile", compute="_compute_credit_profile"
+        "ar.credit.profile",
+        string="Credit profile",
+        compute="_compute_credit_profile",
+        groups=CREDIT_READERS,
     )
     credit_grade = fields.Selection(
-        GRADES, compute="_compute_credit_profile", search="_search_credit_grade"
+        GRADES,
+        compute="_compute_credit_profile",
+        search="_search_credit_grade",
+        groups=SALES_READERS,
     )
-    credit_score = fields.Integer(compute="_compute_credit_profile")
-    credit_reasons = fields.Text(compute="_compute_credit_profile")
-    credit_hold = fields.Boolean(compute="_compute_credit_profile", search="_search_credit_hold")
+    credit_score = fields.Integer(compute="_compute_credit_profile", groups=CREDIT_READERS)
+    credit_reasons = fields.Text(compute="_compute_credit_profile", groups=CREDIT_READERS)
+    credit_hold = fields.Boolean(
+        compute="_compute_credit_profile", search="_search_credit_hold", groups=SALES_READERS
+    )
     credit_segment = fields.Selection(
-        SEGMENTS, compute="_compute_credit_profile", search="_search_credit_segment"
+        SEGMENTS,
+        compute="_compute_credit_profile",
+        search="_search_credit_segment",
+        groups=CREDIT_READERS,
     )
-    credit_last_evaluation = fields.Datetime(compute="_compute_credit_profile")
+    credit_last_evaluation = fields.Datetime(
+        compute="_compute_credit_profile", groups=CREDIT_READERS
+    )
 
     credit_currency_id = fields.Many2one(
         "res.currency", compute="_compute_credit_exposure", string="Credit currency"
     )
     credit_open_receivable = fields.Monetary(
-        compute="_compute_credit_exposure", currency_field="credit_currency_id"
+        compute="_compute_credit_exposure",
+        currency_field="credit_currency_id",
+        groups=CREDIT_READERS,
     )
     credit_draft_invoiced = fields.Monetary(
-        compute="_compute_credit_exposure", currency_field="credit_currency_id"
+        compute="_compute_credit_exposure",
+        currency_field="credit_currency_id",
+        groups=CREDIT_READERS,
     )
     credit_uninvoiced_orders = fields.Monetary(
-        compute="_compute_credit_exposure", currency_field="credit_currency_id"
+        compute="_compute_credit_exposure",
+        currency_field="credit_currency_id",
+        groups=CREDIT_READERS,
     )
     credit_exposure = fields.Monetary(
-        compute="_compute_credit_exposure", currency_field="credit_currency_id"
+        compute="_compute_credit_exposure",
+        currency_field="credit_currency_id",
+        groups=CREDIT_READERS,
     )
     credit_available = fields.Monetary(
         compute="_compute_credit_exposure",
         currency_field="credit_currency_id",
         help="Credit limit minus exposure; empty without a limit.",
+        groups=SALES_READERS,
     )
-    credit_utilisation = fields.Float(string="Credit used (%)", compute="_compute_credit_exposure")
+    credit_utilisation = fields.Float(
+        string="Credit used (%)", compute="_compute_credit_exposure", groups=CREDIT_READERS
+    )
     amount_overdue = fields.Monetary(
-        compute="_compute_credit_exposure", currency_field="credit_currency_id"
+        compute="_compute_credit_exposure",
+        currency_field="credit_currency_id",
+        groups=CREDIT_READERS,
     )
-    oldest_overdue_days = fields.Integer(compute="_compute_credit_exposure")
+    oldest_overdue_days = fields.Integer(compute="_compute_credit_exposure", groups=CREDIT_READERS)
 
     def _credit_profiles(self):
         """{commercial partner id: profile in env.company}."""
@@ -105,7 +147,9 @@ class ResPartner(models.Model):
             partner.amount_overdue = exposure.amount_overdue
             partner.oldest_overdue_days = exposure.oldest_overdue_days(today)
 
-    def _search_profile(self, field, operator, value):
+    def _search_profile(self, fname, field, operator, value):
+        # Odoo checks the groups of stored fields only in a search domain: no oracle here.
+        self.check_field_access_rights("read", [fname])
         profiles = (
             self.env["ar.credit.profile"]
             .sudo()
@@ -114,13 +158,23 @@ class ResPartner(models.Model):
         return [("commercial_partner_id", "in", profiles.subselect("partner_id"))]
 
     def _search_credit_grade(self, operator, value):
-        return self._search_profile("grade", operator, value)
+        return self._search_profile("credit_grade", "grade", operator, value)
 
     def _search_credit_hold(self, operator, value):
-        return self._search_profile("credit_hold", operator, value)
+        return self._search_profile("credit_hold", "credit_hold", operator, value)
 
     def _search_credit_segment(self, operator, value):
-        return self._search_profile("segment", operator, value)
+        return self._search_profile("credit_segment", "segment", operator, value)
+
+    # ------------------------------------------------------------------ field rights
+
+    def _export_rows(self, fields, *, _is_toplevel_call=True):
+        check_exported_fields(self, fields)
+        return super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)
+
+    def onchange(self, values, field_names, fields_spec):
+        check_exported_fields(self, [[name] for name in fields_spec])
+        return super().onchange(values, field_names, fields_spec)
 
     # ------------------------------------------------------------------ limit rights
 

@@ -4,6 +4,8 @@ from markupsafe import Markup, escape
 
 from odoo import fields, models
 
+from .res_partner import CREDIT_READERS
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -12,7 +14,8 @@ class ResPartner(models.Model):
         string="Aging",
         compute="_compute_ar_aging_summary",
         sanitize=False,
-        groups="ar_credit_control.group_credit_control_user,sales_team.group_sale_salesman",
+        # open amounts by age: exposure and overdue, not for salespeople
+        groups=CREDIT_READERS,
     )
 
     def _compute_ar_aging_summary(self):

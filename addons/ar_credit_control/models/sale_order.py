@@ -7,9 +7,15 @@ office a blocked confirmation raises; on the portal and payment paths (which run
 must never raise at the customer or lose a payment) the order is put on credit hold for review.
 
 Only a credit manager's recorded approval lets a blocked order through: it covers the order's
-amount in its currency, lapses when the amount grows or after the company's validity period, is
-never copied, and its fields can only be written by the approval methods below. Nothing is read
-from the context: no context key, RPC call, copy or superuser path skips the check.
+amount for its customer (commercial partner), its invoice address's commercial partner, its
+company and its currency. Changing any of them, or raising the amount, voids it with a chatter
+line saying why (on write; the confirmation re-checks it, so no other path slips through); it
+also lapses after the company's validity period. It is never copied, its fields can only be
+written by the approval methods below, and a credit manager does not approve their own orders
+unless the company allows it. Nothing is read from the context: no context key, RPC call, copy
+or superuser path skips the check.
+
+Who reads what: see ``res_partner`` (``CREDIT_READERS``, ``SALES_READERS``).
 """
 
 from contextlib import contextmanager
@@ -20,6 +26,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools.misc import formatLang
 
 from .ar_credit_profile import GRADES
+from .res_partner import CREDIT_READERS, SALES_READERS, check_exported_fields
 
 MANAGER_GROUP = "ar_credit_control.group_credit_control_manager"
 APPROVAL_ACTIVITY = "ar_credit_control.mail_activity_credit_approval"
@@ -33,6 +40,18 @@ CREDIT_FIELDS = {
     "credit_approved_by_id",
     "credit_approved_date",
     "credit_approval_reason",
+    "credit_approved_partner_id",
+    "credit_approved_invoice_partner_id",
+    "credit_approved_company_id",
+}
+# Writing these may change what an approval was given for.
+APPROVAL_BINDING_TRIGGERS = {
+    "partner_id",
+    "partner_invoice_id",
+    "company_id",
+    "currency_id",
+    "pricelist_id",
+    "order_line",
 }
 # Flags kept on the cursor, out of reach of any context or RPC argument.
 CHECKED_KEY = "ar_credit_checked_order_ids"
@@ -61,8 +80,9 @@ class SaleOrder(models.Model):
         readonly=True,
         tracking=True,
         help="The order failed the credit check and waits for a credit manager's decision.",
+        groups=SALES_READERS,
     )
-    credit_hold_reason = fields.Text(copy=False, readonly=True)
+    credit_hold_reason = fields.Text(copy=False, readonly=True, groups=SALES_READERS)
     credit_approval_state = fields.Selection(
         [
             ("requested", "Approval requested"),
@@ -73,48 +93,72 @@ class SaleOrder(models.Model):
         copy=False,
         readonly=True,
         tracking=True,
+        groups=SALES_READERS,
     )
+    # What the approval was given for: amount, currency, customer, invoiced company, company.
     credit_approved_amount = fields.Monetary(
-        currency_field="credit_approved_currency_id", copy=False, readonly=True
+        currency_field="credit_approved_currency_id",
+        copy=False,
+        readonly=True,
+        groups=SALES_READERS,
     )
-    credit_approved_currency_id = fields.Many2one("res.currency", copy=False, readonly=True)
+    credit_approved_currency_id = fields.Many2one(
+        "res.currency", copy=False, readonly=True, groups=SALES_READERS
+    )
+    credit_approved_partner_id = fields.Many2one(
+        "res.partner", string="Credit approved for", copy=False, readonly=True, groups=SALES_READERS
+    )
+    credit_approved_invoice_partner_id = fields.Many2one(
+        "res.partner",
+        string="Credit approved for invoicing",
+        copy=False,
+        readonly=True,
+        groups=SALES_READERS,
+    )
+    credit_approved_company_id = fields.Many2one(
+        "res.company", copy=False, readonly=True, groups=SALES_READERS
+    )
     credit_approved_by_id = fields.Many2one(
-        "res.users", string="Credit approved by", copy=False, readonly=True
+        "res.users", string="Credit approved by", copy=False, readonly=True, groups=SALES_READERS
     )
-    credit_approved_date = fields.Datetime(copy=False, readonly=True)
-    credit_approval_reason = fields.Text(copy=False, readonly=True)
-    credit_approval_valid = fields.Boolean(compute="_compute_credit_check")
+    credit_approved_date = fields.Datetime(copy=False, readonly=True, groups=SALES_READERS)
+    credit_approval_reason = fields.Text(copy=False, readonly=True, groups=CREDIT_READERS)
+    credit_approval_valid = fields.Boolean(compute="_compute_credit_check", groups=SALES_READERS)
 
     # Live figures shown before confirming (company currency).
     credit_check_currency_id = fields.Many2one("res.currency", compute="_compute_credit_check")
     credit_check_grade = fields.Selection(
-        GRADES, string="Credit grade", compute="_compute_credit_check"
+        GRADES, string="Credit grade", compute="_compute_credit_check", groups=SALES_READERS
     )
     credit_check_limit = fields.Monetary(
         string="Credit limit",
         compute="_compute_credit_check",
         currency_field="credit_check_currency_id",
+        groups=CREDIT_READERS,
     )
     credit_check_available = fields.Monetary(
         string="Available credit",
         compute="_compute_credit_check",
         currency_field="credit_check_currency_id",
+        groups=SALES_READERS,
     )
     credit_check_overdue = fields.Monetary(
         string="Overdue",
         compute="_compute_credit_check",
         currency_field="credit_check_currency_id",
         help="Overdue beyond the company's tolerance when the overdue rule is on, else all.",
+        groups=CREDIT_READERS,
     )
     credit_check_excess = fields.Monetary(
         string="Over the limit by",
         compute="_compute_credit_check",
         currency_field="credit_check_currency_id",
+        groups=CREDIT_READERS,
     )
-    credit_check_warning = fields.Text(compute="_compute_credit_check")
+    credit_check_warning = fields.Text(compute="_compute_credit_check", groups=SALES_READERS)
     # Odoo's own credit-limit banner on the order, fed by the same single exposure query
     # instead of its partner.credit figures, so the form shows one definition of exposure.
-    partner_credit_warning = fields.Text(compute="_compute_credit_check")
+    partner_credit_warning = fields.Text(compute="_compute_credit_check", groups=SALES_READERS)
 
     # ------------------------------------------------------------------ display
 
@@ -177,18 +221,92 @@ class SaleOrder(models.Model):
     def _credit_approval_valid(self):
         """Whether a credit manager's approval covers this order as it stands now."""
         self.ensure_one()
-        if self.credit_approval_state != "approved" or not self.credit_approved_by_id:
+        order = self.sudo()  # decided by the system, whoever reads the order
+        if order.credit_approval_state != "approved" or not order.credit_approved_by_id:
             return False
-        if self.credit_approved_currency_id != self.currency_id:
-            return False
-        if self.currency_id.compare_amounts(self.amount_total, self.credit_approved_amount) > 0:
-            return False
-        days = self.company_id.ar_credit_approval_validity_days
-        return not (
+        return not order._credit_approval_changes() and not order._credit_approval_expired()
+
+    def _credit_approval_changes(self):
+        """What changed since the approval was given, as phrases (none: it still binds)."""
+        self.ensure_one()
+        order = self.sudo()
+        _ = self.env._
+        changes = []
+        if order.credit_approved_partner_id != order.partner_id.commercial_partner_id:
+            changes.append(_("the customer"))
+        if order.credit_approved_invoice_partner_id != order._credit_partner():
+            changes.append(_("the invoice address's company"))
+        if order.credit_approved_company_id != order.company_id:
+            changes.append(_("the company"))
+        if order.credit_approved_currency_id != order.currency_id:
+            changes.append(_("the currency"))
+        elif (
+            order.currency_id.compare_amounts(order.amount_total, order.credit_approved_amount) > 0
+        ):
+            changes.append(
+                _(
+                    "the amount (above the approved %s)",
+                    formatLang(
+                        self.env, order.credit_approved_amount, currency_obj=order.currency_id
+                    ),
+                )
+            )
+        return changes
+
+    def _credit_approval_expired(self):
+        order = self.sudo()
+        days = order.company_id.ar_credit_approval_validity_days
+        return bool(
             days
-            and self.credit_approved_date
-            and fields.Datetime.now() > self.credit_approved_date + timedelta(days=days)
+            and order.credit_approved_date
+            and fields.Datetime.now() > order.credit_approved_date + timedelta(days=days)
         )
+
+    def _credit_approval_lapse_note(self):
+        """Why this order's approval no longer lets it through ("" when it has none)."""
+        self.ensure_one()
+        order = self.sudo()
+        if order.credit_approval_state != "approved":
+            return ""
+        changes = order._credit_approval_changes()
+        if changes:
+            return self.env._(
+                "The credit approval no longer applies: %(changes)s changed since it was given. "
+                "Request a new credit approval.",
+                changes=", ".join(changes),
+            )
+        if order._credit_approval_expired():
+            return self.env._("The credit approval expired. Request a new credit approval.")
+        return ""
+
+    def _credit_void_changed_approvals(self):
+        """Void the approvals that no longer bind to what they were given for, saying why."""
+        for order in self.sudo().filtered(
+            lambda o: o.credit_approval_state == "approved" and o.state in ("draft", "sent")
+        ):
+            changes = order._credit_approval_changes()
+            if not changes:
+                continue
+            body = self.env._(
+                "The credit approval by %(user)s no longer applies: %(changes)s changed since "
+                "it was given. Request a new credit approval.",
+                user=order.credit_approved_by_id.name,
+                changes=", ".join(changes),
+            )
+            order._credit_write(
+                {
+                    "credit_approval_state": False,
+                    "credit_approved_amount": 0.0,
+                    "credit_approved_currency_id": False,
+                    "credit_approved_partner_id": False,
+                    "credit_approved_invoice_partner_id": False,
+                    "credit_approved_company_id": False,
+                    "credit_approved_by_id": False,
+                    "credit_approved_date": False,
+                    "credit_approval_reason": False,
+                }
+            )
+            order.message_post(body=body, subtype_xmlid="mail.mt_note")
 
     # ------------------------------------------------------------------ the check
 
@@ -235,7 +353,7 @@ class SaleOrder(models.Model):
             result = super(SaleOrder, to_confirm).action_confirm()
         # A held order that now passes without approval (paid, reduced, limit raised) leaves
         # the hold; approved orders left it when approved.
-        released = to_confirm.filtered(lambda o: o.credit_hold and o.state == "sale")
+        released = to_confirm.sudo().filtered(lambda o: o.credit_hold and o.state == "sale")
         if released:
             released._credit_write({"credit_hold": False, "credit_approval_state": False})
             released._credit_close_activities(self.env._("Confirmed: the credit check passed."))
@@ -273,7 +391,19 @@ class SaleOrder(models.Model):
             unchecked = self.filtered(lambda o: o.state != "sale" and o.id not in checked)
             if unchecked:
                 unchecked._credit_check()
-        return super().write(vals)
+        result = super().write(vals)
+        if APPROVAL_BINDING_TRIGGERS & set(vals):
+            self._credit_void_changed_approvals()
+        return result
+
+    # Exports and onchanges compute fields without Odoo's field-groups check.
+    def _export_rows(self, fields, *, _is_toplevel_call=True):
+        check_exported_fields(self, fields)
+        return super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)
+
+    def onchange(self, values, field_names, fields_spec):
+        check_exported_fields(self, [[name] for name in fields_spec])
+        return super().onchange(values, field_names, fields_spec)
 
     def _credit_write(self, vals):
         with _cursor_flag(self.env.cr, INTERNAL_KEY):
@@ -361,6 +491,20 @@ class SaleOrder(models.Model):
             raise UserError(self.env._("Give the reason for the credit approval."))
         if any(order.state not in ("draft", "sent") for order in self):
             raise UserError(self.env._("Only quotations can be approved."))
+        for order in self.sudo():
+            if (
+                order.user_id == self.env.user
+                and not order.company_id.ar_credit_allow_self_approval
+            ):
+                raise UserError(
+                    self.env._(
+                        "%(order)s is your own order: another credit manager must approve its "
+                        "credit (%(company)s does not allow credit managers to approve their own "
+                        "orders).",
+                        order=order.name,
+                        company=order.company_id.name,
+                    )
+                )
         now = fields.Datetime.now()
         for order in self:
             order._credit_write(
@@ -369,6 +513,9 @@ class SaleOrder(models.Model):
                     "credit_approval_state": "approved",
                     "credit_approved_amount": order.amount_total,
                     "credit_approved_currency_id": order.currency_id.id,
+                    "credit_approved_partner_id": order.partner_id.commercial_partner_id.id,
+                    "credit_approved_invoice_partner_id": order._credit_partner().id,
+                    "credit_approved_company_id": order.company_id.id,
                     "credit_approved_by_id": self.env.user.id,
                     "credit_approved_date": now,
                     "credit_approval_reason": reason,

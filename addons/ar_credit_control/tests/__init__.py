@@ -28,3 +28,4 @@ from . import test_write_off_tax_grids
 from . import test_statement_batch_pdf
 from . import test_statement_targets
 from . import test_security_rpc_surface
+from . import test_security_sales

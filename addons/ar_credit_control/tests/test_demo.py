@@ -11,8 +11,8 @@ class TestDemoData(TransactionCase):
         grades = {}
         for xmlid, _invoices, expected in DEMO_HISTORIES:
             partner = self.env.ref(f"ar_credit_control.{xmlid}")
-            profile = partner.credit_profile_ids.filtered(
-                lambda p: p.company_id == self.env.company
+            profile = self.env["ar.credit.profile"].search(
+                [("partner_id", "=", partner.id), ("company_id", "=", self.env.company.id)]
             )
             self.assertEqual(profile.grade, expected, f"{partner.name}: {profile.reasons_text}")
             self.assertTrue(profile.reasons_text)
