@@ -18,8 +18,13 @@ from .security_common import SecurityCommon
 _logger = logging.getLogger(__name__)
 
 OUR_ADDONS = {"ar_credit_control", "ar_credit_control_stock", "ar_credit_control_crm_sync"}
-# Overrides of the ORM's CRUD: governed by access rights and record rules, tested with them.
-ORM_METHODS = {"create", "write", "unlink", "copy", "read", "default_get", "name_create"}
+# Overrides of the ORM's generic API: governed by access rights, record rules and field groups,
+# and attacked field by field in test_security_sales (read, search, export, onchange...).
+ORM_METHODS = {
+    "create", "write", "unlink", "copy", "read", "default_get", "name_create", "onchange",
+    "export_data", "search", "search_read", "search_fetch", "read_group", "web_read",
+    "web_search_read", "web_read_group", "fields_get",
+}  # fmt: skip
 
 # Window actions that only open a list or form: what they open is read with the caller's rights.
 OPENS_A_VIEW = "returns a window action; the records it opens are read with the caller's rights"
