@@ -27,3 +27,5 @@ from . import test_payment_matching_batch
 from . import test_write_off_tax_grids
 from . import test_statement_batch_pdf
 from . import test_statement_targets
+from . import test_security_controls
+from . import test_security_portal

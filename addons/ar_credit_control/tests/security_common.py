@@ -30,7 +30,11 @@ ROLE_GROUPS = {
     "manager": "base.group_user,ar_credit_control.group_credit_control_manager",
 }
 # Odoo's own access errors as they come back over JSON-RPC.
-REFUSED = ("odoo.exceptions.AccessError", "odoo.exceptions.UserError", "odoo.exceptions.MissingError")
+REFUSED = (
+    "odoo.exceptions.AccessError",
+    "odoo.exceptions.UserError",
+    "odoo.exceptions.MissingError",
+)
 
 
 class SecurityCommon(JsonRpcMixin, CreditControlCommon, HttpCase):
@@ -79,7 +83,7 @@ class SecurityCommon(JsonRpcMixin, CreditControlCommon, HttpCase):
     def as_role(self, user):
         """Log ``user`` in through /web/login (None: log out, anonymous)."""
         if user is None:
-            self.logout()
+            self.authenticate(None, None)  # a fresh anonymous session, even before any login
         else:
             self.authenticate(user.login, user.login)
 
@@ -90,7 +94,12 @@ class SecurityCommon(JsonRpcMixin, CreditControlCommon, HttpCase):
             "jsonrpc": "2.0",
             "method": "call",
             "id": 1,
-            "params": {"model": model, "method": method, "args": list(args), "kwargs": kwargs or {}},
+            "params": {
+                "model": model,
+                "method": method,
+                "args": list(args),
+                "kwargs": kwargs or {},
+            },
         }
         response = self.url_open(
             f"/web/dataset/call_kw/{model}/{method}",
