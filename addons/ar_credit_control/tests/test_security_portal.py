@@ -104,6 +104,15 @@ class TokenAttacks:
                 )
             )
             self.assertRefused(self.call_kw(user, model, "get_portal_url", [ids]))
+            # Nor through the request email kept with the record.
+            reply = self.call_kw(
+                user,
+                "mail.message",
+                "search_read",
+                [[("model", "=", model), ("res_id", "=", confirmation.id)], ["body"]],
+            )
+            self.assertAllowed(reply)
+            self.assertNotIn(confirmation.access_token, str(reply))
             # The rest of the record stays readable.
             rows = self.assertAllowed(self.call_kw(user, model, "read", [ids, ["state"]]))
             self.assertEqual(rows[0]["state"], "sent")
@@ -183,6 +192,13 @@ class TestPortalAttacksAsCreditManager(PortalCommon):
                 )
             )
             self.assertEqual(rows[0]["access_token"], confirmation.access_token)
+            reply = self.call_kw(
+                manager,
+                "mail.message",
+                "search_read",
+                [[("model", "=", confirmation._name), ("res_id", "=", confirmation.id)], ["body"]],
+            )
+            self.assertIn(confirmation.access_token, str(self.assertAllowed(reply)))
             # Not another company's.
             other = (
                 self.confirmation_b if confirmation == self.confirmation_a else self.confirmation_a
