@@ -14,6 +14,8 @@ from odoo.exceptions import UserError
 from odoo.tools import consteq
 
 DEFAULT_VALIDITY_DAYS = 30
+MANAGER_GROUP = "ar_credit_control.group_credit_control_manager"
+ANSWERED_STATES = ("confirmed", "contested")
 
 
 class ArBalanceConfirmation(models.Model):
@@ -23,6 +25,9 @@ class ArBalanceConfirmation(models.Model):
     _order = "date desc, id desc"
     _check_company_auto = True
 
+    # The token answers for the customer: only credit managers read it. The addon issues it
+    # and checks it in sudo (sending, portal pages).
+    access_token = fields.Char(groups=MANAGER_GROUP)
     name = fields.Char(compute="_compute_name", store=True)
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
@@ -163,7 +168,7 @@ class ArBalanceConfirmation(models.Model):
                 )
             # A new token: a link sent earlier stops working.
             confirmation.sudo().access_token = False
-            confirmation._portal_ensure_token()
+            confirmation.sudo()._portal_ensure_token()
             confirmation.write(
                 {
                     "partner_id": partner.id,
@@ -187,7 +192,8 @@ class ArBalanceConfirmation(models.Model):
                     }
                 )
             )
-            template.with_context(
+            # Rendered in sudo: the link in the body carries the token.
+            template.sudo().with_context(
                 ar_statement_company_name=confirmation.company_id.name,
                 ar_statement_email_from=confirmation.company_id.email_formatted
                 or self.env.user.email_formatted,
@@ -210,6 +216,16 @@ class ArBalanceConfirmation(models.Model):
         return True
 
     # ------------------------------------------------------------------ answers
+
+    def _note_answer_from_internal_session(self, user):
+        """Flag in the chatter a portal answer typed while logged in as an employee: the
+        customer did not answer themselves."""
+        self.message_post(
+            body=self.env._(
+                "This answer was made from an internal session by %(user)s, not by the customer.",
+                user=user.name,
+            )
+        )
 
     def _check_can_answer(self):
         for confirmation in self:

@@ -194,6 +194,14 @@ class ArDunningCommunication(models.Model):
 
     def _queue_emails(self, template, letters):
         """Queue the emails of these communications in ``mail.mail`` (state "outgoing")."""
+        if not self.env["ar.dunning.level"]._mail_template_fits(template):
+            raise UserError(
+                self.env._(
+                    "The email template %(template)s is not a template of dunning "
+                    "communications: choose another one on the dunning level.",
+                    template=template.sudo().name,
+                )
+            )
         mails = template.sudo().send_mail_batch(self.ids)
         mail_by_record = {mail.res_id: mail for mail in mails}
         for communication in self:

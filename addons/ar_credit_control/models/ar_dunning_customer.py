@@ -3,6 +3,9 @@ the credit profile (one per customer and company), each instalment's level on it
 line, and the customer's "no dunning" flag on the partner."""
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
+
+MANAGER_GROUP = "ar_credit_control.group_credit_control_manager"
 
 
 class ResPartner(models.Model):
@@ -27,6 +30,24 @@ class ResPartner(models.Model):
             profile = profiles.get(partner.commercial_partner_id.id)
             partner.ar_dunning_level = profile.dunning_level if profile else 0
             partner.ar_dunning_last_date = profile.dunning_last_date if profile else False
+
+    # Field groups cannot restrict writing only: whoever may edit a customer may not exempt it.
+    def _check_no_dunning_rights(self, changed):
+        if changed and not self.env.su and not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(
+                self.env._("Only credit managers can exempt a customer from dunning or end it.")
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_no_dunning_rights(any(vals.get("ar_no_dunning") for vals in vals_list))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "ar_no_dunning" in vals:
+            new = bool(vals["ar_no_dunning"])
+            self._check_no_dunning_rights(any(p.ar_no_dunning != new for p in self))
+        return super().write(vals)
 
 
 class ArCreditProfile(models.Model):

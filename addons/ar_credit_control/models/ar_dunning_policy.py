@@ -64,6 +64,14 @@ class ArDunningPolicy(models.Model):
         [("365", "365 days"), ("360", "360 days")], default="365", required=True
     )
 
+    def write(self, vals):
+        result = super().write(vals)
+        if "company_id" in vals:
+            # The record rules are checked before a write: moved to another company or shared
+            # with every company, the policy must still be one its editor may change.
+            self.check_access("write")
+        return result
+
     @api.constrains("level_ids", "late_fee_method", "late_fee_rate", "late_fee_fixed_amount")
     def _check_engine_rules(self):
         for policy in self:
@@ -171,6 +179,31 @@ class ArDunningLevel(models.Model):
         domain="[('model', '=', 'ar.dunning.communication')]",
         help="Empty: the standard dunning email.",
     )
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "policy_id" in vals:
+            self.check_access("write")  # still in a policy its editor may change
+        return result
+
+    @api.constrains("mail_template_id")
+    def _check_mail_template(self):
+        for level in self:
+            if level.mail_template_id and not level._mail_template_fits(level.mail_template_id):
+                raise ValidationError(
+                    self.env._(
+                        "The email template of dunning level %(level)s must be a template of "
+                        "dunning communications, not of %(model)s.",
+                        level=level.name,
+                        model=level.mail_template_id.sudo().model_id.name,
+                    )
+                )
+
+    @api.model
+    def _mail_template_fits(self, template):
+        """Whether `template` renders dunning communications: one of another model would mail
+        the unrelated records that happen to have the communications' ids."""
+        return template.sudo().model == "ar.dunning.communication"
 
     @api.constrains("sequence", "days", "min_amount", "sets_credit_hold", *CHANNEL_FIELDS)
     def _check_policy_ladder(self):

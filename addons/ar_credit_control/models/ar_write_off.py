@@ -12,7 +12,11 @@ customer's chatter.
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from .sale_order import _cursor_flag
+
 MANAGER_GROUP = "ar_credit_control.group_credit_control_manager"
+# Set on the cursor by the decision buttons only: no context key or RPC argument reaches it.
+DECISION_KEY = "ar_write_off_decision"
 
 
 class ArWriteOff(models.Model):
@@ -107,7 +111,7 @@ class ArWriteOff(models.Model):
         return records
 
     def write(self, vals):
-        if set(vals) & set(self._PROTECTED) and not self.env.context.get("ar_write_off_decision"):
+        if set(vals) & set(self._PROTECTED) and not self.env.cr.cache.get(DECISION_KEY):
             raise AccessError(self.env._("A write-off is approved or rejected with its buttons."))
         return super().write(vals)
 
@@ -117,9 +121,10 @@ class ArWriteOff(models.Model):
 
     def action_reject(self):
         self._check_manager()
-        self.filtered(lambda w: w.state == "requested").with_context(
-            ar_write_off_decision=True
-        ).write({"state": "rejected", "approved_by_id": self.env.uid})
+        with _cursor_flag(self.env.cr, DECISION_KEY):
+            self.filtered(lambda w: w.state == "requested").write(
+                {"state": "rejected", "approved_by_id": self.env.uid}
+            )
         return True
 
     def action_approve(self):
@@ -128,9 +133,10 @@ class ArWriteOff(models.Model):
             write_off._check_can_post()
         for write_off in self:
             move = write_off._create_move()
-            write_off.with_context(ar_write_off_decision=True).write(
-                {"state": "done", "approved_by_id": self.env.uid, "move_id": move.id}
-            )
+            with _cursor_flag(self.env.cr, DECISION_KEY):
+                write_off.write(
+                    {"state": "done", "approved_by_id": self.env.uid, "move_id": move.id}
+                )
             write_off._notify_done()
         return True
 

@@ -3,6 +3,8 @@ open items."""
 
 from odoo import api, fields, models
 
+from .report_access import check_report_companies
+
 
 class ReportArAging(models.AbstractModel):
     _name = "report.ar_credit_control.report_ar_aging"
@@ -12,6 +14,7 @@ class ReportArAging(models.AbstractModel):
     def _get_report_values(self, docids, data=None):
         data = data or {}
         company_ids = data.get("company_ids") or [self.env.company.id]
+        check_report_companies(self.env, self.env["res.company"].browse(company_ids))
         company = self.env["res.company"].browse(company_ids[0])
         bucket_set = self.env["ar.aging.bucket.set"].browse(data.get("bucket_set_id")).exists()
         if not bucket_set:

@@ -6,6 +6,8 @@
 
 from odoo import api, fields, models
 
+from .report_access import check_report_companies
+
 
 class ReportArStatementCommon(models.AbstractModel):
     _name = "report.ar_credit_control.statement_common"
@@ -16,6 +18,7 @@ class ReportArStatementCommon(models.AbstractModel):
         data = data or {}
         company = self.env["res.company"].browse(data.get("company_id")).exists()
         company = company or self.env.company
+        check_report_companies(self.env, company)
         partners = self.env["res.partner"].browse(docids or []).commercial_partner_id
         return company, partners, data
 

@@ -29,3 +29,5 @@ from . import test_statement_batch_pdf
 from . import test_statement_targets
 from . import test_security_rpc_surface
 from . import test_security_sales
+from . import test_security_controls
+from . import test_security_portal

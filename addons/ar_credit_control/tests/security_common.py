@@ -83,7 +83,7 @@ class SecurityCommon(JsonRpcMixin, CreditControlCommon, HttpCase):
     def as_role(self, user):
         """Log ``user`` in through /web/login (None: log out, anonymous)."""
         if user is None:
-            self.logout()
+            self.authenticate(None, None)  # a fresh anonymous session, even before any login
         else:
             self.authenticate(user.login, user.login)
 

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ar_engine.kpi import MonthlySales, PeriodFigures, compute_kpis
@@ -40,6 +40,8 @@ SALES_EXPRESSION = {
     "customer": SQL("move.commercial_partner_id"),
 }
 COUNTBACK_MONTHS = 12
+# Each month costs an aging query: a longer period is refused, not left to run for hours.
+MAX_PERIOD_MONTHS = 36
 
 
 def _month_end(day: date) -> date:
@@ -82,6 +84,19 @@ class ArReceivableKpi(models.TransientModel):
         for wizard in self:
             if wizard.date_from > wizard.date_to:
                 raise UserError(self.env._("The period must start before it ends."))
+            months = (
+                (wizard.date_to.year - wizard.date_from.year) * 12
+                + (wizard.date_to.month - wizard.date_from.month)
+                + 1
+            )
+            if months > MAX_PERIOD_MONTHS:
+                raise ValidationError(
+                    self.env._(
+                        "The period covers %(months)s months: choose at most %(max)s.",
+                        months=months,
+                        max=MAX_PERIOD_MONTHS,
+                    )
+                )
 
     # ------------------------------------------------------------------ facts
 
