@@ -7,7 +7,8 @@ Then, as a credit manager (not superuser):
 
 - the check alone (``sale.order._credit_check``: lock and bump the credit-state row, exposure,
   prepaid amounts, profile, policy, limit), ORM cache cleared before each run;
-- a whole confirmation (``action_confirm``, check included), rolled back after each run.
+- a whole confirmation (``action_confirm``, check included), rolled back after each run;
+- the same confirmation with the company's credit block switched off (the check is skipped).
 
     python bench/credit_check.py                      # 1,000,000 lines, 2,000 customers
     python bench/credit_check.py --lines 20000 --customers 500 --runs 30
@@ -87,6 +88,7 @@ def prepare(env, invoices_wanted: int) -> tuple[int, int]:
     partner.with_company(company).credit_limit = round(exposure.total * 2 + 1_000_000, -3)
     company.write(
         {
+            "ar_credit_block_enabled": True,
             "ar_credit_block_overdue": True,
             "ar_credit_overdue_days": 30,
             "ar_credit_overdue_amount": exposure.total + 1_000_000,
@@ -268,6 +270,19 @@ def main() -> None:
                         step(measurement)
                     timed[with_the_check] = measurement.seconds
                 added_per_pair.append(timed[True] - timed[False])
+            # The credit block switched off: the check is skipped, the flag read from the
+            # order's company, which the confirmation loads anyway.
+            order.company_id.ar_credit_block_enabled = False
+            env.flush_all()
+            block_off = harness.repeat(
+                "action_confirm, credit block off",
+                confirm,
+                runs=confirm_runs,
+                warmup=1,
+                trace_memory=False,
+            )
+            order.company_id.ar_credit_block_enabled = True
+            env.flush_all()
             if args.oca:
                 results.append(
                     harness.repeat(
@@ -278,7 +293,7 @@ def main() -> None:
                         trace_memory=False,
                     )
                 )
-        harness.print_table(results)
+        harness.print_table([*results, block_off])
         cold, warm, _exposure, with_check, without_check = results[:5]
         if args.oca:
             oca = results[5]
@@ -302,6 +317,12 @@ def main() -> None:
             f"(difference of the medians above: {added * 1000:.1f} ms), "
             f"{with_check.median_queries - without_check.median_queries:.0f} queries "
             "(targets: 10 ms median, 25 ms p95)"
+        )
+        print(
+            f"# credit block off: action_confirm median {block_off.median_seconds * 1000:.1f} ms, "
+            f"{block_off.median_queries:.0f} queries (without the check: "
+            f"{without_check.median_seconds * 1000:.1f} ms, "
+            f"{without_check.median_queries:.0f} queries)"
         )
     finally:
         if not args.keep:

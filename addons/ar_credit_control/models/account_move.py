@@ -1,4 +1,5 @@
-"""Optional: no customer invoice is posted for a customer on credit hold (company setting).
+"""Optional: no customer invoice is posted for a customer on credit hold (company setting, which
+applies only while the company's credit block is on).
 
 Superuser paths (the automatic invoice after an online payment) are left alone: the customer
 has paid, and raising there would lose the payment's post-processing.
@@ -18,7 +19,11 @@ class AccountMove(models.Model):
 
     def _check_credit_hold_before_posting(self):
         invoices = self.filtered(
-            lambda m: m.move_type == "out_invoice" and m.company_id.ar_credit_block_invoice_on_hold
+            lambda m: (
+                m.move_type == "out_invoice"
+                and m.company_id.ar_credit_block_enabled
+                and m.company_id.ar_credit_block_invoice_on_hold
+            )
         )
         if not invoices:
             return

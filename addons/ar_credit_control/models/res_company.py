@@ -47,7 +47,16 @@ class ResCompany(models.Model):
     ar_weight_utilisation = fields.Float(string="Weight of limit utilisation", default=1.0)
     ar_weight_disputes = fields.Float(string="Weight of disputes", default=1.0)
 
-    # Credit block on sale-order confirmation.
+    # Credit block on sale-order confirmation. Off by default: installing the addon leaves Odoo's
+    # confirmation, posting and its credit-limit warning as they were until a company opts in.
+    ar_credit_block_enabled = fields.Boolean(
+        string="Block orders that fail the credit check",
+        help="Sale orders that fail the credit check (limit, overdue, credit hold, prepayment) "
+        "cannot be confirmed without a credit manager's approval; orders signed or paid online "
+        "are put on credit hold instead. The invoice and delivery blocks below apply only "
+        "while this is on. When off, the credit figures and reasons are still shown on the "
+        "order, for information.",
+    )
     ar_credit_block_overdue = fields.Boolean(
         string="Block orders of customers with overdue invoices",
         help="Block the confirmation of orders of customers with more than the minimum amount "

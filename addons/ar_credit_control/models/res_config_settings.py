@@ -21,6 +21,9 @@ class ResConfigSettings(models.TransientModel):
     ar_weight_overdue = fields.Float(related="company_id.ar_weight_overdue", readonly=False)
     ar_weight_utilisation = fields.Float(related="company_id.ar_weight_utilisation", readonly=False)
     ar_weight_disputes = fields.Float(related="company_id.ar_weight_disputes", readonly=False)
+    ar_credit_block_enabled = fields.Boolean(
+        related="company_id.ar_credit_block_enabled", readonly=False
+    )
     ar_credit_block_overdue = fields.Boolean(
         related="company_id.ar_credit_block_overdue", readonly=False
     )

@@ -1,10 +1,14 @@
 """The credit block on sale-order confirmation.
 
-Every way of confirming an order runs the credit check (``ar.credit.check``): the Confirm button
-and ``action_confirm`` over RPC (several orders at once: all or nothing), a direct write or
-create of ``state = 'sale'``, and the portal signature and online payment paths. In the back
-office a blocked confirmation raises; on the portal and payment paths (which run as superuser and
-must never raise at the customer or lose a payment) the order is put on credit hold for review.
+The block is a company setting (``res.company.ar_credit_block_enabled``, off by default): while it
+is off nothing below blocks or holds an order and Odoo's own flow and credit-limit warning
+(``partner_credit_warning``) are untouched; the order still shows our figures and reasons, for
+information. While it is on, every way of confirming an order runs the credit check
+(``ar.credit.check``): the Confirm button and ``action_confirm`` over RPC (several orders at once:
+all or nothing), a direct write or create of ``state = 'sale'``, and the portal signature and
+online payment paths. In the back office a blocked confirmation raises; on the portal and payment
+paths (which run as superuser and must never raise at the customer or lose a payment) the order
+is put on credit hold for review.
 
 Only a credit manager's recorded approval lets a blocked order through: it covers the order's
 amount for its customer (commercial partner), its invoice address's commercial partner, its
@@ -155,10 +159,10 @@ class SaleOrder(models.Model):
         currency_field="credit_check_currency_id",
         groups=CREDIT_READERS,
     )
+    # Our banner: the failed rules with their figures (Odoo's partner_credit_warning is left as
+    # Odoo computes it).
     credit_check_warning = fields.Text(compute="_compute_credit_check", groups=SALES_READERS)
-    # Odoo's own credit-limit banner on the order, fed by the same single exposure query
-    # instead of its partner.credit figures, so the form shows one definition of exposure.
-    partner_credit_warning = fields.Text(compute="_compute_credit_check", groups=SALES_READERS)
+    credit_block_enabled = fields.Boolean(related="company_id.ar_credit_block_enabled")
 
     # ------------------------------------------------------------------ display
 
@@ -193,30 +197,6 @@ class SaleOrder(models.Model):
             order.credit_check_overdue = credit.amount_overdue if credit else 0.0
             order.credit_check_excess = credit.excess if credit else 0.0
             order.credit_check_warning = "\n".join(credit.failures) if credit else False
-            order.partner_credit_warning = order._credit_limit_banner(credit)
-
-    def _credit_limit_banner(self, credit):
-        """Odoo's yellow credit-limit banner: by how much this order would exceed the limit."""
-        if not credit or not credit.credit_limit or credit.excess <= 0:
-            return ""
-        currency = self.company_id.currency_id
-        if currency.is_zero(credit.excess):
-            return ""
-
-        def money(amount):
-            return formatLang(self.env, amount, currency_obj=currency)
-
-        return self.env._(
-            "%(customer)s would exceed its credit limit of %(limit)s by %(excess)s with this "
-            "order: exposure %(exposure)s + this order %(order)s (available credit "
-            "%(available)s).",
-            customer=self._credit_partner().display_name,
-            limit=money(credit.credit_limit),
-            excess=money(credit.excess),
-            exposure=money(credit.exposure),
-            order=money(credit.order_amount),
-            available=money(credit.available),
-        )
 
     def _credit_approval_valid(self):
         """Whether a credit manager's approval covers this order as it stands now."""
@@ -310,6 +290,11 @@ class SaleOrder(models.Model):
 
     # ------------------------------------------------------------------ the check
 
+    def _credit_block_applies(self):
+        """These orders whose company blocks on the credit check. The flag is read from the
+        order's company, which the confirmation loads anyway: off, the check costs nothing."""
+        return self.filtered(lambda o: o.company_id.ar_credit_block_enabled)
+
     def _credit_check(self, hold_instead_of_raise=False):
         """Check these quotations (locking their customers' credit state); return those that
         pass. Blocked ones raise one error naming all of them, or are put on hold."""
@@ -339,7 +324,7 @@ class SaleOrder(models.Model):
         return "\n".join(parts)
 
     def action_confirm(self):
-        quotations = self.filtered(lambda o: o.state in ("draft", "sent"))
+        quotations = self.filtered(lambda o: o.state in ("draft", "sent"))._credit_block_applies()
         if quotations:
             hold = self.env.su or bool(self.env.cr.cache.get(HOLD_MODE_KEY))
             passing = quotations._credit_check(hold_instead_of_raise=hold)
@@ -375,7 +360,7 @@ class SaleOrder(models.Model):
         for vals in vals_list:
             self._check_credit_fields_write(vals)
         orders = super().create(vals_list)
-        confirmed = orders.filtered(lambda o: o.state == "sale")
+        confirmed = orders.filtered(lambda o: o.state == "sale")._credit_block_applies()
         if confirmed:
             # Created directly as confirmed (RPC): check as if confirmed now.
             results = self.env["ar.credit.check"]._evaluate(confirmed, lock=True)
@@ -388,7 +373,9 @@ class SaleOrder(models.Model):
         self._check_credit_fields_write(vals)
         if vals.get("state") == "sale":
             checked = self.env.cr.cache.get(CHECKED_KEY, frozenset())
-            unchecked = self.filtered(lambda o: o.state != "sale" and o.id not in checked)
+            unchecked = self.filtered(
+                lambda o: o.state != "sale" and o.id not in checked
+            )._credit_block_applies()
             if unchecked:
                 unchecked._credit_check()
         result = super().write(vals)
@@ -448,6 +435,15 @@ class SaleOrder(models.Model):
         self.check_access("write")
         if any(order.state not in ("draft", "sent") for order in self):
             raise UserError(self.env._("Only quotations can be submitted for credit approval."))
+        unblocked = self - self._credit_block_applies()
+        if unblocked:
+            raise UserError(
+                self.env._(
+                    "The credit block is off in %(companies)s: confirm these orders, no credit "
+                    "approval is needed.",
+                    companies=", ".join(unblocked.company_id.mapped("name")),
+                )
+            )
         results = self.env["ar.credit.check"]._evaluate(self)
         passing = self.filtered(lambda o: not results[o].failures)
         if passing:

@@ -5,6 +5,7 @@ from . import test_demo
 from . import test_credit_block
 from . import test_credit_race
 from . import test_credit_block_http
+from . import test_credit_block_setting
 from . import test_aging
 from . import test_kpi
 from . import test_payment_promise

@@ -14,6 +14,11 @@ class CreditControlCommon(AccountTestInvoicingCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls.company_data["company"]
+        # The credit block is a company setting, off by default. The tests of what it does run
+        # with it on, in this company and in every company they create (test_credit_block_setting
+        # switches it off).
+        cls.company.ar_credit_block_enabled = True
+        cls.env["ir.default"].set("res.company", "ar_credit_block_enabled", True)
         # The accountant running the tests also manages credit.
         cls.env.user.groups_id |= cls.env.ref("ar_credit_control.group_credit_control_manager")
         cls.credit_manager = new_test_user(

@@ -146,18 +146,20 @@ class TestCreditBlockRules(CreditBlockCommon):
         order.action_confirm()
         self.assertEqual(order.state, "sale")
 
-    def test_odoo_credit_banner_shows_the_excess_from_our_exposure(self):
+    def test_our_banner_shows_the_excess_from_our_exposure(self):
+        """Our figures are in our own banner (Odoo's partner_credit_warning keeps Odoo's text:
+        test_credit_block_setting)."""
         self.set_limit(self.customer, 1000)
         self.create_invoice(self.customer, 800, fields.Date.today())
         big = self.create_order(self.customer, 300)
-        banner = big.partner_credit_warning
-        self.assertIn("Credit Customer would exceed its credit limit of $\xa01,000.00", banner)
-        self.assertIn("by $\xa0100.00", banner)
+        banner = big.credit_check_warning
+        self.assertIn("over the limit of $\xa01,000.00", banner)
+        self.assertIn("$\xa0100.00 over", banner)
         self.assertIn("exposure $\xa0800.00", banner)
-        self.assertIn("available credit $\xa0200.00", banner)
-        self.assertEqual(self.create_order(self.customer, 150).partner_credit_warning, "")
+        self.assertEqual(big.credit_check_available, 200)
+        self.assertFalse(self.create_order(self.customer, 150).credit_check_warning)
         other = self.create_customer("No Limit Customer")
-        self.assertEqual(self.create_order(other, 10_000).partner_credit_warning, "")
+        self.assertFalse(self.create_order(other, 10_000).credit_check_warning)
 
     def test_refusal_in_the_salespersons_language(self):
         self.env["res.lang"]._activate_lang("zh_CN")

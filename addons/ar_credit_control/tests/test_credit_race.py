@@ -25,6 +25,9 @@ class TestCreditRace(TransactionCase):
         with self.registry.cursor() as cr:
             env = self._env(cr, self.admin_id)
             company = env.ref("base.main_company")
+            # The credit block is a company setting, off by default; put back in _cleanup.
+            self.block_was_enabled = company.ar_credit_block_enabled
+            company.ar_credit_block_enabled = True
             product = env["product.product"].create(
                 {"name": "Race service", "type": "service", "taxes_id": [Command.clear()]}
             )
@@ -63,6 +66,7 @@ class TestCreditRace(TransactionCase):
             env["ar.credit.state"].search([("partner_id", "=", partner_id)]).unlink()
             env["res.partner"].browse(partner_id).unlink()
             env["product.product"].browse(product_id).unlink()
+            env.ref("base.main_company").ar_credit_block_enabled = self.block_was_enabled
 
     def test_concurrent_confirmations_exactly_one_confirms(self):
         self.admin_id = self.env.ref("base.user_admin").id

@@ -18,3 +18,8 @@ class TestDemoData(TransactionCase):
             self.assertTrue(profile.reasons_text)
             grades[expected] = partner
         self.assertEqual(set(grades), {"A", "B", "C", "D", "E", "new"})
+
+    def test_demo_switches_the_credit_block_on(self):
+        if not self.env.ref("ar_credit_control.demo_partner_grade_a", raise_if_not_found=False):
+            self.skipTest("installed without demo data")
+        self.assertTrue(self.env.ref("base.main_company").ar_credit_block_enabled)

@@ -1,4 +1,5 @@
-"""Optional: no delivery to a customer on credit hold is validated (company setting)."""
+"""Optional: no delivery to a customer on credit hold is validated (company setting, which
+applies only while the company's credit block is on)."""
 
 from odoo import models
 from odoo.exceptions import UserError
@@ -16,6 +17,7 @@ class StockPicking(models.Model):
             lambda p: (
                 p.picking_type_code == "outgoing"
                 and p.partner_id
+                and p.company_id.ar_credit_block_enabled
                 and p.company_id.ar_credit_block_delivery_on_hold
             )
         )

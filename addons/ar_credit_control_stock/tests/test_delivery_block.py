@@ -57,3 +57,17 @@ class TestDeliveryBlock(CreditControlCommon):
         profile.credit_hold = False
         held.button_validate()
         self.assertEqual(held.state, "done")
+
+    def test_no_delivery_block_while_the_credit_block_is_off(self):
+        """The delivery setting applies only while the company's credit block is on."""
+        self.env["ar.credit.profile"]._get_or_create(self.customer, self.company).credit_hold = True
+        self.company.ar_credit_block_delivery_on_hold = True
+        self.company.ar_credit_block_enabled = False
+        free = self.delivery()
+        free.button_validate()
+        self.assertEqual(free.state, "done")
+        self.company.ar_credit_block_enabled = True
+        held = self.delivery()
+        with self.assertRaises(UserError):
+            held.button_validate()
+        self.assertNotEqual(held.state, "done")
