@@ -1,5 +1,6 @@
 """Every public method of every model of the three addons, called over JSON-RPC (``call_kw``, as
-the web client does) by a plain internal user and by a portal customer, on a real record.
+the web client does) by a plain internal user and by a portal customer, of the records' company
+and of another company, on a real record.
 
 Every method must be refused (an access error), unless ``HARMLESS`` lists it with the reason it
 may succeed. A new public method is attacked like the others the moment it exists: whoever adds
@@ -165,6 +166,12 @@ class TestRpcSurface(SecurityCommon):
 
     def test_portal_customer(self):
         self._attack_every_method(self.roles["portal"])
+
+    def test_plain_internal_user_of_the_other_company(self):
+        self._attack_every_method(self.roles_b["internal"])
+
+    def test_portal_customer_of_the_other_company(self):
+        self._attack_every_method(self.roles_b["portal"])
 
     def test_collector_cannot_evaluate_warning_rules(self):
         rule = self.env["ar.warning.rule"].search([("company_id", "=", self.company_a.id)], limit=1)
