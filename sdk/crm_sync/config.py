@@ -31,13 +31,20 @@ DEFAULT_CONFIG_PATH = "crm-sync.toml"
 
 def is_secure_url(url: str) -> bool:
     """Whether credentials may be sent to ``url``: https, or plain http to this machine only
-    (a test emulator, a local proxy). Secrets never cross a network in clear text."""
+    (a test emulator, a local proxy). Secrets never cross a network in clear text.
+
+    A URL that parsers may read differently is refused outright: a backslash, white space or a
+    control character (``http://evil.example\\@127.0.0.1`` is 127.0.0.1 to ``urlsplit`` but
+    evil.example to HTTP clients), a user name or password, a port that is not a number."""
+    if not url or any(char == "\\" or not char.isprintable() or char.isspace() for char in url):
+        return False
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
         host = parts.hostname
+        parts.port  # noqa: B018 (raises ValueError on a port that is not a number)
     except ValueError:
         return False
-    if not host or parts.scheme not in ("https", "http"):
+    if not host or parts.scheme not in ("https", "http") or "@" in parts.netloc:
         return False
     if parts.scheme == "https" or host == "localhost":
         return True

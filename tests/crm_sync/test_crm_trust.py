@@ -122,6 +122,13 @@ def test_push_reads_only_the_company(connector: OdooConnector, fake_odoo: FakeOd
         ("accounts.zoho.eu", False),
         ("https://", False),
         ("http://[::1", False),
+        # Read as 127.0.0.1 by urlsplit, sent to evil.example by HTTP clients.
+        ("http://evil.example\\@127.0.0.1/oauth", False),
+        ("http://evil.example@127.0.0.1", False),
+        ("https://user:secret@accounts.zoho.eu", False),
+        ("http://127.0.0.1:abc", False),
+        ("http://127.0.0.1\t.evil.example", False),
+        (" https://accounts.zoho.eu", False),
     ],
 )
 def test_is_secure_url(url: str, secure: bool) -> None:
