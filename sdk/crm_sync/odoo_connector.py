@@ -140,12 +140,13 @@ class OdooConnector:
         return [*self.customer_domain, *self._company_terms()]
 
     def writable_domain(self) -> list[Any]:
-        """Customers the CRM may write to: never the partner of a user, internal or portal.
+        """Customers the CRM may write to: never the partner of a user, internal or portal, nor
+        of a company (a company takes its name, VAT, e-mail and address from its partner).
 
         Searched with ``active_test=False``, which Odoo also applies to the users' subquery:
         archived users count.
         """
-        return [*self.customers_domain(), ["user_ids", "=", False]]
+        return [*self.customers_domain(), ["user_ids", "=", False], ["ref_company_ids", "=", False]]
 
     def _writable(self, ids: Sequence[int]) -> set[int]:
         found = self.gateway.search(
@@ -167,6 +168,8 @@ class OdooConnector:
             reason = "does not exist or belongs to another company"
         elif exists(["user_ids", "!=", False]):
             reason = "is the partner of a user (internal or portal)"
+        elif exists(["ref_company_ids", "!=", False]):
+            reason = "is the partner of a company"
         elif not exists(*self._company_terms()):
             reason = "belongs to another company"
         else:
@@ -355,6 +358,8 @@ class OdooConnector:
     def create_customer(self, contact: ContactData, crm_id: str) -> int:
         values = self._contact_values(contact)
         values["is_company"] = True
+        if self.company_id is not None:
+            values["company_id"] = self.company_id  # the backend's company's customer
         if self.crm_id_field:
             values[self.crm_id_field] = crm_id
         return self.gateway.create("res.partner", values)

@@ -88,7 +88,11 @@ class TestCrmAttacksFromTheCrm(CrmSecurityCommon):
             "CRMT Company B", ref="CRMT-B", company_id=self.company_b.id
         )
         outside_filter = self.customer  # is a company, but not one of the backend's CRMT… ones
+        # The company's own partner (its name, VAT and address), inside the filter.
+        own_company = self.company_a.partner_id
+        own_company.write({"ref": "CRMT-C", "is_company": True})
         targets = {
+            "the company itself": own_company,
             "admin": admin_partner,
             "portal user's contact": self.roles["portal"].partner_id,
             "portal user's company": portal_company,

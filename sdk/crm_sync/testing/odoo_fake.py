@@ -31,7 +31,7 @@ MODEL_FIELDS: dict[str, dict[str, str]] = {
         "street": "char", "city": "char", "zip": "char", "country_id": "many2one",
         "industry_id": "many2one", "user_id": "many2one", "active": "boolean",
         "write_date": "datetime", "ref": "char", "company_id": "many2one",
-        "user_ids": "one2many",
+        "user_ids": "one2many", "ref_company_ids": "one2many",
     },
     "res.country": {"name": "char", "code": "char"},
     "res.partner.industry": {"name": "char", "full_name": "char"},
