@@ -105,8 +105,11 @@ class ArBalanceConfirmation(models.Model):
         return bool(self.expiry_date) and self.expiry_date < fields.Date.context_today(self)
 
     def _check_portal_token(self, token):
-        """Whether `token` opens this confirmation (constant-time comparison)."""
+        """Whether `token` opens this confirmation (constant-time comparison). Tokens are ASCII:
+        anything else from a URL is simply wrong (``consteq`` raises on non-ASCII text)."""
         self.ensure_one()
+        if not isinstance(token, str) or not token.isascii():
+            return False
         return bool(token and self.access_token and consteq(self.access_token, token))
 
     def _expire_if_due(self):

@@ -308,3 +308,10 @@ class TestPortalAttacksAsPortal(LinkAttacks, PortalCommon):
 @tagged("post_install", "-at_install")
 class TestPortalAttacksAsAnonymous(LinkAttacks, PortalCommon):
     role = None
+
+    def test_wrong_tokens_are_refused_never_a_crash(self):
+        self.as_role(None)
+        for token in ("", "x", "%C3%A9" * 8, "%00", "a" * 5000):
+            for suffix in ("", "/pdf"):
+                response = self.url_open(self.link(self.confirmation_a, suffix, token=token))
+                self.assertIn(response.status_code, (403, 404), (suffix, token[:20]))
