@@ -24,7 +24,7 @@ DEFAULT_LINES = (
 class ArAgingBucketSet(models.Model):
     _name = "ar.aging.bucket.set"
     _description = "Aging bucket set"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "ar.company.owned"]
     _order = "company_id, sequence, id"
     _check_company_auto = True
 

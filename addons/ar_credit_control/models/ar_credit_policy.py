@@ -24,6 +24,7 @@ DEFAULTS = {
 
 class ArCreditPolicy(models.Model):
     _name = "ar.credit.policy"
+    _inherit = ["ar.company.owned"]
     _description = "Credit policy of a grade"
     _order = "company_id, grade"
     _check_company_auto = True

@@ -40,7 +40,7 @@ MANAGER_FIELDS = {
 class ArCreditProfile(models.Model):
     _name = "ar.credit.profile"
     _description = "Customer credit profile"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "ar.company.owned"]
     _order = "utilisation desc, amount_overdue desc, id"
     _check_company_auto = True
 

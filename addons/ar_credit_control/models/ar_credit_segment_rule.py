@@ -14,6 +14,7 @@ GRADE_ORDER = ["A", "B", "C", "D", "E"]
 
 class ArCreditSegmentRule(models.Model):
     _name = "ar.credit.segment.rule"
+    _inherit = ["ar.company.owned"]
     _description = "Customer segment rule"
     _order = "company_id, sequence, id"
     _check_company_auto = True

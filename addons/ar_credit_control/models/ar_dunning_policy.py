@@ -31,7 +31,7 @@ CHANNEL_FIELDS = {
 class ArDunningPolicy(models.Model):
     _name = "ar.dunning.policy"
     _description = "Dunning policy"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "ar.company.owned"]
     _order = "sequence, id"
     _check_company_auto = True
 
@@ -63,14 +63,6 @@ class ArDunningPolicy(models.Model):
     late_fee_day_count = fields.Selection(
         [("365", "365 days"), ("360", "360 days")], default="365", required=True
     )
-
-    def write(self, vals):
-        result = super().write(vals)
-        if "company_id" in vals:
-            # The record rules are checked before a write: moved to another company or shared
-            # with every company, the policy must still be one its editor may change.
-            self.check_access("write")
-        return result
 
     @api.constrains("level_ids", "late_fee_method", "late_fee_rate", "late_fee_fixed_amount")
     def _check_engine_rules(self):

@@ -42,7 +42,7 @@ NON_NEGATIVE = {
 class ArWarningRule(models.Model):
     _name = "ar.warning.rule"
     _description = "Early-warning rule"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "ar.company.owned"]
     _order = "company_id, sequence, id"
     _check_company_auto = True
 

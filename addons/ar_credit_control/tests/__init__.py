@@ -32,3 +32,4 @@ from . import test_security_rpc_surface
 from . import test_security_sales
 from . import test_security_controls
 from . import test_security_portal
+from . import test_security_company_moves

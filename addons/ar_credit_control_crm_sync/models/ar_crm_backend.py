@@ -70,7 +70,7 @@ def _auto_commit():
 class ArCrmBackend(models.Model):
     _name = "ar.crm.backend"
     _description = "CRM backend"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "ar.company.owned"]
     _order = "company_id, name"
     _check_company_auto = True
 
