@@ -50,6 +50,7 @@ CREDIT_FIELDS = {
 }
 # Writing these may change what an approval was given for.
 APPROVAL_BINDING_TRIGGERS = {
+    "user_id",
     "partner_id",
     "partner_invoice_id",
     "company_id",
@@ -218,6 +219,12 @@ class SaleOrder(models.Model):
             changes.append(_("the invoice address's company"))
         if order.credit_approved_company_id != order.company_id:
             changes.append(_("the company"))
+        if (
+            order.user_id
+            and order.user_id == order.credit_approved_by_id
+            and not order.company_id.ar_credit_allow_self_approval
+        ):
+            changes.append(_("the salesperson (now the approver)"))
         if order.credit_approved_currency_id != order.currency_id:
             changes.append(_("the currency"))
         elif (

@@ -46,8 +46,7 @@ ORDER_SALES_FIELDS = [
     "credit_check_grade",
     "credit_check_available",
     "credit_check_warning",
-    "partner_credit_warning",
-]
+]  # Odoo's own partner_credit_warning stays as Odoo defines it
 ORDER_CREDIT_FIELDS = ORDER_SALES_FIELDS + [
     "credit_approval_reason",
     "credit_check_limit",
@@ -391,6 +390,22 @@ class TestSalesAttacksAsCreditManager(SalesSecurityCommon):
         self.assertAllowed(self.approve(order, self.manager))
         order.invalidate_recordset()
         self.assertEqual(order.credit_approval_state, "approved")
+
+    def test_cannot_approve_own_order_by_clearing_the_salesperson_first(self):
+        self.manager.groups_id |= self.env.ref("sales_team.group_sale_salesman")
+        order = self.create_order(self.customer, 1500, self.manager)
+        self.call_kw(self.manager, "sale.order", "action_request_credit_approval", [order.ids])
+        self.assertAllowed(
+            self.call_kw(self.manager, "sale.order", "write", [order.ids, {"user_id": False}])
+        )
+        self.assertAllowed(self.approve(order, self.manager))
+        reply = self.call_kw(
+            self.manager, "sale.order", "write", [order.ids, {"user_id": self.manager.id}]
+        )
+        self.assertAllowed(reply)
+        self.assertVoided(order, "the salesperson (now the approver)")
+        reply = self.call_kw(self.manager, "sale.order", "action_confirm", [order.ids])
+        self.assertRefused(reply)
 
     def test_approval_binds_what_it_was_given_for(self):
         order = self.approved_order()
