@@ -2,7 +2,7 @@
 {
     "name": "AR Credit Control - CRM sync",
     "summary": "Synchronise customers, credit data and payments with Zoho CRM from Odoo",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/ar-credit-control/ar_credit_control",
     "author": "ar_credit_control contributors",

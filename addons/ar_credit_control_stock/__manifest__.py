@@ -2,7 +2,7 @@
 {
     "name": "AR Credit Control - Deliveries",
     "summary": "Optionally block deliveries to customers on credit hold",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/ar-credit-control/ar_credit_control",
     "author": "ar_credit_control contributors",
