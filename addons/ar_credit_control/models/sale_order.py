@@ -533,7 +533,11 @@ class SaleOrder(models.Model):
             )
             # Credit managers may hold no sales rights: post as themselves, with sudo.
             order.sudo().message_post(body=body, subtype_xmlid="mail.mt_note")
-            order._credit_partner().sudo().message_post(body=body, subtype_xmlid="mail.mt_note")
+            # The customer's credit history: on the credit profile, which only credit and
+            # accounting users read (the customer's own chatter is open to every employee).
+            self.env["ar.credit.profile"].sudo()._get_or_create(
+                order._credit_partner(), order.company_id
+            ).message_post(body=body, subtype_xmlid="mail.mt_note")
         self._credit_close_activities(self.env._("Approved: %s", reason))
         return True
 

@@ -237,8 +237,11 @@ class TestCreditApproval(CreditBlockCommon):
         self.assertEqual(self.order.credit_approved_by_id, self.credit_manager)
         self.assertEqual(self.order.credit_approval_reason, "Bank guarantee received")
         self.assertFalse(self.approval_activities(self.order))
+        profile_notes = self.profile(self.customer).message_ids.mapped("body")
+        self.assertTrue(any("Bank guarantee received" in body for body in profile_notes))
+        # Not on the customer's chatter, which every employee reads.
         partner_notes = self.customer.message_ids.mapped("body")
-        self.assertTrue(any("Bank guarantee received" in body for body in partner_notes))
+        self.assertFalse(any("Bank guarantee received" in body for body in partner_notes))
         order.action_confirm()
         self.assertEqual(self.order.state, "sale")
 
