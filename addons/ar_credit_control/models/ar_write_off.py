@@ -278,5 +278,9 @@ class ArWriteOff(models.Model):
             reason=self.reason,
         )
         self.invoice_id.message_post(body=body)
-        self.partner_id.message_post(body=body)
+        # The customer's credit history is on its credit profile (credit and accounting users),
+        # not on the customer's chatter that every employee reads.
+        self.env["ar.credit.profile"].sudo()._get_or_create(
+            self.partner_id.commercial_partner_id, self.company_id
+        ).message_post(body=body)
         self.message_post(body=body)

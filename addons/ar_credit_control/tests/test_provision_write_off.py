@@ -128,11 +128,16 @@ class TestProvisionWriteOff(CreditControlCommon):
             lambda line: line.account_id == self.allowance_account
         )
         self.assertAlmostEqual(allowance.balance, 800.0)
-        for record in (invoice, self.customer):
+        profile = self.env["ar.credit.profile"]._get_or_create(self.customer, self.company)
+        for record in (invoice, profile):
             self.assertTrue(
                 any("written off" in (m.body or "") for m in record.message_ids),
                 f"{record._name} history shows the write-off",
             )
+        self.assertFalse(
+            any("written off" in (m.body or "") for m in self.customer.message_ids),
+            "the customer's chatter, open to every employee, does not",
+        )
 
     def test_write_off_with_tax_adjustment(self):
         tax = self.company_data["default_tax_sale"]
