@@ -78,6 +78,14 @@ class SecurityCommon(JsonRpcMixin, CreditControlCommon, HttpCase):
             users[role] = new_test_user(cls.env, **values)
         return users
 
+    @classmethod
+    def grant(cls, role, group_xmlid):
+        """Give the role's users of both companies one more group (e.g. contact editing, which
+        Odoo gives every employee by default)."""
+        group = cls.env.ref(group_xmlid)
+        for roles in (cls.roles, cls.roles_b):
+            roles[role].groups_id |= group
+
     # ------------------------------------------------------------------ entry points
 
     def as_role(self, user):

@@ -121,9 +121,7 @@ class TestControlAttacksAsCollector(NoDunningAttacks, ControlsCommon):
     def setUpClass(cls):
         super().setUpClass()
         # Collectors here may also edit contacts, as Odoo gives every employee by default.
-        partner_manager = cls.env.ref("base.group_partner_manager")
-        for roles in (cls.roles, cls.roles_b):
-            roles["collector"].groups_id |= partner_manager
+        cls.grant("collector", "base.group_partner_manager")
 
     def attackers(self):
         return [self.roles["collector"], self.roles_b["collector"]]

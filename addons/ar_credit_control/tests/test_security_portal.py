@@ -131,9 +131,7 @@ class TestPortalAttacksAsSalesperson(TokenAttacks, PortalCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        partner_manager = cls.env.ref("base.group_partner_manager")
-        for roles in (cls.roles, cls.roles_b):
-            roles["salesperson"].groups_id |= partner_manager
+        cls.grant("salesperson", "base.group_partner_manager")
 
     def readers(self):
         return [
@@ -147,9 +145,7 @@ class TestPortalAttacksAsCollector(TokenAttacks, PortalCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        partner_manager = cls.env.ref("base.group_partner_manager")
-        for roles in (cls.roles, cls.roles_b):
-            roles["collector"].groups_id |= partner_manager
+        cls.grant("collector", "base.group_partner_manager")
 
     def readers(self):
         return [
