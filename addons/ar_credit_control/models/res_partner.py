@@ -20,6 +20,7 @@ LIMIT_FIELDS = {"credit_limit", "use_partner_credit_limit"}
 
 
 class ResPartner(models.Model):
+    _name = "res.partner"
     _inherit = ["res.partner", "ar.credit.field.rights"]
 
     credit_limit = fields.Float(tracking=True)

@@ -78,6 +78,7 @@ def _cursor_flag(cr, key, value=True):
 
 
 class SaleOrder(models.Model):
+    _name = "sale.order"
     _inherit = ["sale.order", "ar.credit.field.rights"]
 
     credit_hold = fields.Boolean(
