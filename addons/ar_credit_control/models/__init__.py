@@ -1,5 +1,4 @@
 from . import ar_company_owned
-from . import ar_credit_field_rights
 from . import ar_credit_exposure
 from . import ar_credit_evaluation
 from . import ar_credit_demo

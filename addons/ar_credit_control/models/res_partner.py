@@ -5,23 +5,34 @@ available credit and overdue are computed live by one SQL query (``ar.credit.exp
 The credit limit is Odoo's own company-dependent ``credit_limit``: we track its changes and
 let only credit managers and accounting administrators change it.
 
-Credit figures are read like Odoo's own ``credit``/``credit_limit`` (``ar_credit_field_rights``):
-salespeople see grade, hold and available credit; internal users without these rights and portal
-customers see none, exports and onchanges included.
+Credit figures are read like Odoo's own ``credit``/``credit_limit``: by credit control and
+accounting users only (``CREDIT_READERS``); salespeople also see what the order form shows them
+(grade, hold, available credit: ``SALES_READERS``); internal users without these rights and
+portal customers see none, exports and onchanges included.
 """
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 
-from .ar_credit_field_rights import CREDIT_READERS, SALES_READERS
 from .ar_credit_profile import GRADES, SEGMENTS
 
 LIMIT_FIELDS = {"credit_limit", "use_partner_credit_limit"}
+CREDIT_READERS = (
+    "ar_credit_control.group_credit_control_user,"
+    "account.group_account_invoice,account.group_account_readonly"
+)
+SALES_READERS = CREDIT_READERS + ",sales_team.group_sale_salesman"
+
+
+def check_exported_fields(records, paths):
+    """Exports and onchanges read computed fields without Odoo's field-groups check: refuse the
+    fields the user may not read, as ``read`` does."""
+    fnames = {path[0] for path in paths if path and path[0] in records._fields}
+    records.check_field_access_rights("read", sorted(fnames))
 
 
 class ResPartner(models.Model):
-    _name = "res.partner"
-    _inherit = ["res.partner", "ar.credit.field.rights"]
+    _inherit = "res.partner"
 
     credit_limit = fields.Float(tracking=True)
     credit_profile_id = fields.Many2one(
@@ -154,6 +165,16 @@ class ResPartner(models.Model):
 
     def _search_credit_segment(self, operator, value):
         return self._search_profile("credit_segment", "segment", operator, value)
+
+    # ------------------------------------------------------------------ field rights
+
+    def _export_rows(self, fields, *, _is_toplevel_call=True):
+        check_exported_fields(self, fields)
+        return super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)
+
+    def onchange(self, values, field_names, fields_spec):
+        check_exported_fields(self, [[name] for name in fields_spec])
+        return super().onchange(values, field_names, fields_spec)
 
     # ------------------------------------------------------------------ limit rights
 

@@ -19,7 +19,7 @@ written by the approval methods below, and a credit manager does not approve the
 unless the company allows it. Nothing is read from the context: no context key, RPC call, copy
 or superuser path skips the check.
 
-Who reads what: see ``ar_credit_field_rights`` (``CREDIT_READERS``, ``SALES_READERS``).
+Who reads what: see ``res_partner`` (``CREDIT_READERS``, ``SALES_READERS``).
 """
 
 from contextlib import contextmanager
@@ -29,8 +29,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools.misc import formatLang
 
-from .ar_credit_field_rights import CREDIT_READERS, SALES_READERS
 from .ar_credit_profile import GRADES
+from .res_partner import CREDIT_READERS, SALES_READERS, check_exported_fields
 
 MANAGER_GROUP = "ar_credit_control.group_credit_control_manager"
 APPROVAL_ACTIVITY = "ar_credit_control.mail_activity_credit_approval"
@@ -78,8 +78,7 @@ def _cursor_flag(cr, key, value=True):
 
 
 class SaleOrder(models.Model):
-    _name = "sale.order"
-    _inherit = ["sale.order", "ar.credit.field.rights"]
+    _inherit = "sale.order"
 
     credit_hold = fields.Boolean(
         copy=False,
@@ -390,6 +389,15 @@ class SaleOrder(models.Model):
         if APPROVAL_BINDING_TRIGGERS & set(vals):
             self._credit_void_changed_approvals()
         return result
+
+    # Exports and onchanges compute fields without Odoo's field-groups check.
+    def _export_rows(self, fields, *, _is_toplevel_call=True):
+        check_exported_fields(self, fields)
+        return super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)
+
+    def onchange(self, values, field_names, fields_spec):
+        check_exported_fields(self, [[name] for name in fields_spec])
+        return super().onchange(values, field_names, fields_spec)
 
     def _credit_write(self, vals):
         with _cursor_flag(self.env.cr, INTERNAL_KEY):
