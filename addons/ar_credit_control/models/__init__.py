@@ -8,9 +8,9 @@ from . import ar_credit_policy
 from . import ar_credit_segment_rule
 from . import ar_dispute
 from . import ar_payment_promise
-from . import res_company
+from . import res_company_credit
 from . import res_config_settings
-from . import res_partner
+from . import res_partner_credit
 from . import ar_credit_state
 from . import ar_credit_check
 from . import sale_order
@@ -35,7 +35,10 @@ from . import ar_credit_policy_warning
 from . import res_partner_warning
 from . import ar_collection_forecast
 from . import ar_dunning_policy
-from . import ar_dunning_customer
+from . import res_partner_dunning
+from . import ar_credit_profile_dunning
+from . import ar_dunning_item
+from . import account_move_line_dunning
 from . import ar_dunning_run
 from . import ar_dunning_communication
 from . import ar_collection_log

@@ -4,7 +4,7 @@ from markupsafe import Markup, escape
 
 from odoo import fields, models
 
-from .res_partner import CREDIT_READERS
+from .res_partner_credit import CREDIT_READERS
 
 
 class ResPartner(models.Model):

@@ -30,7 +30,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools.misc import formatLang
 
 from .ar_credit_profile import GRADES
-from .res_partner import CREDIT_READERS, SALES_READERS, check_exported_fields
+from .res_partner_credit import CREDIT_READERS, SALES_READERS, check_exported_fields
 
 MANAGER_GROUP = "ar_credit_control.group_credit_control_manager"
 APPROVAL_ACTIVITY = "ar_credit_control.mail_activity_credit_approval"
