@@ -20,8 +20,8 @@ reached.
 
 from odoo import api, fields, models
 from odoo.tools import SQL
-from odoo.tools.sql import create_index, index_exists
 
+from ..database_objects import ensure_index
 from .ar_credit_exposure import OPEN_LINE
 from .ar_credit_profile import GRADES, SEGMENTS
 
@@ -93,25 +93,26 @@ class ArAgingReport(models.Model):
 
     def init(self):
         # As-of-date aging reads the reconciliations made after a date.
-        create_index(
+        ensure_index(
             self.env.cr,
             "ar_credit_control_partial_max_date_idx",
-            "account_partial_reconcile",
-            ["max_date"],
+            "CREATE INDEX ar_credit_control_partial_max_date_idx "
+            "ON account_partial_reconcile (max_date)",
         )
         # Every column the aging reads of an open line: today's aging is an index-only scan
         # of the open lines instead of a visit of the table pages they are scattered over.
-        if not index_exists(self.env.cr, "ar_aging_open_line_idx"):
-            self.env.cr.execute(
-                SQL(
-                    "CREATE INDEX ar_aging_open_line_idx ON account_move_line (account_id) "
-                    "INCLUDE (id, company_id, partner_id, move_id, date, date_maturity, "
-                    "invoice_date, currency_id, company_currency_id, amount_residual, "
-                    "amount_residual_currency) "
-                    "WHERE %s",
-                    SQL(OPEN_LINE),
-                )
-            )
+        ensure_index(
+            self.env.cr,
+            "ar_aging_open_line_idx",
+            SQL(
+                "CREATE INDEX ar_aging_open_line_idx ON account_move_line (account_id) "
+                "INCLUDE (id, company_id, partner_id, move_id, date, date_maturity, "
+                "invoice_date, currency_id, company_currency_id, amount_residual, "
+                "amount_residual_currency) "
+                "WHERE %s",
+                SQL(OPEN_LINE),
+            ),
+        )
 
     # ------------------------------------------------------------------ query
 

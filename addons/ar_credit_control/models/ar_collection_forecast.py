@@ -15,7 +15,7 @@ from time import monotonic
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, drop_view_if_exists
 
 from ar_engine.errors import InvalidInputError
 from ar_engine.forecast import (
@@ -27,6 +27,7 @@ from ar_engine.forecast import (
     iso_week_start,
 )
 
+from ..database_objects import ensure_table
 from .ar_credit_profile import SEGMENTS
 from .ar_warning_rule import OPEN_LINE
 
@@ -93,23 +94,26 @@ class ArCollectionForecast(models.Model):
 
     def init(self):
         cr = self.env.cr
-        cr.execute(
+        made = ensure_table(
+            cr,
+            DATA_TABLE,
             SQL(
-                "CREATE TABLE IF NOT EXISTS %s (id serial PRIMARY KEY, %s)",
-                SQL.identifier(DATA_TABLE),
-                SQL(COLUMNS),
-            )
+                "CREATE TABLE %(table)s (id serial PRIMARY KEY, %(columns)s); "
+                "CREATE INDEX ar_collection_forecast_company_week_idx "
+                "ON %(table)s (company_id, week_start)",
+                table=SQL.identifier(DATA_TABLE),
+                columns=SQL(COLUMNS),
+            ),
         )
+        # Its lines are figures of the day: after an upgrade that made it again, the refresh
+        # runs now rather than at its next daily time (on install there is nothing to show).
+        cron = self.env.ref("ar_credit_control.ir_cron_collection_forecast", False)
+        if made and cron:
+            cron._trigger()
+        drop_view_if_exists(cr, self._table)
         cr.execute(
             SQL(
-                "CREATE INDEX IF NOT EXISTS ar_collection_forecast_company_week_idx "
-                "ON %s (company_id, week_start)",
-                SQL.identifier(DATA_TABLE),
-            )
-        )
-        cr.execute(
-            SQL(
-                "CREATE OR REPLACE VIEW %s AS SELECT * FROM %s",
+                "CREATE VIEW %s AS SELECT * FROM %s",
                 SQL.identifier(self._table),
                 SQL.identifier(DATA_TABLE),
             )

@@ -25,6 +25,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 from odoo.tools.misc import formatLang
 
+from ..database_objects import ensure_function
 from .ar_credit_exposure import Exposure
 
 
@@ -85,7 +86,7 @@ class CheckFigures(NamedTuple):
 # order not saved yet is 0). PostgreSQL keeps the function's plans for the session.
 CHECK_FUNCTION = "ar_credit_check_figures"
 CHECK_FUNCTION_SQL = """
-CREATE OR REPLACE FUNCTION %(function)s(
+CREATE FUNCTION %(function)s(
     p_orders integer[], p_customers integer[], p_company integer, p_today date,
     p_lock boolean, p_limit_fallback double precision
 )
@@ -240,7 +241,11 @@ class ArCreditCheck(models.AbstractModel):
     _description = "Credit check of sale orders"
 
     def init(self):
-        self.env.cr.execute(SQL(CHECK_FUNCTION_SQL, function=SQL.identifier(CHECK_FUNCTION)))
+        ensure_function(
+            self.env.cr,
+            CHECK_FUNCTION,
+            SQL(CHECK_FUNCTION_SQL, function=SQL.identifier(CHECK_FUNCTION)),
+        )
 
     @api.model
     def _evaluate(self, orders, lock=False):

@@ -20,20 +20,11 @@ from datetime import date
 
 from odoo import api, fields, models
 from odoo.tools import SQL
-from odoo.tools.sql import create_index, index_exists
+
+from ..database_objects import ensure_function, ensure_index
 
 # The predicate of Odoo's account_move_line__unreconciled_index, reused for ours: the planner
 # uses a partial index only when the query repeats its WHERE clause.
-# Indexes this addon adds to Odoo's tables (created in init, dropped on uninstall).
-INDEXES = (
-    "ar_credit_open_line_idx",
-    "ar_credit_paid_open_move_idx",
-    "ar_credit_draft_invoice_idx",
-    "ar_credit_customer_invoice_idx",
-    "ar_credit_control_partial_max_date_idx",  # ar.aging.report.init
-    "ar_aging_open_line_idx",  # ar.aging.report.init
-    "ar_warning_settled_line_idx",  # ar.warning.rule.init
-)
 OPEN_LINE = (
     "parent_state = 'posted' "
     "AND (reconciled IS NULL OR reconciled = false OR reconciled IS NOT true)"
@@ -215,10 +206,12 @@ class ArCreditExposure(models.AbstractModel):
 
     def init(self):
         cr = self.env.cr
-        cr.execute(
+        ensure_function(
+            cr,
+            EXPOSURE_FUNCTION,
             SQL(
                 """
-                CREATE OR REPLACE FUNCTION %s(
+                CREATE FUNCTION %s(
                     p_partners integer[], p_company integer, p_company_parents integer[],
                     p_today date, p_include_draft boolean
                 )
@@ -245,41 +238,41 @@ class ArCreditExposure(models.AbstractModel):
                 """,
                 SQL.identifier(EXPOSURE_FUNCTION),
                 SQL(EXPOSURE_QUERY),
-            )
+            ),
         )
         # Open lines by customer, covering what exposure reads: an index-only scan.
-        if not index_exists(cr, "ar_credit_open_line_idx"):
-            cr.execute(
-                SQL(
-                    "CREATE INDEX ar_credit_open_line_idx ON account_move_line "
-                    "(partner_id, account_id) "
-                    "INCLUDE (company_id, amount_residual, date_maturity, move_id) "
-                    "WHERE %s",
-                    SQL(OPEN_LINE),
-                )
-            )
+        ensure_index(
+            cr,
+            "ar_credit_open_line_idx",
+            SQL(
+                "CREATE INDEX ar_credit_open_line_idx ON account_move_line "
+                "(partner_id, account_id) "
+                "INCLUDE (company_id, amount_residual, date_maturity, move_id) "
+                "WHERE %s",
+                SQL(OPEN_LINE),
+            ),
+        )
         # The few invoices paid by a payment not yet matched with the bank that stay open.
-        create_index(
+        ensure_index(
             cr,
             "ar_credit_paid_open_move_idx",
-            "account_move",
-            ["commercial_partner_id"],
-            where="payment_state IN ('in_payment', 'paid') AND amount_residual <> 0",
+            "CREATE INDEX ar_credit_paid_open_move_idx ON account_move (commercial_partner_id) "
+            "WHERE payment_state IN ('in_payment', 'paid') AND amount_residual <> 0",
         )
-        create_index(
+        ensure_index(
             cr,
             "ar_credit_draft_invoice_idx",
-            "account_move",
-            ["commercial_partner_id"],
-            where="state = 'draft' AND move_type IN ('out_invoice', 'out_refund')",
+            "CREATE INDEX ar_credit_draft_invoice_idx ON account_move (commercial_partner_id) "
+            "WHERE state = 'draft' AND move_type IN ('out_invoice', 'out_refund')",
         )
         # Invoicing history of a batch of customers (first invoice, invoiced in a window).
-        if not index_exists(cr, "ar_credit_customer_invoice_idx"):
-            cr.execute(
-                "CREATE INDEX ar_credit_customer_invoice_idx ON account_move "
-                "(commercial_partner_id, company_id) INCLUDE (invoice_date, amount_total_signed) "
-                "WHERE state = 'posted' AND move_type IN ('out_invoice', 'out_refund')"
-            )
+        ensure_index(
+            cr,
+            "ar_credit_customer_invoice_idx",
+            "CREATE INDEX ar_credit_customer_invoice_idx ON account_move "
+            "(commercial_partner_id, company_id) INCLUDE (invoice_date, amount_total_signed) "
+            "WHERE state = 'posted' AND move_type IN ('out_invoice', 'out_refund')",
+        )
 
     @api.model
     def _receivable_account_ids(self, company):

@@ -24,6 +24,8 @@ import logging
 from odoo import api, models
 from odoo.tools import SQL
 
+from ..database_objects import ensure_function, ensure_table, ensure_trigger
+
 _logger = logging.getLogger(__name__)
 
 TABLE = "ar_open_balance"
@@ -72,55 +74,51 @@ def _append(*selects):
     )
 
 
-def drop_open_balance(cr):
-    """Uninstall: the triggers, their function and the table."""
-    for name, _event, _referencing in TRIGGERS:
-        cr.execute(SQL("DROP TRIGGER IF EXISTS %s ON account_move_line", SQL.identifier(name)))
-    cr.execute(SQL("DROP FUNCTION IF EXISTS %s()", SQL.identifier(TRIGGER_FUNCTION)))
-    cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(TABLE)))
-
-
 class ArOpenBalance(models.AbstractModel):
     _name = "ar.open.balance"
     _description = "Open balances per customer and maturity date (SQL service)"
 
     def init(self):
+        # A table of our own, not a model's: the triggers append to it on every posting, and
+        # an ORM table would add foreign-key triggers to each of those rows. Its figures are
+        # derived from the move lines: a table of another shape is made again and rebuilt.
         cr = self.env.cr
-        cr.execute("SELECT to_regclass(%s)", [TABLE])
-        created = cr.fetchone()[0] is None
-        if created:
-            cr.execute(
-                SQL(
-                    """
-                    CREATE TABLE %(table)s (
-                        id bigserial PRIMARY KEY,
-                        partner_id integer NOT NULL,
-                        company_id integer NOT NULL,
-                        account_id integer NOT NULL,
-                        date_maturity date NOT NULL,
-                        is_debit boolean NOT NULL,
-                        amount numeric NOT NULL,
-                        compacted boolean NOT NULL DEFAULT false
-                    );
-                    -- The credit check reads a customer's rows in a company, index-only, and
-                    -- walks its debits in maturity order to find the oldest open one.
-                    CREATE INDEX %(due_index)s ON %(table)s
-                        (partner_id, company_id, is_debit, date_maturity, account_id)
-                        INCLUDE (amount);
-                    -- What the compaction has not folded yet.
-                    CREATE INDEX %(pending_index)s ON %(table)s (id) WHERE NOT compacted;
-                    """,
-                    table=SQL.identifier(TABLE),
-                    due_index=SQL.identifier(f"{TABLE}_due_idx"),
-                    pending_index=SQL.identifier(f"{TABLE}_pending_idx"),
-                )
-            )
-        new_rows = _contributions("new_rows")
-        old_rows_removed = _contributions("old_rows", negate=True)
-        cr.execute(
+        rebuild = ensure_table(
+            cr,
+            TABLE,
             SQL(
                 """
-                CREATE OR REPLACE FUNCTION %s() RETURNS trigger
+                CREATE TABLE %(table)s (
+                    id bigserial PRIMARY KEY,
+                    partner_id integer NOT NULL,
+                    company_id integer NOT NULL,
+                    account_id integer NOT NULL,
+                    date_maturity date NOT NULL,
+                    is_debit boolean NOT NULL,
+                    amount numeric NOT NULL,
+                    compacted boolean NOT NULL DEFAULT false
+                );
+                -- The credit check reads a customer's rows in a company, index-only, and
+                -- walks its debits in maturity order to find the oldest open one.
+                CREATE INDEX %(due_index)s ON %(table)s
+                    (partner_id, company_id, is_debit, date_maturity, account_id)
+                    INCLUDE (amount);
+                -- What the compaction has not folded yet.
+                CREATE INDEX %(pending_index)s ON %(table)s (id) WHERE NOT compacted;
+                """,
+                table=SQL.identifier(TABLE),
+                due_index=SQL.identifier(f"{TABLE}_due_idx"),
+                pending_index=SQL.identifier(f"{TABLE}_pending_idx"),
+            ),
+        )
+        new_rows = _contributions("new_rows")
+        old_rows_removed = _contributions("old_rows", negate=True)
+        ensure_function(
+            cr,
+            TRIGGER_FUNCTION,
+            SQL(
+                """
+                CREATE FUNCTION %s() RETURNS trigger
                 LANGUAGE plpgsql AS $function$
                 BEGIN
                     IF TG_OP = 'INSERT' THEN
@@ -138,11 +136,15 @@ class ArOpenBalance(models.AbstractModel):
                 _append(new_rows),
                 _append(new_rows, old_rows_removed),
                 _append(old_rows_removed),
-            )
+            ),
         )
         for name, event, referencing in TRIGGERS:
-            cr.execute(SQL("DROP TRIGGER IF EXISTS %s ON account_move_line", SQL.identifier(name)))
-            cr.execute(
+            # A trigger made again may have missed postings (dropped by hand, or by its
+            # function): rebuild the sums then too.
+            rebuild |= ensure_trigger(
+                cr,
+                name,
+                "account_move_line",
                 SQL(
                     "CREATE TRIGGER %s AFTER %s ON account_move_line REFERENCING %s "
                     "FOR EACH STATEMENT EXECUTE FUNCTION %s()",
@@ -150,9 +152,9 @@ class ArOpenBalance(models.AbstractModel):
                     SQL(event),
                     SQL(referencing),
                     SQL.identifier(TRIGGER_FUNCTION),
-                )
+                ),
             )
-        if created:
+        if rebuild:
             self._rebuild()
 
     @api.model

@@ -12,7 +12,8 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
-from odoo.tools.sql import index_exists
+
+from ..database_objects import ensure_index
 
 RULE_TYPES = [
     ("utilisation", "Credit utilisation above a threshold"),
@@ -144,13 +145,14 @@ class ArWarningRule(models.Model):
     def init(self):
         # Paid receivable instalments, the history read by the lateness trend and the
         # collection forecast: without it both scan every line with a due date.
-        if not index_exists(self.env.cr, "ar_warning_settled_line_idx"):
-            self.env.cr.execute(
-                "CREATE INDEX ar_warning_settled_line_idx ON account_move_line "
-                "(company_id, account_id) INCLUDE (id, partner_id, date_maturity, balance) "
-                "WHERE parent_state = 'posted' AND reconciled AND balance > 0 "
-                "AND date_maturity IS NOT NULL"
-            )
+        ensure_index(
+            self.env.cr,
+            "ar_warning_settled_line_idx",
+            "CREATE INDEX ar_warning_settled_line_idx ON account_move_line "
+            "(company_id, account_id) INCLUDE (id, partner_id, date_maturity, balance) "
+            "WHERE parent_state = 'posted' AND reconciled AND balance > 0 "
+            "AND date_maturity IS NOT NULL",
+        )
 
     # ------------------------------------------------------------------ conditions
 

@@ -33,3 +33,4 @@ from . import test_security_sales
 from . import test_security_controls
 from . import test_security_portal
 from . import test_security_company_moves
+from . import test_database_objects
