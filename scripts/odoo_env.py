@@ -27,8 +27,9 @@ def odoo_importable() -> bool:
     return importlib.util.find_spec("odoo") is not None
 
 
-def odoo_addons_paths() -> list[str]:
-    """Odoo's own addons folders, then ours (ODOO_ADDONS_PATH adds more, comma separated)."""
+def odoo_addons_paths(addons_dir: Path = ADDONS_DIR) -> list[str]:
+    """Odoo's own addons folders, then ours (ODOO_ADDONS_PATH adds more, comma separated);
+    `addons_dir`: another copy of ours, e.g. a release's."""
     import odoo  # noqa: PLC0415 - only when Odoo is there
 
     odoo_root = Path(odoo.__file__).resolve().parent
@@ -40,7 +41,7 @@ def odoo_addons_paths() -> list[str]:
         ).exists():
             paths.append(str(candidate))
     extra = [p for p in os.environ.get("ODOO_ADDONS_PATH", "").split(",") if p]
-    return [*extra, str(ADDONS_DIR), *paths]
+    return [*extra, str(addons_dir), *paths]
 
 
 def odoo_version() -> str:
@@ -134,7 +135,9 @@ def copy_database(template: str, new: str) -> None:
         shutil.copytree(src, data_dir() / "filestore" / new)
 
 
-def odoo_command(db: str, port: int, *args: str, subcommand: str = "server") -> list[str]:
+def odoo_command(
+    db: str, port: int, *args: str, subcommand: str = "server", addons_dir: Path = ADDONS_DIR
+) -> list[str]:
     """The odoo command line for `db`; Odoo reads a subcommand only in first position."""
     return [
         sys.executable,
@@ -144,7 +147,7 @@ def odoo_command(db: str, port: int, *args: str, subcommand: str = "server") -> 
         "--database",
         db,
         "--addons-path",
-        ",".join(odoo_addons_paths()),
+        ",".join(odoo_addons_paths(addons_dir)),
         "--data-dir",
         str(data_dir()),
         "--http-port",

@@ -5,7 +5,8 @@ our addons with demo data and again without, runs their tests, checks that unins
 Odoo working, and drops the databases. Prints the number of tests Odoo really ran. A third,
 optional scenario runs the CRM sync addon's tests with OCA queue_job installed beside it
 (fetched with pip into var/oca; skipped loudly when pip cannot fetch it), and the dunning SMS
-tests with Odoo's sms module.
+tests with Odoo's sms module. Last, the upgrade scenario (``scripts/upgrade_check.py``): the last
+release's addons installed with data, upgraded to the working tree, then uninstalled.
 
 Exit status: 0 all green; 1 a failure; 3 skipped (Odoo not importable). With CI=true a skip,
 or a run in which Odoo ran zero tests, is a failure.
@@ -192,6 +193,15 @@ def main() -> int:
             all_problems += [f"[queue_job] {p}" for p in problems]
             if ran == 0:
                 all_problems.append("[queue_job] Odoo ran zero tests")
+    if not args.only and not args.test_tags and not args.with_modules:
+        # The last release with data, upgraded to the working tree, then uninstalled.
+        upgrade = subprocess.run([sys.executable, str(Path(__file__).parent / "upgrade_check.py")])
+        if upgrade.returncode == 3:
+            print("#" * 78)
+            print("# TIER 2, UPGRADE SCENARIO SKIPPED: see [upgrade] above.")
+            print("#" * 78, flush=True)
+        elif upgrade.returncode != 0:
+            all_problems.append("[upgrade] the upgrade from the last release failed")
     for problem in all_problems:
         print(f"[tier2] PROBLEM {problem}", flush=True)
     print(f"tier2: {total_ran - total_failed} passed, {total_failed} failed", flush=True)

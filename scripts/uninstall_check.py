@@ -1,6 +1,8 @@
 # ruff: noqa: F821 - `env` is provided by `odoo shell`
 # Runs inside `odoo shell` (env is given): uninstall our addons, then prove that Odoo's
 # standard sell-and-invoice flow still works on the same database.
+from odoo.addons.ar_credit_control.database_objects import NAMES
+
 modules = env["ir.module.module"].search(
     [("name", "=like", "ar_credit_control%"), ("state", "=", "installed")]
 )
@@ -25,8 +27,11 @@ assert not triggers, f"triggers left on account_move_line: {triggers}"
 env.cr.execute("SELECT proname FROM pg_proc WHERE proname LIKE 'ar\\_%%'")
 functions = [name for (name,) in env.cr.fetchall()]
 assert not functions, f"functions left behind: {functions}"
-env.cr.execute("SELECT to_regclass('ar_open_balance')")
-assert env.cr.fetchone()[0] is None, "table ar_open_balance left behind"
+for name in (*NAMES["table"], *NAMES["index"]):
+    env.cr.execute("SELECT to_regclass(%s)", [name])
+    assert env.cr.fetchone()[0] is None, f"{name} left behind"
+env.cr.execute("SELECT count(*) FROM pg_description WHERE description LIKE 'ar_credit_control %%'")
+assert env.cr.fetchone()[0] == 0, "objects carrying the addon's version mark left behind"
 
 customer = env["res.partner"].create({"name": "Uninstall check customer"})
 product = env["product.product"].create(

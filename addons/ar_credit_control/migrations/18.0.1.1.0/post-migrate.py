@@ -1,7 +1,9 @@
 """18.0.1.1.0: the credit block became a company setting (off for new installs), and a credit
 approval binds to the customer, the invoice address's company and the company as well.
 
-A database upgraded from 18.0.1.0.0 was blocking in every company: it keeps blocking. Approvals
+A database upgraded from 18.0.1.0.0 was blocking in every company: it keeps blocking. Its credit
+managers could approve their own orders: they still can (``ar_credit_allow_self_approval``, to
+switch off in the settings), so an approval given before is not voided by the upgrade. Approvals
 given before were bound to amount and currency only: they are bound to the order as it stands
 now, so an upgrade voids none of them.
 """
@@ -14,7 +16,7 @@ def migrate(cr, version):
         return
     env = api.Environment(cr, SUPERUSER_ID, {})
     env["res.company"].with_context(active_test=False).search([]).write(
-        {"ar_credit_block_enabled": True}
+        {"ar_credit_block_enabled": True, "ar_credit_allow_self_approval": True}
     )
     approved = env["sale.order"].search(
         [
