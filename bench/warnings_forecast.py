@@ -41,7 +41,7 @@ def prepare(env, company):
                 "JOIN res_partner rp ON rp.id = aml.partner_id "
                 "WHERE aml.company_id = %s AND aml.account_id = ANY(%s)",
                 company.id,
-                env["ar.credit.exposure"]._receivable_account_ids(company),
+                env["ar.receivable"]._account_ids(company),
             )
         )
     )
@@ -94,7 +94,7 @@ def main() -> None:
             lines = env.execute_query(
                 SQL(
                     "SELECT count(*) FROM account_move_line WHERE account_id = ANY(%s)",
-                    env["ar.credit.exposure"]._receivable_account_ids(company),
+                    env["ar.receivable"]._account_ids(company),
                 )
             )[0][0]
             results = []

@@ -1,4 +1,5 @@
 from . import ar_company_owned
+from . import ar_receivable
 from . import ar_credit_exposure
 from . import ar_credit_evaluation
 from . import ar_credit_demo

@@ -22,8 +22,8 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..database_objects import ensure_index
-from .ar_credit_exposure import OPEN_LINE
 from .ar_credit_profile import GRADES, SEGMENTS
+from .ar_receivable import OPEN_LINE
 
 
 class ArAgingReport(models.Model):
@@ -177,16 +177,6 @@ class ArAgingReport(models.Model):
         return super()._read_group_select(aggregate_spec, query)
 
     @api.model
-    def _receivable_account_ids(self, company_ids):
-        return (
-            self.env["account.account"]
-            .sudo()
-            .with_context(active_test=False)
-            .search([("account_type", "=", "asset_receivable"), ("company_ids", "in", company_ids)])
-            .ids
-        )
-
-    @api.model
     def _bucket_case_sql(self, bucket_set, days_sql: SQL) -> SQL:
         """One CASE giving the bucket line id for a number of days, from the engine's bounds."""
         conditions = []
@@ -263,7 +253,7 @@ class ArAgingReport(models.Model):
                 " WHERE commercial_partner_id = ANY(%s))",
                 list(partner_ids),
             )
-        accounts = self._receivable_account_ids(list(company_ids))
+        accounts = self.env["ar.receivable"]._account_ids(list(company_ids))
         params = {
             # receivable lines open today, dated by the as-of date
             "open_now": SQL(

@@ -29,7 +29,7 @@ from ar_engine.forecast import (
 
 from ..database_objects import ensure_table
 from .ar_credit_profile import SEGMENTS
-from .ar_warning_rule import OPEN_LINE
+from .ar_receivable import open_line
 
 _logger = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ class ArCollectionForecast(models.Model):
                AND part.max_date <= %(today)s
              GROUP BY aml.id, rp.commercial_partner_id, profile.segment
             """,
-            accounts=self.env["ar.credit.exposure"]._receivable_account_ids(company),
+            accounts=self.env["ar.receivable"]._account_ids(company),
             company=company.id,
             since=today - timedelta(days=HISTORY_DAYS),
             today=today,
@@ -191,8 +191,8 @@ class ArCollectionForecast(models.Model):
                AND move.payment_state NOT IN ('in_payment', 'paid')
             """,
             company=company.id,
-            accounts=self.env["ar.credit.exposure"]._receivable_account_ids(company),
-            open_line=OPEN_LINE,
+            accounts=self.env["ar.receivable"]._account_ids(company),
+            open_line=open_line("aml"),
         )
 
     # ------------------------------------------------------------------ refresh

@@ -132,7 +132,7 @@ class ArCreditEvaluation(models.AbstractModel):
     def _payment_behaviour(self, partner_ids, company, today):
         """Paid instalments in the window, lateness measured per instalment (receivable line)
         against its own maturity date and weighted by the amount each payment settled."""
-        accounts = self.env["ar.credit.exposure"]._receivable_account_ids(company)
+        accounts = self.env["ar.receivable"]._account_ids(company)
         query = SQL(
             """
             WITH members AS (
@@ -467,7 +467,7 @@ class ArCreditEvaluation(models.AbstractModel):
     def _customers_to_evaluate(self, company, since):
         """Commercial partners with receivable lines in `company` whose profile was not
         evaluated since `since` (so a cut-short run resumes where it stopped)."""
-        accounts = self.env["ar.credit.exposure"]._receivable_account_ids(company)
+        accounts = self.env["ar.receivable"]._account_ids(company)
         query = SQL(
             """
             SELECT DISTINCT rp.commercial_partner_id

@@ -22,18 +22,12 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..database_objects import ensure_function, ensure_index
-
-# The predicate of Odoo's account_move_line__unreconciled_index, reused for ours: the planner
-# uses a partial index only when the query repeats its WHERE clause.
-OPEN_LINE = (
-    "parent_state = 'posted' "
-    "AND (reconciled IS NULL OR reconciled = false OR reconciled IS NOT true)"
-)
-
+from .ar_receivable import OPEN_LINE
 
 # The exposure query, the body of the PL/pgSQL function ar_credit_exposure: PostgreSQL keeps
 # a function's plan for the session, so a credit check does not plan this query every time.
-# The receivable accounts (v_accounts) are those shared with the company or its parents.
+# The receivable accounts (v_accounts) are those shared with the company or its parents, as
+# ``ar.receivable._account_ids`` says (SQL here: the function runs in the credit check's SQL).
 EXPOSURE_FUNCTION = "ar_credit_exposure"
 EXPOSURE_QUERY = """
             WITH members AS (
@@ -272,21 +266,6 @@ class ArCreditExposure(models.AbstractModel):
             "CREATE INDEX ar_credit_customer_invoice_idx ON account_move "
             "(commercial_partner_id, company_id) INCLUDE (invoice_date, amount_total_signed) "
             "WHERE state = 'posted' AND move_type IN ('out_invoice', 'out_refund')",
-        )
-
-    @api.model
-    def _receivable_account_ids(self, company):
-        return (
-            self.env["account.account"]
-            .sudo()
-            .with_context(active_test=False)
-            .search(
-                [
-                    ("account_type", "=", "asset_receivable"),
-                    *self.env["account.account"]._check_company_domain(company),
-                ]
-            )
-            .ids
         )
 
     @api.model

@@ -270,12 +270,7 @@ class ArDunningRun(models.Model):
         self.ensure_one()
         self.env.flush_all()
         horizon = self._reminder_horizon(policies)
-        receivable_accounts = (
-            self.env["account.account"]
-            .sudo()
-            .with_context(active_test=False)
-            .search([("account_type", "=", "asset_receivable")])
-        )
+        receivable_accounts = self.env["ar.receivable"]._account_ids(self.company_id)
         self.env.cr.execute(
             SQL(
                 """
@@ -341,7 +336,7 @@ class ArDunningRun(models.Model):
                  ORDER BY item.partner_id, item.id
                 """,
                 company=self.company_id.id,
-                accounts=receivable_accounts.ids,
+                accounts=receivable_accounts,
                 horizon_date=fields.Date.add(self.date, days=horizon),
             )
         )

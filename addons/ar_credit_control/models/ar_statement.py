@@ -147,7 +147,6 @@ class ArStatement(models.AbstractModel):
         if date_from > date_to:
             raise ValueError("date_from must not be after date_to")
         self.env.flush_all()
-        aging = self.env["ar.aging.report"]
         query = SQL(
             """
             WITH lines AS (
@@ -177,7 +176,7 @@ class ArStatement(models.AbstractModel):
              GROUP BY lines.partner_id, lines.move_id, lines.date, move.id
              ORDER BY 1, 3 NULLS FIRST, 2 NULLS FIRST
             """,
-            accounts=aging._receivable_account_ids([company.id]),
+            accounts=self.env["ar.receivable"]._account_ids([company.id]),
             company=company.id,
             partners=commercial.ids,
             date_from=date_from,

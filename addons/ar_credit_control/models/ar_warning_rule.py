@@ -14,6 +14,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
 from ..database_objects import ensure_index
+from .ar_receivable import open_line
 
 RULE_TYPES = [
     ("utilisation", "Credit utilisation above a threshold"),
@@ -25,11 +26,7 @@ RULE_TYPES = [
     ("pre_due", "Invoice due soon (pre-due reminder)"),
 ]
 GRADE_RANK = SQL("ARRAY['A', 'B', 'C', 'D', 'E']::varchar[]")
-# The open-line predicate of the exposure index (see ar_credit_exposure.OPEN_LINE).
-OPEN_LINE = SQL(
-    "aml.parent_state = 'posted' AND (aml.reconciled IS NULL OR aml.reconciled = false "
-    "OR aml.reconciled IS NOT true)"
-)
+OPEN_LINE = open_line("aml")
 NON_NEGATIVE = {
     "threshold_percent": "Utilisation threshold",
     "days": "Days",
@@ -167,7 +164,7 @@ class ArWarningRule(models.Model):
         return builder(today)
 
     def _receivable_accounts(self):
-        return self.env["ar.credit.exposure"]._receivable_account_ids(self.company_id)
+        return self.env["ar.receivable"]._account_ids(self.company_id)
 
     def _conditions_utilisation(self, today):
         # The profile snapshot is refreshed in batch by the daily credit evaluation.

@@ -62,7 +62,7 @@ class ArForecastBacktest(models.TransientModel):
                AND aml.date_maturity IS NOT NULL
              GROUP BY aml.id, rp.commercial_partner_id, profile.segment, move.invoice_date
             """,
-            accounts=self.env["ar.credit.exposure"]._receivable_account_ids(company),
+            accounts=self.env["ar.receivable"]._account_ids(company),
             company=company.id,
         )
         return [

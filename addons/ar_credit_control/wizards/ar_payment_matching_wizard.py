@@ -56,9 +56,6 @@ class ArPaymentMatchingWizard(models.TransientModel):
 
     # ------------------------------------------------------------------ loading
 
-    def _receivable_account_ids(self):
-        return self.env["ar.aging.report"]._receivable_account_ids(self.company_id.ids)
-
     def _partner_filter(self, column: SQL) -> SQL:
         if not self.partner_ids:
             return SQL("")
@@ -92,7 +89,7 @@ class ArPaymentMatchingWizard(models.TransientModel):
                %(partner_filter)s
             """,
             company=self.company_id.id,
-            accounts=self._receivable_account_ids(),
+            accounts=self.env["ar.receivable"]._account_ids(self.company_id),
             partner_filter=self._partner_filter(SQL("aml.partner_id")),
         )
         return [
@@ -152,7 +149,7 @@ class ArPaymentMatchingWizard(models.TransientModel):
                AND aml.partner_id IS NOT NULL
             """,
             self.company_id.id,
-            self._receivable_account_ids(),
+            self.env["ar.receivable"]._account_ids(self.company_id),
         )
         return [
             OpenItem(*row[:6], row[6] or "", row[7] or "") for row in self.env.execute_query(query)

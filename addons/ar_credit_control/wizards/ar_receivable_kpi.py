@@ -137,7 +137,7 @@ class ArReceivableKpi(models.TransientModel):
              GROUP BY 1, 2
             """,
             dimension=SALES_EXPRESSION[self.dimension],
-            accounts=self.env["ar.aging.report"]._receivable_account_ids([self.company_id.id]),
+            accounts=self.env["ar.receivable"]._account_ids([self.company_id.id]),
             company=self.company_id.id,
             date_from=date_from,
             date_to=date_to,
