@@ -9,6 +9,8 @@ logged, and until the next action date of the last log. Days count in the compan
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
+from .ar_receivable import awaiting_bank, open_line
+
 
 class ArCollectionWorklist(models.Model):
     _name = "ar.collection.worklist"
@@ -58,11 +60,14 @@ class ArCollectionWorklist(models.Model):
                             FROM res_partner member
                             JOIN account_move_line aml ON aml.partner_id = member.id
                             JOIN account_account account ON account.id = aml.account_id
+                            JOIN account_move move ON move.id = aml.move_id
                            WHERE member.commercial_partner_id = profile.partner_id
                              AND aml.company_id = profile.company_id
-                             AND aml.parent_state = 'posted'
+                             AND %(open_line)s
+                             -- ar.receivable's accounts, in SQL: a view takes no parameter, and
+                             -- the line's company is filtered already
                              AND account.account_type = 'asset_receivable'
-                             AND NOT aml.reconciled
+                             AND NOT (%(awaiting_bank)s)
                              AND aml.amount_residual > 0
                              AND aml.date_maturity < today.day
                              AND NOT EXISTS (
@@ -90,6 +95,8 @@ class ArCollectionWorklist(models.Model):
                 )
                 """,
                 table=SQL.identifier(self._table),
+                open_line=open_line("aml"),
+                awaiting_bank=awaiting_bank("move"),
             )
         )
 

@@ -30,6 +30,8 @@ from odoo.tools import SQL
 
 from ar_engine.dunning import CustomerDunningFacts, DunningItem, decide_dunning_batch
 
+from .ar_receivable import awaiting_bank, open_line
+
 _logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 500
@@ -228,10 +230,7 @@ class ArDunningRun(models.Model):
             [
                 partner_id
                 for partner_id, customer in facts.items()
-                if any(
-                    item.amount_residual > 0 and item.due_date < self.date
-                    for item in customer.items
-                )
+                if any(self._is_overdue(item) for item in customer.items)
             ]
         )
         if not send:
@@ -254,6 +253,11 @@ class ArDunningRun(models.Model):
         return True
 
     # ------------------------------------------------------------------ facts
+
+    def _is_overdue(self, item):
+        """Whether a DunningItem of the facts is owed and past due at the run's date (an
+        invoice paid and waiting for the bank is not owed)."""
+        return item.amount_residual > 0 and item.due_date < self.date and not item.in_payment
 
     def _reminder_horizon(self, policies):
         """Days before the due date the earliest reminder of these policies goes out."""
@@ -631,12 +635,12 @@ class ArDunningRun(models.Model):
                        SELECT 1
                          FROM account_move_line aml
                          JOIN res_partner partner ON partner.id = aml.partner_id
-                         JOIN account_account account ON account.id = aml.account_id
+                         JOIN account_move move ON move.id = aml.move_id
                         WHERE partner.commercial_partner_id = profile.partner_id
                           AND aml.company_id = profile.company_id
-                          AND aml.parent_state = 'posted'
-                          AND account.account_type = 'asset_receivable'
-                          AND NOT aml.reconciled
+                          AND aml.account_id = ANY(%(accounts)s)
+                          AND %(open_line)s
+                          AND NOT (%(awaiting_bank)s)
                           AND aml.amount_residual > 0
                           AND aml.date_maturity < %(date)s
                    )
@@ -644,6 +648,9 @@ class ArDunningRun(models.Model):
                 company=self.company_id.id,
                 date=self.date,
                 overdue=list(overdue_partner_ids),
+                accounts=self.env["ar.receivable"]._account_ids(self.company_id),
+                open_line=open_line("aml"),
+                awaiting_bank=awaiting_bank("move"),
             )
         )
         self.env["ar.credit.profile"].invalidate_model(["dunning_level"])

@@ -2,9 +2,9 @@
 
 A company's receivable accounts are the accounts of type receivable shared with the company or
 with one of its parents: a branch posts on its parent's accounts. A company's open receivable
-lines are its own (``company_id``) posted, unreconciled lines on those accounts with a residual;
-they count for the commercial partner of their partner, so a contact's invoices count for its
-company.
+lines are its own (``company_id``) posted, unreconciled lines on those accounts with a residual,
+but for those of invoices paid and waiting for the bank (``awaiting_bank``); they count for the
+commercial partner of their partner, so a contact's invoices count for its company.
 
 Exposure, aging, statements, dunning, warnings, matching, forecast and the KPIs read the
 accounts here and the lines with ``OPEN_LINE``/``open_line``. Two SQL-only readers repeat the
@@ -32,6 +32,14 @@ def open_line(alias):
         "OR %(line)s.reconciled IS NOT true)",
         line=SQL.identifier(alias),
     )
+
+
+def awaiting_bank(move):
+    """SQL condition: the move named `move` is an invoice its customer has paid, by a payment
+    the bank has not matched yet (Odoo's "in payment"). Its lines stay open in the ledger until
+    then, but nothing is owed: no feature counts them as open receivable (the aging shows them
+    in their own "In payment" column)."""
+    return SQL("%s.payment_state IN ('in_payment', 'paid')", SQL.identifier(move))
 
 
 class ArReceivable(models.AbstractModel):

@@ -1,6 +1,6 @@
 """One definition of "open receivable": every feature agrees on every customer's open amount.
 
-Issue 16, point 1. One tricky data set, then, for each company, the open amount of each
+One tricky data set, then, for each company, the open amount of each
 customer (commercial partner) as exposure, aging, dunning facts, warnings, payment-matching
 candidates, the collector worklist, the collection forecast and statements see it. Exposure
 (``ar.credit.exposure``) is the reference; each feature is compared on the figure it can be
@@ -12,10 +12,10 @@ account, which is not shared with B in ``company_ids``), C independent with its 
 feature computes "for company X" (lines with ``company_id`` = X): A and B are compared
 separately; in B only P1's branch invoice is open.
 
-On the code this test was written against, the disagreements are (see the commit message):
-the branch has no aging, statement or matching candidates (their accounts are found with
-``company_ids in [company]``, without the parent companies), and the worklist, the matching
-candidates and the dunning run's overdue/level-reset checks count invoices in payment as due.
+Before ``ar.receivable`` was the one definition, the branch had no aging, statement or
+matching candidates (their accounts were found with ``company_ids in [company]``, without the
+parent companies), and the worklist, the matching candidates and the dunning run's overdue and
+level-reset checks counted invoices in payment as due.
 
 What "open" means here (Odoo 18, checked in its source):
 
@@ -284,7 +284,7 @@ class TestOpenReceivableAgreement(CreditControlCommon):
                 if not item.in_payment:
                     amounts[partner_id] += item.amount_residual
                 # what the run counts as overdue when it resets levels (ar.dunning.run._execute)
-                if item.amount_residual > 0 and item.due_date < run.date:
+                if run._is_overdue(item):
                     overdue[partner_id] += item.amount_residual
         return amounts, overdue
 

@@ -18,6 +18,8 @@ from odoo.tools import SQL, float_compare, float_is_zero
 from ar_engine.errors import InvalidInputError
 from ar_engine.matching import MatchingConfig, OpenItem, Payment, match_payments
 
+from ..models.ar_receivable import awaiting_bank
+
 RULES = [
     ("reference", "Reference in memo"),
     ("reference_fuzzy", "Reference in memo (typo)"),
@@ -131,7 +133,8 @@ class ArPaymentMatchingWizard(models.TransientModel):
         ]
 
     def _load_open_items(self):
-        """Open debit receivable items (invoices, debit entries) of the company."""
+        """Open debit receivable items (invoices, debit entries) of the company; an invoice
+        paid and waiting for the bank is paid already."""
         query = SQL(
             """
             SELECT aml.id, COALESCE(partner.commercial_partner_id, aml.partner_id),
@@ -147,9 +150,11 @@ class ArPaymentMatchingWizard(models.TransientModel):
                AND aml.reconciled IS NOT TRUE
                AND aml.amount_residual_currency > 0
                AND aml.partner_id IS NOT NULL
+               AND NOT (%s)
             """,
             self.company_id.id,
             self.env["ar.receivable"]._account_ids(self.company_id),
+            awaiting_bank("move"),
         )
         return [
             OpenItem(*row[:6], row[6] or "", row[7] or "") for row in self.env.execute_query(query)
