@@ -136,9 +136,15 @@ def copy_database(template: str, new: str) -> None:
 
 
 def odoo_command(
-    db: str, port: int, *args: str, subcommand: str = "server", addons_dir: Path = ADDONS_DIR
+    db: str,
+    port: int,
+    *args: str,
+    subcommand: str = "server",
+    addons_dir: Path = ADDONS_DIR,
+    extra_paths: tuple[str, ...] = (),
 ) -> list[str]:
-    """The odoo command line for `db`; Odoo reads a subcommand only in first position."""
+    """The odoo command line for `db`; Odoo reads a subcommand only in first position.
+    `extra_paths`: more addons folders, searched first (e.g. the test addons')."""
     return [
         sys.executable,
         "-m",
@@ -147,7 +153,7 @@ def odoo_command(
         "--database",
         db,
         "--addons-path",
-        ",".join(odoo_addons_paths(addons_dir)),
+        ",".join([*extra_paths, *odoo_addons_paths(addons_dir)]),
         "--data-dir",
         str(data_dir()),
         "--http-port",

@@ -2,11 +2,14 @@
 
 Each run copies a cached template database (Odoo's base modules already installed), installs
 our addons with demo data and again without, runs their tests, checks that uninstalling leaves
-Odoo working, and drops the databases. Prints the number of tests Odoo really ran. A third,
-optional scenario runs the CRM sync addon's tests with OCA queue_job installed beside it
-(fetched with pip into var/oca; skipped loudly when pip cannot fetch it), and the dunning SMS
-tests with Odoo's sms module. Last, the upgrade scenario (``scripts/upgrade_check.py``): the last
-release's addons installed with data, upgraded to the working tree, then uninstalled.
+Odoo working, and drops the databases. The scenario without demo data also installs and tests
+the addons that exist only for the tests (tests/odoo_addons, not shipped: e.g. a credit-check
+rule added the way another addon would add one), and uninstalls them with ours. Prints the
+number of tests Odoo really ran. A third, optional scenario runs the CRM sync addon's tests
+with OCA queue_job installed beside it (fetched with pip into var/oca; skipped loudly when pip
+cannot fetch it), and the dunning SMS tests with Odoo's sms module. Last, the upgrade scenario
+(``scripts/upgrade_check.py``): the last release's addons installed with data, upgraded to the
+working tree, then uninstalled.
 
 Exit status: 0 all green; 1 a failure; 3 skipped (Odoo not importable). With CI=true a skip,
 or a run in which Odoo ran zero tests, is a failure.
@@ -27,6 +30,10 @@ import odoo_env  # noqa: E402
 
 # Every addon of the project (bridge addons included), found by its manifest.
 ADDONS = tuple(sorted(p.parent.name for p in odoo_env.ADDONS_DIR.glob("*/__manifest__.py")))
+# Addons that exist only for the tests, installed and tested in the nodemo scenario. Named
+# ar_credit_control* so that the uninstall check removes them with ours.
+TEST_ADDONS_DIR = odoo_env.REPO / "tests" / "odoo_addons"
+NODEMO_TEST_ADDONS = ("ar_credit_control_rule_example",)
 RESULT_RE = re.compile(r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests")
 # Log lines that mean the run is broken even when the process exits 0.
 BROKEN_RE = re.compile(r" (ERROR|CRITICAL) |Some modules are not loaded|Failed to load registry")
@@ -39,8 +46,10 @@ def run_scenario(
     check_uninstall: bool,
     test_tags: str | None = None,
     extra_modules: tuple[str, ...] = (),
+    test_addons: tuple[str, ...] = (),
 ) -> tuple[int, int, list[str]]:
-    """Returns (tests run, failures+errors, problem lines)."""
+    """Returns (tests run, failures+errors, problem lines). `test_addons`: addons of
+    tests/odoo_addons, installed and tested beside ours."""
     template = odoo_env.ensure_template(demo=demo)
     db = f"arcc_t2_{os.getpid()}_{label}"
     odoo_env.copy_database(template, db)
@@ -48,13 +57,14 @@ def run_scenario(
     log_path = LOG_DIR / f"tier2-{label}.log"
     log_path.unlink(missing_ok=True)  # Odoo appends to its log file
     started = time.monotonic()
+    paths = (str(TEST_ADDONS_DIR),) if test_addons else ()
     try:
-        tags = test_tags or ",".join(f"/{name}" for name in ADDONS)
+        tags = test_tags or ",".join(f"/{name}" for name in (*ADDONS, *test_addons))
         cmd = odoo_env.odoo_command(
             db,
             odoo_env.free_port(),
             "-i",
-            ",".join((*ADDONS, *extra_modules)),
+            ",".join((*ADDONS, *test_addons, *extra_modules)),
             "--test-tags",
             tags,
             "--stop-after-init",
@@ -63,6 +73,7 @@ def run_scenario(
             "--log-level",
             "info",
             *([] if demo else ["--without-demo", "all"]),
+            extra_paths=paths,
         )
         proc = subprocess.run(cmd, text=True, capture_output=True)
         log = log_path.read_text(encoding="utf-8", errors="replace")
@@ -74,7 +85,7 @@ def run_scenario(
         if proc.returncode != 0:
             problems.append(f"odoo exited with status {proc.returncode}: {proc.stderr[-2000:]}")
         if check_uninstall and not problems:
-            problems += check_uninstall_leaves_odoo_working(db)
+            problems += check_uninstall_leaves_odoo_working(db, paths)
         print(
             f"[tier2] {label}: {ran} tests, {failed} failed/errored, "
             f"{time.monotonic() - started:.0f} s (log: {log_path.relative_to(odoo_env.REPO)})",
@@ -112,11 +123,17 @@ def fetch_queue_job() -> Path | None:
     return addons
 
 
-def check_uninstall_leaves_odoo_working(db: str) -> list[str]:
+def check_uninstall_leaves_odoo_working(db: str, extra_paths: tuple[str, ...] = ()) -> list[str]:
     """Uninstall our addons, then sell and invoice through Odoo's standard flow."""
     script = odoo_env.REPO / "scripts" / "uninstall_check.py"
     cmd = odoo_env.odoo_command(
-        db, odoo_env.free_port(), "--log-level", "warn", "--no-http", subcommand="shell"
+        db,
+        odoo_env.free_port(),
+        "--log-level",
+        "warn",
+        "--no-http",
+        subcommand="shell",
+        extra_paths=extra_paths,
     )
     proc = subprocess.run(cmd, stdin=script.open(), text=True, capture_output=True)
     if "UNINSTALL-CHECK: OK" in proc.stdout:
@@ -152,12 +169,12 @@ def main() -> int:
         return 1 if in_ci else 3
     odoo_env.ensure_postgresql()
     odoo_env.ensure_wkhtmltopdf()
-    scenarios = [("demo", True, False), ("nodemo", False, True)]
+    scenarios = [("demo", True, False, ()), ("nodemo", False, True, NODEMO_TEST_ADDONS)]
     if args.only:
         scenarios = [s for s in scenarios if s[0] == args.only]
     total_ran = total_failed = 0
     all_problems: list[str] = []
-    for label, demo, uninstall in scenarios:
+    for label, demo, uninstall, test_addons in scenarios:
         extra_modules = tuple(m for m in args.with_modules.split(",") if m)
         ran, failed, problems = run_scenario(
             label,
@@ -165,6 +182,7 @@ def main() -> int:
             uninstall and not (args.test_tags or extra_modules),
             args.test_tags,
             extra_modules,
+            test_addons,
         )
         total_ran += ran
         total_failed += failed

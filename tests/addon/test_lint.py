@@ -1,4 +1,5 @@
-"""ruff over the whole project and pylint-odoo's non-OCA checks over the addons."""
+"""ruff over the whole project and pylint-odoo's non-OCA checks over the addons (the tier 2
+test addons of tests/odoo_addons included)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,11 @@ def test_ruff_format():
 
 def test_pylint_odoo():
     pytest.importorskip("pylint_odoo", reason="pylint-odoo not installed (pip install -e .[test])")
-    addons = [str(p.parent) for p in (REPO / "addons").glob("*/__manifest__.py")]
+    addons = [
+        str(p.parent)
+        for folder in ("addons", "tests/odoo_addons")
+        for p in (REPO / folder).glob("*/__manifest__.py")
+    ]
     proc = _run([sys.executable, "-m", "pylint", "--rcfile=.pylintrc-odoo", *addons])
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

@@ -14,8 +14,12 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-ADDONS_DIR = Path(__file__).resolve().parents[2] / "addons"
+REPO = Path(__file__).resolve().parents[2]
+ADDONS_DIR = REPO / "addons"
 ADDONS = sorted(p.parent for p in ADDONS_DIR.glob("*/__manifest__.py"))
+# The addons of the tier 2 tests (not shipped): the same checks, except icon, readme and
+# translations.
+TEST_ADDONS = sorted(p.parent for p in (REPO / "tests" / "odoo_addons").glob("*/__manifest__.py"))
 # Folders whose files Odoo loads only when the manifest lists them.
 DATA_FOLDERS = ("data", "demo", "security", "views", "wizards", "reports", "report")
 
@@ -77,8 +81,13 @@ def python_models(addon: Path) -> dict[str, dict]:
     return models
 
 
-@pytest.fixture(params=ADDONS, ids=lambda p: p.name)
+@pytest.fixture(params=ADDONS + TEST_ADDONS, ids=lambda p: p.name)
 def addon(request) -> Path:
+    return request.param
+
+
+@pytest.fixture(params=ADDONS, ids=lambda p: p.name)
+def shipped_addon(request) -> Path:
     return request.param
 
 
@@ -92,8 +101,11 @@ def test_manifest_keys_and_version(addon):
         assert key in data, f"{addon.name}: manifest misses {key!r}"
     assert re.fullmatch(r"18\.0\.\d+\.\d+\.\d+", data["version"]), data["version"]
     assert data["license"] == "LGPL-3"
-    assert (addon / "static" / "description" / "icon.png").exists(), "no icon"
-    assert (addon / "readme" / "DESCRIPTION.md").exists(), "no readme fragment"
+
+
+def test_icon_and_readme(shipped_addon):
+    assert (shipped_addon / "static" / "description" / "icon.png").exists(), "no icon"
+    assert (shipped_addon / "readme" / "DESCRIPTION.md").exists(), "no readme fragment"
 
 
 def test_main_addon_dependencies():
@@ -212,11 +224,12 @@ def _ancestors_within(node, arch):
         yield ancestor
 
 
-def test_zh_cn_translation_complete(addon):
+def test_zh_cn_translation_complete(shipped_addon):
     """Every term Odoo exports for the addon (its .pot) has a Simplified Chinese translation.
 
     Refresh both files with scripts/update_translations.py after adding user-visible text.
     """
+    addon = shipped_addon
     polib = pytest.importorskip("polib")
     pot_path = addon / "i18n" / f"{addon.name}.pot"
     po_path = addon / "i18n" / "zh_CN.po"

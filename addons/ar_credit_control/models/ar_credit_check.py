@@ -1,25 +1,30 @@
 """The credit check of sale orders: which rules an order fails, with the figures behind them.
 
-Rules (each order, in its company):
-1. limit: exposure + this order (company currency, at the order date, net of online payments not
-   yet in the ledger) above the customer's credit limit (0 = no limit);
-2. overdue: more than the company's minimum amount overdue by more than its tolerance in days
-   (company setting, off by default);
-3. hold / prepayment: the customer is on credit hold, or their grade asks for a prepayment the
-   order has not received (done/authorized transactions and paid down-payment invoices).
+Rules (each order, in its company), in the order of ``_credit_rules()``:
+
+- rejected: a credit manager rejected the order;
+- limit: exposure + this order (company currency, at the order date, net of online payments not
+  yet in the ledger) above the customer's credit limit (0 = no limit);
+- overdue: more than the company's minimum amount overdue by more than its tolerance in days
+  (company setting, off by default);
+- hold / prepayment: the customer is on credit hold, or their grade asks for a prepayment the
+  order has not received (done/authorized transactions and paid down-payment invoices).
+
+Each rule ``name`` is a method ``_rule_<name>`` that returns the failure's sentence, or None
+when the order passes. Another addon adds a rule the OCA way: it extends ``_credit_rules()``
+with ``super()``, defines ``_rule_<name>``, and gets the figures its rule needs from
+``_extra_figures`` (one set-based query for the batch, on ``OrderCredit.extra``), without
+touching the SQL function below (readme/DEVELOP.md).
 
 A valid manager approval (``sale.order._credit_approval_valid``) lets an order through: no rule
-is applied to it. Every figure of a
-batch of orders in one company comes from one call of the PL/pgSQL function
-``ar_credit_check_figures``: it resolves the customers, locks and bumps their
-``ar.credit.state`` rows (``lock=True``), and returns exposure (``ar.credit.exposure``), credit
-terms, limit, prepaid amounts and the company's overdue rule. A confirmation thus adds one
-round trip to the database, not one per figure.
+is applied to it. Every figure of the standard rules for a batch of orders in one company comes
+from one call of the PL/pgSQL function ``ar_credit_check_figures``: it resolves the customers,
+locks and bumps their ``ar.credit.state`` rows (``lock=True``), and returns exposure
+(``ar.credit.exposure``), credit terms, limit, prepaid amounts and the company's overdue rule,
+as named columns. A confirmation thus adds one round trip to the database, not one per figure.
 """
 
 from dataclasses import dataclass, field
-from datetime import date
-from typing import NamedTuple
 
 from odoo import api, fields, models
 from odoo.tools import SQL
@@ -46,6 +51,8 @@ class OrderCredit:
     overdue_days: int = 0
     overdue_tolerance: float = 0.0
     approved: bool = False
+    # the figures of rules added by other addons (``_extra_figures``), by name
+    extra: dict = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
     @property
@@ -59,31 +66,10 @@ class OrderCredit:
         return max(0.0, self.exposure + self.order_amount - self.credit_limit)
 
 
-class CheckFigures(NamedTuple):
-    """A row of ar_credit_check_figures (its columns, in order)."""
-
-    order_position: int
-    commercial_partner_id: int
-    open_receivable: float
-    draft_invoiced: float
-    uninvoiced_orders: float
-    amount_overdue: float
-    oldest_due_date: date | None
-    grade: str | None
-    credit_hold: bool
-    prepayment_percent: float
-    credit_limit: float
-    prepaid: float
-    prepaid_off_ledger: float
-    company_currency_id: int
-    block_overdue: bool
-    overdue_days: int
-    overdue_amount: float
-
-
 # The figures of a batch of orders in one company, the body of the PL/pgSQL function
 # ar_credit_check_figures: one row per order (p_orders and p_customers are parallel arrays; an
-# order not saved yet is 0). PostgreSQL keeps the function's plans for the session.
+# order not saved yet is 0), read by column name. PostgreSQL keeps the function's plans for the
+# session.
 CHECK_FUNCTION = "ar_credit_check_figures"
 CHECK_FUNCTION_SQL = """
 CREATE FUNCTION %(function)s(
@@ -261,26 +247,41 @@ class ArCreditCheck(models.AbstractModel):
             results.update(self._evaluate_company(company_orders, company, lock))
         return results
 
+    def _credit_partner_ids(self, orders):
+        """[partner id] the check is about, one per order: the invoice address's or the
+        customer's (their commercial partner is the customer whose credit is checked)."""
+        return [(order.partner_invoice_id or order.partner_id).id for order in orders]
+
     def _figures(self, orders, company, today, lock):
-        """[CheckFigures] of these orders of one company, in their order."""
+        """The figures of these orders of one company, in their order: one dict per order, the
+        function's columns by name."""
         # The ORM's fallback of the company-dependent limit (ir.default, cached).
         partners = self.env["res.partner"].sudo().with_company(company)
         limit_fallback = partners._fields["credit_limit"].get_company_dependent_fallback(partners)
         self.env.flush_all()
-        rows = self.env.execute_query(
+        return self.env.execute_query_dict(
             SQL(
                 "SELECT * FROM %s(%s::int[], %s::int[], %s, %s, %s, %s)",
                 SQL.identifier(CHECK_FUNCTION),
                 [order._origin.id or 0 for order in orders],
-                # the partner the check is about: the invoice address's or the customer's
-                [(order.partner_invoice_id or order.partner_id).id for order in orders],
+                self._credit_partner_ids(orders),
                 company.id,
                 today,
                 bool(lock),
                 limit_fallback or 0.0,
             )
         )
-        return [CheckFigures(*row) for row in rows]
+
+    def _extra_figures(self, orders, company, today):
+        """{order: {name: value}}: the figures of the rules other addons add, for a batch of
+        orders of one company (some maybe not saved yet), before the rules run.
+
+        None by default. A rule's addon extends this with ``super()`` and adds its figures to
+        every order's dict, from one set-based query for the whole batch (the database is
+        flushed; ``_credit_partner_ids`` gives the customers); its ``_rule_<name>`` reads them
+        on ``credit.extra``.
+        """
+        return {order: {} for order in orders}
 
     def _evaluate_company(self, orders, company, lock):
         # Nothing of the company or the customers is read through the ORM: one record field
@@ -290,41 +291,43 @@ class ArCreditCheck(models.AbstractModel):
         figures = self._figures(orders.sudo(), company, today, lock)
         if not figures:
             return {}
-        currency = self.env["res.currency"].browse(figures[0].company_currency_id)
+        extra = self._extra_figures(orders.sudo(), company, today)
+        currency = self.env["res.currency"].browse(figures[0]["company_currency_id"])
         batch_amounts = {}  # customer -> orders of this batch counted so far
         results = {}
         for order, row in zip(orders, figures, strict=True):
-            partner_id = row.commercial_partner_id
+            partner_id = row["commercial_partner_id"]
             exposure = Exposure.rounded(
                 currency,
                 partner_id,
-                row.open_receivable,
-                row.draft_invoiced,
-                row.uninvoiced_orders,
-                row.amount_overdue,
-                row.oldest_due_date,
+                row["open_receivable"],
+                row["draft_invoiced"],
+                row["uninvoiced_orders"],
+                row["amount_overdue"],
+                row["oldest_due_date"],
             )
-            net_amount = max(0.0, order.amount_total - float(row.prepaid_off_ledger))
+            net_amount = max(0.0, order.amount_total - float(row["prepaid_off_ledger"]))
             order_amount = order.currency_id._convert(
                 net_amount, currency, company, order.date_order or today
             )
             result = OrderCredit(
                 order_id=order._origin.id,
-                grade=row.grade or False,
-                credit_limit=row.credit_limit,
+                grade=row["grade"] or False,
+                credit_limit=row["credit_limit"],
                 exposure=exposure.total + batch_amounts.get(partner_id, 0.0),
                 order_amount=order_amount,
                 amount_overdue=exposure.amount_overdue,
                 oldest_overdue_days=exposure.oldest_overdue_days(today),
-                prepaid=float(row.prepaid),
+                prepaid=float(row["prepaid"]),
                 prepayment_required=order.currency_id.round(
-                    order.amount_total * row.prepayment_percent / 100
+                    order.amount_total * row["prepayment_percent"] / 100
                 ),
-                credit_hold=row.credit_hold,
-                block_overdue=row.block_overdue,
-                overdue_days=row.overdue_days,
-                overdue_tolerance=float(row.overdue_amount),
+                credit_hold=row["credit_hold"],
+                block_overdue=row["block_overdue"],
+                overdue_days=row["overdue_days"],
+                overdue_tolerance=float(row["overdue_amount"]),
                 approved=order._credit_approval_valid(),
+                extra=extra.get(order, {}),
             )
             batch_amounts[partner_id] = batch_amounts.get(partner_id, 0.0) + order_amount
             if not result.approved:
@@ -332,73 +335,94 @@ class ArCreditCheck(models.AbstractModel):
             results[order] = result
         return results
 
+    def _credit_rules(self):
+        """The names of the credit check's rules, in the order their failures are listed.
+
+        Each ``name`` is a method ``_rule_<name>(order, company, currency, credit)`` returning
+        the failure's sentence (its figures and what to do), or None when the order passes.
+        Another addon adds a rule: ``return super()._credit_rules() + ["mine"]`` and a method
+        ``_rule_mine``.
+        """
+        return ["rejected", "limit", "overdue", "hold", "prepayment"]
+
     def _failures(self, order, company, currency, credit):
         """The failed rules of one order, each a sentence with its figures and what to do."""
-        _ = self.env._
-
-        def money(amount, curr=currency):
-            return formatLang(self.env, amount, currency_obj=curr)
-
         failures = []
+        for name in self._credit_rules():
+            failure = getattr(self, f"_rule_{name}")(order, company, currency, credit)
+            if failure:
+                failures.append(failure)
+        if failures and (lapsed := order._credit_approval_lapse_note()):
+            failures.insert(0, lapsed)
+        return failures
+
+    def _format_amount(self, amount, currency):
+        return formatLang(self.env, amount, currency_obj=currency)
+
+    def _rule_rejected(self, order, company, currency, credit):
         # The approval fields are for the check to read, whoever confirms.
         approval = order.sudo()
-        if approval.credit_approval_state == "rejected":
-            failures.append(
-                _(
-                    "A credit manager rejected this order: %(reason)s. Change the order and "
-                    "request a new approval.",
-                    reason=approval.credit_approval_reason or _("no reason given"),
-                )
-            )
-        if credit.credit_limit and credit.excess > currency.rounding / 2:
-            failures.append(
-                _(
-                    "Credit limit exceeded: exposure %(exposure)s + this order %(order)s is "
-                    "%(excess)s over the limit of %(limit)s. Collect a payment or a prepayment, "
-                    "reduce the order, or request a credit approval.",
-                    exposure=money(credit.exposure),
-                    order=money(credit.order_amount),
-                    excess=money(credit.excess),
-                    limit=money(credit.credit_limit),
-                )
-            )
-        if (
+        if approval.credit_approval_state != "rejected":
+            return None
+        _ = self.env._
+        return _(
+            "A credit manager rejected this order: %(reason)s. Change the order and "
+            "request a new approval.",
+            reason=approval.credit_approval_reason or _("no reason given"),
+        )
+
+    def _rule_limit(self, order, company, currency, credit):
+        if not credit.credit_limit or credit.excess <= currency.rounding / 2:
+            return None
+        money = self._format_amount
+        return self.env._(
+            "Credit limit exceeded: exposure %(exposure)s + this order %(order)s is "
+            "%(excess)s over the limit of %(limit)s. Collect a payment or a prepayment, "
+            "reduce the order, or request a credit approval.",
+            exposure=money(credit.exposure, currency),
+            order=money(credit.order_amount, currency),
+            excess=money(credit.excess, currency),
+            limit=money(credit.credit_limit, currency),
+        )
+
+    def _rule_overdue(self, order, company, currency, credit):
+        if not (
             credit.block_overdue
             and credit.amount_overdue > credit.overdue_tolerance
             and credit.amount_overdue > currency.rounding / 2
         ):
-            failures.append(
-                _(
-                    "Overdue: %(amount)s is more than %(days)s days past due (tolerance "
-                    "%(tolerance)s; oldest item %(oldest)s days). Collect the overdue invoices "
-                    "or request a credit approval.",
-                    amount=money(credit.amount_overdue),
-                    days=credit.overdue_days,
-                    tolerance=money(credit.overdue_tolerance),
-                    oldest=credit.oldest_overdue_days,
-                )
-            )
-        if credit.credit_hold:
-            failures.append(
-                _(
-                    "The customer is on credit hold in %(company)s: a credit manager must "
-                    "approve this order. Request a credit approval.",
-                    company=company.name,
-                )
-            )
+            return None
+        money = self._format_amount
+        return self.env._(
+            "Overdue: %(amount)s is more than %(days)s days past due (tolerance "
+            "%(tolerance)s; oldest item %(oldest)s days). Collect the overdue invoices "
+            "or request a credit approval.",
+            amount=money(credit.amount_overdue, currency),
+            days=credit.overdue_days,
+            tolerance=money(credit.overdue_tolerance, currency),
+            oldest=credit.oldest_overdue_days,
+        )
+
+    def _rule_hold(self, order, company, currency, credit):
+        if not credit.credit_hold:
+            return None
+        return self.env._(
+            "The customer is on credit hold in %(company)s: a credit manager must "
+            "approve this order. Request a credit approval.",
+            company=company.name,
+        )
+
+    def _rule_prepayment(self, order, company, currency, credit):
         missing = credit.prepayment_required - credit.prepaid
-        if credit.prepayment_required and missing > order.currency_id.rounding / 2:
-            failures.append(
-                _(
-                    "Prepayment required: grade %(grade)s asks for %(required)s before "
-                    "confirmation, %(prepaid)s is paid (%(missing)s missing). Have the customer "
-                    "pay online or a down-payment invoice, or request a credit approval.",
-                    grade=credit.grade or "-",
-                    required=money(credit.prepayment_required, order.currency_id),
-                    prepaid=money(credit.prepaid, order.currency_id),
-                    missing=money(missing, order.currency_id),
-                )
-            )
-        if failures and (lapsed := order._credit_approval_lapse_note()):
-            failures.insert(0, lapsed)
-        return failures
+        if not credit.prepayment_required or missing <= order.currency_id.rounding / 2:
+            return None
+        money = self._format_amount
+        return self.env._(
+            "Prepayment required: grade %(grade)s asks for %(required)s before "
+            "confirmation, %(prepaid)s is paid (%(missing)s missing). Have the customer "
+            "pay online or a down-payment invoice, or request a credit approval.",
+            grade=credit.grade or "-",
+            required=money(credit.prepayment_required, order.currency_id),
+            prepaid=money(credit.prepaid, order.currency_id),
+            missing=money(missing, order.currency_id),
+        )

@@ -1,0 +1,2 @@
+from . import ar_credit_profile
+from . import ar_credit_check
