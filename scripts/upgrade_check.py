@@ -26,12 +26,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import odoo_env  # noqa: E402
+from odoo_tier import ADDONS, BROKEN_RE  # noqa: E402
 
 SCRIPTS = Path(__file__).resolve().parent
 RELEASES = odoo_env.REPO / "releases.txt"
 LOG_DIR = odoo_env.REPO / "var" / "log"
-ADDONS = tuple(sorted(p.parent.name for p in odoo_env.ADDONS_DIR.glob("*/__manifest__.py")))
-BROKEN = (" ERROR ", " CRITICAL ", "Some modules are not loaded", "Failed to load registry")
 
 
 class Skip(Exception):
@@ -100,7 +99,7 @@ def run_odoo(db: str, release: Path | None, *args: str, log: str, stdin: Path | 
     with stdin.open() if stdin else open(os.devnull) as source:
         proc = subprocess.run(cmd, stdin=source, env=env, text=True, capture_output=True)
     log_text = log_path.read_text(encoding="utf-8", errors="replace")
-    problems = [line for line in log_text.splitlines() if any(b in line for b in BROKEN)]
+    problems = [line for line in log_text.splitlines() if BROKEN_RE.search(line)]
     if proc.returncode != 0 or problems:
         raise RuntimeError(
             f"{log}: odoo exited {proc.returncode}\n"
