@@ -313,12 +313,11 @@ class ArCreditWarning(models.Model):
                     }
                 )
         vals_list.sort(key=lambda vals: vals["res_id"])
-        activities = (
-            activities.sudo()
-            .with_context(mail_activity_quick_update=True)
-            .create(vals_list)
-            .with_env(self.env)
-        )
+        creator = activities.sudo().with_context(mail_activity_quick_update=True)
+        # mail.activity computes the name of each to-do's document one record at a time: read
+        # the names of all of them first, in batches.
+        creator.env[self._name].browse(vals["res_id"] for vals in vals_list).mapped("display_name")
+        activities = creator.create(vals_list).with_env(self.env)
         _logger.info("credit warnings: %d activities scheduled", len(activities))
         return activities
 
