@@ -70,9 +70,11 @@ class ArCreditProfile(models.Model):
         default=lambda self: self.env.company,
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
-    user_id = fields.Many2one(related="partner_id.user_id", string="Salesperson", store=True)
-    industry_id = fields.Many2one(related="partner_id.industry_id", store=True)
-    country_id = fields.Many2one(related="partner_id.country_id", store=True)
+    user_id = fields.Many2one(
+        related="partner_id.user_id", string="Salesperson", store=True, precompute=True
+    )
+    industry_id = fields.Many2one(related="partner_id.industry_id", store=True, precompute=True)
+    country_id = fields.Many2one(related="partner_id.country_id", store=True, precompute=True)
 
     grade = fields.Selection(GRADES, tracking=True, index=True)
     score = fields.Integer(help="0 (worst) to 100 (best).")
