@@ -19,6 +19,7 @@ The target size: ``--template arcc_gen_tpl_1000000l_20000c_s1 --scale-copies 7
 --scale-items 23000`` (55,856 overdue customers, 200,489 overdue items).
 
 Run: python3 bench/dunning_run.py [--template NAME | --lines N --customers N] [--chunk-size N]
+     [--db COPY] [--http-port PORT]
      [--queue-limit N] [--scale-copies N --scale-items N] [--oca]
 """
 
@@ -173,6 +174,8 @@ def main() -> None:
         "--scale-items", type=int, default=40_000, help="overdue items cloned per copy"
     )
     parser.add_argument("--oca", action="store_true", help="compare with OCA credit control")
+    parser.add_argument("--db", default="arcc_dunning2_bench", help="name of the copy to run on")
+    parser.add_argument("--http-port", type=int, default=harness.DEFAULT_HTTP_PORT)
     args = parser.parse_args()
 
     if args.lines:
@@ -191,10 +194,10 @@ def main() -> None:
             )
         )
         modules.append("account_credit_control")
-    db = harness.fresh_copy(template, name="arcc_dunning2_bench")
+    db = harness.fresh_copy(template, name=args.db)
     results = []
     try:
-        harness.install_addons(db, modules, extra_paths=paths)
+        harness.install_addons(db, modules, extra_paths=paths, http_port=args.http_port)
         with harness.odoo_env(db, extra_paths=paths, commit=True) as env:
             company = env.ref("base.main_company")
             company.partner_id.tz = company.partner_id.tz or "UTC"

@@ -8,9 +8,12 @@ company B's history (record rule). The credit limit itself stays Odoo's company-
 
 import json
 
+import psycopg2.errors
+from psycopg2 import errorcodes
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
-from odoo.tools import SQL
+from odoo.tools import split_every
 
 GRADES = [("A", "A"), ("B", "B"), ("C", "C"), ("D", "D"), ("E", "E"), ("new", "New")]
 SEGMENTS = [("vip", "VIP"), ("standard", "Standard"), ("watch", "Watch")]
@@ -23,6 +26,7 @@ SETTLEMENT_CYCLES = [
 EXTERNAL_RATINGS = [("A", "A"), ("B", "B"), ("C", "C"), ("D", "D"), ("E", "E")]
 FINANCIAL_ASSESSMENTS = [("strong", "Strong"), ("adequate", "Adequate"), ("weak", "Weak")]
 INDUSTRY_RISKS = [("low", "Low"), ("medium", "Medium"), ("high", "High")]
+CREATE_BATCH_SIZE = 1000  # profiles per ORM create (one savepoint each)
 # Fields only a credit manager may change (the evaluation itself writes them as superuser).
 MANAGER_FIELDS = {
     "grade",
@@ -35,6 +39,13 @@ MANAGER_FIELDS = {
     "financial_assessment",
     "industry_risk",
 }
+
+
+class ProfileCreatedConcurrently(psycopg2.errors.SerializationFailure):
+    """A profile this transaction creates was committed meanwhile by another one: a
+    serialization failure, which Odoo's retry loops replay on a fresh snapshot."""
+
+    pgcode = errorcodes.SERIALIZATION_FAILURE
 
 
 class ArCreditProfile(models.Model):
@@ -59,9 +70,11 @@ class ArCreditProfile(models.Model):
         default=lambda self: self.env.company,
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
-    user_id = fields.Many2one(related="partner_id.user_id", string="Salesperson", store=True)
-    industry_id = fields.Many2one(related="partner_id.industry_id", store=True)
-    country_id = fields.Many2one(related="partner_id.country_id", store=True)
+    user_id = fields.Many2one(
+        related="partner_id.user_id", string="Salesperson", store=True, precompute=True
+    )
+    industry_id = fields.Many2one(related="partner_id.industry_id", store=True, precompute=True)
+    country_id = fields.Many2one(related="partner_id.country_id", store=True, precompute=True)
 
     grade = fields.Selection(GRADES, tracking=True, index=True)
     score = fields.Integer(help="0 (worst) to 100 (best).")
@@ -162,37 +175,38 @@ class ArCreditProfile(models.Model):
     def _get_or_create(self, commercial_partners, company):
         """The profiles of `commercial_partners` in `company`, creating the missing ones.
 
-        The evaluation creates thousands at a time: one INSERT (a new profile has no history to
-        log; concurrent runs are harmless thanks to the unique key), then the ORM reads them.
+        The one place profiles are created for the system (evaluation, dunning, orders): through
+        the ORM, in batches, so the fields' defaults and related values and the mail thread's
+        create logic apply. Without the "created" note and without making the current user a
+        follower, as Odoo does for records it creates for itself: a new profile has no history.
+
+        Two transactions may create the same profile: the second one's insert waits for the
+        first and then breaks the unique key on a row its REPEATABLE READ snapshot cannot see
+        (searching again would not find it). It raises a serialization failure instead, which
+        Odoo's request and cron retry loops replay on fresh data, where the profile exists; the
+        same outcome as PostgreSQL's own ``ON CONFLICT`` under REPEATABLE READ.
         """
+        domain = [("partner_id", "in", commercial_partners.ids), ("company_id", "=", company.id)]
+        profiles = self.sudo()
         if commercial_partners:
-            self.env.flush_all()
-            self.env.cr.execute(
-                SQL(
-                    """
-                    INSERT INTO ar_credit_profile (partner_id, company_id, user_id, industry_id,
-                           country_id, segment, settlement_cycle, prepayment_percent,
-                           credit_hold, segment_locked, create_uid, create_date, write_uid,
-                           write_date)
-                    SELECT partner.id, %(company)s, partner.user_id, partner.industry_id,
-                           partner.country_id, 'standard', 'per_order', 0, false, false,
-                           %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
-                      FROM res_partner partner
-                     WHERE partner.id = ANY(%(partners)s)
-                    ON CONFLICT (partner_id, company_id) DO NOTHING
-                    """,
-                    company=company.id,
-                    uid=self.env.uid,
-                    partners=commercial_partners.ids,
-                )
-            )
-        return (
-            self.sudo()
-            .search(
-                [("partner_id", "in", commercial_partners.ids), ("company_id", "=", company.id)]
-            )
-            .with_env(self.env)
-        )
+            existing = {
+                profile.partner_id.id for profile in profiles.search_fetch(domain, ["partner_id"])
+            }
+            missing = [pid for pid in dict.fromkeys(commercial_partners.ids) if pid not in existing]
+            creator = profiles.with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
+            for batch in split_every(CREATE_BATCH_SIZE, missing):
+                try:
+                    with self.env.cr.savepoint():
+                        creator.create(
+                            [{"partner_id": pid, "company_id": company.id} for pid in batch]
+                        )
+                except psycopg2.errors.UniqueViolation as error:
+                    if error.diag.constraint_name != "ar_credit_profile_partner_company_unique":
+                        raise
+                    raise ProfileCreatedConcurrently(
+                        "A credit profile was created by a concurrent transaction"
+                    ) from error
+        return profiles.search(domain).with_env(self.env)
 
     def action_evaluate(self):
         """Re-evaluate these profiles now (credit managers)."""

@@ -11,7 +11,7 @@ import json
 import logging
 from time import monotonic
 
-from markupsafe import escape
+from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.tools import SQL
@@ -240,74 +240,86 @@ class ArCreditWarning(models.Model):
     def _schedule_activities(self):
         """One to-do per raised warning for its responsible user (none without one).
 
-        A first run on a large book raises tens of thousands of warnings: the to-dos go in
-        with one INSERT ... SELECT that takes names from the tables (the ORM's create
-        subscribes and renders names one activity at a time); only the figures are formatted
-        in Python. The digest tells the credit managers; nobody gets an e-mail per to-do."""
+        The to-dos are created through the ORM in one batch (``mail.activity.create``, what
+        ``activity_schedule`` does, with a summary and a note per warning): the responsible
+        users follow their warnings and their activity counters are told. As Odoo's own
+        automated to-dos from a cron (``hr_contract``), no "assigned to you" e-mail per to-do
+        (``mail_activity_quick_update``): the digest tells the credit managers. Summary and
+        figures are written in the responsible user's language."""
+        activities = self.env["mail.activity"]
         if not self:
-            return self.env["mail.activity"]
+            return activities
         activity_type = self.env.ref(
             "ar_credit_control.mail_activity_credit_warning", raise_if_not_found=False
         ) or self.env.ref("mail.mail_activity_data_todo")
         self.env.flush_all()
+        default_lang = self.env.lang or "en_US"
         facts = self.env.execute_query(
             SQL(
                 """
-                SELECT warning.id, warning.rule_type, warning.figures_json, company.currency_id
+                SELECT warning.id, warning.user_id, COALESCE(user_partner.lang, %(lang)s),
+                       warning.rule_id, customer.name, warning.rule_type, warning.figures_json,
+                       company.currency_id
                   FROM ar_credit_warning warning
                   JOIN res_company company ON company.id = warning.company_id
-                 WHERE warning.id = ANY(%s) AND warning.user_id IS NOT NULL
-                 ORDER BY warning.id
-                """,
-                self.ids,
-            )
-        )
-        if not facts:
-            return self.env["mail.activity"]
-        currencies = self.env["res.currency"]
-        notes = self._figure_texts(
-            (rule_type, figures_json, currencies.browse(currency_id))
-            for _id, rule_type, figures_json, currency_id in facts
-        )
-        lang = self.env.lang or "en_US"
-        rows = self.env.execute_query(
-            SQL(
-                """
-                INSERT INTO mail_activity (res_model_id, res_model, res_id, res_name,
-                       activity_type_id, user_id, user_tz, summary, note, date_deadline,
-                       automated, active, create_uid, create_date, write_uid, write_date)
-                SELECT %(model_id)s, %(model)s, warning.id, customer.complete_name, %(type)s,
-                       warning.user_id, user_partner.tz,
-                       replace(replace(%(summary)s, %(rule_placeholder)s,
-                                       COALESCE(rule.name->>%(lang)s, rule.name->>'en_US')),
-                               %(customer_placeholder)s, customer.name),
-                       '<p>' || v.note || '</p>', %(today)s, true, true,
-                       %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
-                  FROM unnest(%(warnings)s::int[], %(notes)s::text[]) AS v(warning, note)
-                  JOIN ar_credit_warning warning ON warning.id = v.warning
-                  JOIN ar_warning_rule rule ON rule.id = warning.rule_id
                   JOIN res_partner customer ON customer.id = warning.partner_id
                   JOIN res_users users ON users.id = warning.user_id
                   JOIN res_partner user_partner ON user_partner.id = users.partner_id
-                RETURNING id
+                 WHERE warning.id = ANY(%(warnings)s)
+                 ORDER BY warning.id
                 """,
-                model_id=self.env["ir.model"]._get_id(self._name),
-                model=self._name,
-                type=activity_type.id,
-                summary=self.env._("%(rule)s: %(customer)s"),
-                rule_placeholder="%(rule)s",
-                customer_placeholder="%(customer)s",
-                lang=lang,
-                today=fields.Date.context_today(self),
-                uid=self.env.uid,
-                warnings=[row[0] for row in facts],
-                notes=[str(escape(note)) for note in notes],
+                lang=default_lang,
+                warnings=self.ids,
             )
         )
-        self.env["mail.activity"].invalidate_model()
-        self.invalidate_recordset()
-        _logger.info("credit warnings: %d activities scheduled", len(rows))
-        return self.env["mail.activity"].browse(row[0] for row in rows)
+        if not facts:
+            return activities
+        by_lang = {}
+        for row in facts:
+            by_lang.setdefault(row[2], []).append(row)
+        model_id = self.env["ir.model"]._get_id(self._name)
+        today = fields.Date.context_today(self)
+        currencies = self.env["res.currency"]
+        vals_list = []
+        for lang, rows in by_lang.items():
+            translated = self.with_context(lang=lang)
+            summary = translated.env._("%(rule)s: %(customer)s")
+            rule_names = {
+                rule.id: rule.name
+                for rule in translated.env["ar.warning.rule"].browse({row[3] for row in rows})
+            }
+            notes = translated._figure_texts(
+                (rule_type, figures_json, currencies.browse(currency_id))
+                for *_head, rule_type, figures_json, currency_id in rows
+            )
+            for (warning_id, user_id, _lang, rule_id, customer, *_tail), note in zip(
+                rows, notes, strict=True
+            ):
+                params = {"rule": rule_names[rule_id], "customer": customer}
+                try:
+                    text = summary % params
+                except (KeyError, TypeError, ValueError):  # a broken translation
+                    text = "%(rule)s: %(customer)s" % params
+                vals_list.append(
+                    {
+                        "res_model_id": model_id,
+                        "res_id": warning_id,
+                        "activity_type_id": activity_type.id,
+                        "user_id": user_id,
+                        "summary": text,
+                        "note": Markup("<p>%s</p>") % note,
+                        "date_deadline": today,
+                        "automated": True,
+                    }
+                )
+        vals_list.sort(key=lambda vals: vals["res_id"])
+        creator = activities.sudo().with_context(mail_activity_quick_update=True)
+        # mail.activity computes the name of each to-do's document one record at a time: read
+        # the names of all of them first, in batches.
+        creator.env[self._name].browse(vals["res_id"] for vals in vals_list).mapped("display_name")
+        activities = creator.create(vals_list).with_env(self.env)
+        _logger.info("credit warnings: %d activities scheduled", len(activities))
+        return activities
 
     # ------------------------------------------------------------------ digest
 

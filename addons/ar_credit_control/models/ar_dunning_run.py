@@ -574,36 +574,31 @@ class ArDunningRun(models.Model):
             )
             self.env["ar.dunning.item"].invalidate_model()
             self.env["account.move.line"].invalidate_model(["ar_dunning_level", "ar_dunning_date"])
-        # The customers' levels in their credit profile, created here when missing (the columns
-        # and defaults of ``ar.credit.profile._get_or_create``): one upsert, not an insert of
-        # the missing profiles followed by an update of all of them.
+        # The customers' levels in their credit profile: the missing profiles are created
+        # where all profiles are (``_get_or_create``, the ORM), then the dunning columns of the
+        # chunk's profiles are set in one UPDATE.
+        partner_ids = [d.partner_id for d, _p, _c in chunk]
+        profile_model = self.env["ar.credit.profile"]
+        profile_model._get_or_create(self.env["res.partner"].browse(partner_ids), self.company_id)
+        profile_model.flush_model()
         self.env.cr.execute(
             SQL(
                 """
-                INSERT INTO ar_credit_profile AS profile
-                       (partner_id, company_id, user_id, industry_id, country_id, segment,
-                        settlement_cycle, prepayment_percent, credit_hold, segment_locked,
-                        dunning_level, dunning_last_date, collector_id, create_uid, create_date,
-                        write_uid, write_date)
-                SELECT partner.id, %(company)s, partner.user_id, partner.industry_id,
-                       partner.country_id, 'standard', 'per_order', 0, false, false,
-                       data.level, CASE WHEN data.sent THEN %(date)s::date END, data.collector,
-                       %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                UPDATE ar_credit_profile profile
+                   SET dunning_level = data.level,
+                       dunning_last_date = COALESCE(CASE WHEN data.sent THEN %(date)s::date END,
+                                                    profile.dunning_last_date),
+                       collector_id = COALESCE(profile.collector_id, data.collector)
                   FROM unnest(%(partners)s::int[], %(levels)s::int[], %(sent)s::bool[],
                               %(collectors)s::int[])
                        AS data(partner_id, level, sent, collector)
-                  JOIN res_partner partner ON partner.id = data.partner_id
-                ON CONFLICT (partner_id, company_id) DO UPDATE
-                   SET dunning_level = EXCLUDED.dunning_level,
-                       dunning_last_date = COALESCE(EXCLUDED.dunning_last_date,
-                                                    profile.dunning_last_date),
-                       collector_id = COALESCE(profile.collector_id, EXCLUDED.collector_id)
-                RETURNING profile.partner_id, profile.id, profile.credit_hold
+                 WHERE profile.partner_id = data.partner_id
+                   AND profile.company_id = %(company)s
+                RETURNING profile.partner_id, profile.id, COALESCE(profile.credit_hold, false)
                 """,
                 company=self.company_id.id,
                 date=self.date,
-                uid=self.env.uid,
-                partners=[d.partner_id for d, _p, _c in chunk],
+                partners=partner_ids,
                 levels=[d.customer_level for d, _p, _c in chunk],
                 sent=[d.communicate for d, _p, _c in chunk],
                 # The policy's collector becomes the customer's when they have none.

@@ -152,6 +152,26 @@ class TestCreditProfile(CreditControlCommon):
         self.assertTrue(text)
         self.assertIn("天", text, "reasons are rendered from the zh_CN translation")
 
+    def test_missing_profiles_are_created_with_the_orms_defaults(self):
+        """Profiles the system opens are created by the ORM: a default set for new profiles
+        (here a user-defined one) applies, the salesperson comes from the customer."""
+        self.env["ir.default"].set("ar.credit.profile", "settlement_cycle", "monthly")
+        customer = self.create_customer("Defaulted Co", user_id=self.salesperson.id)
+        existing = self.create_customer("Existing Co")
+        before = self.env["ar.credit.profile"]._get_or_create(existing, self.company)
+        profiles = self.env["ar.credit.profile"]._get_or_create(customer | existing, self.company)
+        self.assertEqual(len(profiles), 2)
+        self.assertIn(before, profiles)
+        profile = profiles - before
+        self.assertEqual(profile.partner_id, customer)
+        self.assertEqual(profile.settlement_cycle, "monthly")
+        self.assertEqual(profile.segment, "standard")
+        self.assertEqual(profile.user_id, self.salesperson)
+        self.assertEqual(profile.create_uid, self.env.user)
+        self.assertEqual(
+            self.env["ar.credit.profile"]._get_or_create(customer, self.company), profile
+        )
+
     def test_every_evaluation_is_reviewed(self):
         customer = self.create_customer("Reviewed Co")
         self.history(customer, days_late=0, invoices=3)

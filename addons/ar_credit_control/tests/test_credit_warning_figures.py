@@ -1,4 +1,5 @@
 from odoo.tests import tagged
+from odoo.tools import html2plaintext
 
 from .warning_common import WarningCommon
 
@@ -21,6 +22,9 @@ class TestCreditWarningFigures(WarningCommon):
         activity = self.activities(warning)
         self.assertEqual(activity.summary, f"Overdue <30>: {self.customer.name}")
         self.assertEqual(activity.res_name, self.customer.display_name)
-        self.assertIn(invoice.name, str(activity.note))
-        self.assertIn(self.company.currency_id.format(1234.5), str(activity.note))
+        # The note is sanitized HTML (the no-break spaces of amounts become entities).
+        note = html2plaintext(activity.note)
+        self.assertEqual(note, warning.figures)
+        self.assertIn(invoice.name, note)
+        self.assertIn(self.company.currency_id.format(1234.5), note)
         self.assertEqual(activity.user_id, self.collector)

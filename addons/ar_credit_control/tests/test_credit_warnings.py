@@ -152,6 +152,48 @@ class TestCreditWarnings(WarningCommon):
         warning = self.assert_fires_once(rule, orphan)
         self.assertEqual(self.activities(warning).user_id, self.credit_manager)
 
+    def test_activity_is_created_by_the_orm_for_the_responsible_user(self):
+        """mail.activity's own create runs: the responsible user follows the warning and their
+        activity counter is told (bus); no "assigned to you" message per to-do."""
+        rule = self.rule("overdue", days=30, lookback_days=7)
+        self.create_invoice(self.customer, 400.0, self.days_ago(33))
+        messages_before = self.env["mail.message"].search_count([])
+        self.env.cr.precommit.data.pop("bus.bus.values", None)
+
+        warning = rule._evaluate()
+        self.assertEqual(len(warning.activity_ids), 1)
+        activity = warning.activity_ids
+        self.assertEqual(activity.user_id, self.collector)
+        self.assertTrue(activity.automated)
+        self.assertEqual(activity.res_name, "Credit Customer")
+        self.assertIn(self.collector.partner_id, warning.message_partner_ids)
+        bus = [
+            value
+            for value in self.env.cr.precommit.data.get("bus.bus.values", [])
+            if "mail.activity/updated" in value["message"]
+        ]
+        self.assertTrue(
+            any(f'"res.partner",{self.collector.partner_id.id}]' in v["channel"] for v in bus),
+            bus,
+        )
+        self.assertEqual(
+            self.env["mail.message"].search_count([]),
+            messages_before,
+            "no notification per to-do: the digest tells the credit managers",
+        )
+
+    def test_activity_speaks_the_responsible_users_language(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["ar_credit_control"], ["zh_CN"])
+        self.collector.lang = "zh_CN"
+        rule = self.rule("overdue", days=30, lookback_days=7)
+        rule.with_context(lang="zh_CN").name = "逾期规则"
+        late = self.create_invoice(self.customer, 400.0, self.days_ago(33))
+        activity = rule._evaluate().activity_ids
+        self.assertEqual(activity.summary, "逾期规则：Credit Customer")
+        self.assertIn(f"发票 {late.name}", activity.note)
+        self.assertIn("已逾期 33 天", activity.note)
+
     def test_negative_parameters_rejected_with_a_clear_message(self):
         for field_name, label in (
             ("threshold_percent", "utilisation threshold"),

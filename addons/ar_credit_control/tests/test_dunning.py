@@ -31,6 +31,22 @@ class TestDunningRun(DunningCommon):
         self.assertEqual(line.ar_dunning_level, 4)
         self.assertEqual(self.profile(customer).dunning_level, 4)
 
+    def test_profile_opened_by_the_run_is_created_by_the_orm(self):
+        """A customer dunned before any evaluation gets the profile ``_get_or_create`` makes
+        (the ORM's defaults), then the run's level and collector."""
+        self.env["ir.default"].set("ar.credit.profile", "settlement_cycle", "monthly")
+        customer = self.dunned_customer("Unprofiled Co", user_id=self.salesperson.id)
+        self.invoice_due(customer, 500.0, "2026-03-01")
+        self.assertFalse(self.profile(customer))
+        self.run_on("2026-03-05")
+        profile = self.profile(customer)
+        self.assertEqual(profile.dunning_level, 2)
+        self.assertEqual(profile.dunning_last_date.isoformat(), "2026-03-05")
+        self.assertEqual(profile.collector_id, self.collector)
+        self.assertEqual(profile.settlement_cycle, "monthly")
+        self.assertEqual(profile.segment, "standard")
+        self.assertEqual(profile.user_id, self.salesperson)
+
     def test_reminder_before_the_due_date(self):
         customer = self.dunned_customer("Early Co")
         term = self.env.ref("account.account_payment_term_30days")
