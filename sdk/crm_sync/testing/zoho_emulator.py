@@ -39,6 +39,7 @@ MAX_PER_PAGE = 200
 MAX_UPSERT = 100
 DISCRETE_LIMIT = 2000
 USER = {"name": "Sync Admin", "id": "4150868000000225013", "email": "admin@example.com"}
+SYSTEM_FIELDS = ("Created_Time", "Modified_Time", "Created_By", "Modified_By")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 ACCOUNTS_FIELDS: dict[str, str] = {
@@ -487,9 +488,10 @@ class ZohoEmulator(LoopbackEmulator):
         records = self._records[module]
         chunk = [records[i] for i in snapshot[offset : offset + per_page] if i in records]
         more = offset + per_page < len(snapshot)
-        data = [
-            {"id": r["id"], **{name: r.get(name) for name in fields if name != "id"}} for r in chunk
-        ]
+        # Every field the module has comes back, null when empty; a name it lacks does not.
+        schema = self.modules[module].fields
+        known = [n for n in fields if n != "id" and (n in schema or n in SYSTEM_FIELDS)]
+        data = [{"id": r["id"], **{name: r.get(name) for name in known}} for r in chunk]
         info: dict[str, Any] = {
             "per_page": per_page,
             "count": len(data),
