@@ -186,8 +186,13 @@ class FieldMappedCrmConnector:
         return value
 
     def _mapped_contact(self, raw: RawRecord) -> dict[str, Any]:
-        """The raw record's contact values, by canonical name, for the fields the CRM has."""
-        return {name: raw.get(self._field(name)) for name in CONTACT_FIELDS if self._field(name)}
+        """The raw record's contact values, by canonical name, for the mapped fields the record
+        carries: a field absent from the answer is left out, never read as empty."""
+        return {
+            name: raw[self._field(name)]
+            for name in CONTACT_FIELDS
+            if self._field(name) and self._field(name) in raw
+        }
 
     def _payment_field_names(self) -> list[str]:
         return [

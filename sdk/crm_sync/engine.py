@@ -369,7 +369,8 @@ class SyncEngine:
     ) -> StateOp:
         report.dead_letters += 1
         log.warning("crm customer %s quarantined: %s", customer.crm_id, exc.code)
-        payload = customer.model_dump(mode="json")
+        # Unset fields stay out, so that a replay does not read an absent field as empty.
+        payload = customer.model_dump(mode="json", exclude_unset=True)
         error, code = str(exc), exc.code or "invalid"
         return lambda txn: txn.add_dead_letter(DL_PULL, customer.crm_id, payload, error, code)
 

@@ -338,8 +338,13 @@ class OdooConnector:
         return self._lookup_cache[key]
 
     def _contact_values(self, contact: ContactData) -> dict[str, Any]:
+        """Odoo values for the contact fields the CRM record carries: an explicit empty value
+        clears, a field absent from the CRM's answer is not written."""
+        present = contact.present()
         values: dict[str, Any] = {
-            name: getattr(contact, name) or False for name in TEXT_FIELDS if name != "name"
+            name: present[name] or False
+            for name in TEXT_FIELDS
+            if name != "name" and name in present
         }
         if contact.name:
             values["name"] = contact.name

@@ -36,7 +36,12 @@ class Outbound(BaseModel):
 
 
 class ContactData(Inbound):
-    """Customer contact data; the CRM owns it."""
+    """Customer contact data; the CRM owns it.
+
+    Absent is not empty: a connector passes only the fields the remote answer carries, so a
+    field it left out (a misspelt mapping, a field the CRM omits) stays unset and is never
+    written, while an explicit empty value (null, ``""``) is set to ``None`` and clears.
+    """
 
     name: str | None = None
     email: str | None = None
@@ -48,6 +53,11 @@ class ContactData(Inbound):
     country: str | None = None
     industry: str | None = None
     salesperson: str | None = Field(default=None, description="e-mail of the account owner")
+
+    def present(self) -> dict[str, str | None]:
+        """The fields the record carries, by name (``None``: explicitly empty); fields absent
+        from the remote answer are not in it."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 class CreditData(Inbound):
@@ -166,6 +176,10 @@ def content_hash(model: BaseModel | None) -> str:
     if model is None:
         return ""
     data = _normalise(model.model_dump(exclude_none=False))
+    if isinstance(model, ContactData) and model.model_fields_set != set(ContactData.model_fields):
+        # Absent and explicitly empty differ: a field the CRM empties after leaving it out
+        # is a change. (A contact with every field hashes as it always did.)
+        data["(absent)"] = sorted(set(ContactData.model_fields) - model.model_fields_set)
     encoded = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(encoded.encode()).hexdigest()[:32]
 

@@ -99,12 +99,9 @@ class ZohoConnector(FieldMappedCrmConnector):
         return [*names, self.fields.external_id, "Modified_Time"]
 
     def _parse_customer(self, raw: dict[str, Any]) -> CrmCustomer:
-        contact: dict[str, Any] = {}
-        for name in CONTACT_FIELDS:
-            value = raw.get(getattr(self.fields, name))
-            if name == "salesperson" and isinstance(value, dict):
-                value = value.get("email")
-            contact[name] = value
+        contact = self._mapped_contact(raw)
+        if isinstance(contact.get("salesperson"), dict):
+            contact["salesperson"] = contact["salesperson"].get("email")
         external = raw.get(self.fields.external_id)
         return CrmCustomer(
             crm_id=str(raw.get("id", "")) or None,  # type: ignore[arg-type]
