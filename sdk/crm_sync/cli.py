@@ -130,6 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 runtime.crm.check()
                 _print(stdout, {"config": "ok", "odoo": "ok", "crm": "ok", "state": "ok"})
                 return EXIT_OK
+            # Credentials first: a refused token stops the run before anything is read or written.
+            authenticate = getattr(runtime.crm, "authenticate", None)
+            if authenticate is not None:
+                authenticate()
             if args.command == "run":
                 report = runtime.engine.run(dry_run=args.dry_run, full=args.full)
                 progress.finish()

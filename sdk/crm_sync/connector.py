@@ -177,6 +177,13 @@ class FieldMappedCrmConnector:
     def close(self) -> None:
         self.client.close()
 
+    def authenticate(self) -> None:
+        """Obtain an access token now (the cached one while it is valid) so that refused
+        credentials stop a run before it reads or writes anything."""
+        auth = getattr(self.client, "auth", None)
+        if auth is not None:
+            auth.access()
+
     def _field(self, canonical: str) -> str:
         """The CRM field of a canonical field; empty where the CRM has none."""
         return str(getattr(self.fields, canonical))

@@ -10,7 +10,6 @@ under a lock, with a client-side budget of 10 requests a minute.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from pydantic import SecretStr
 
 from .errors import AuthError, RateLimited, RemoteUnavailable
 from .redaction import register_secret
-from .zoho_auth import MemoryTokenStore, TokenStore
+from .zoho_auth import MemoryTokenStore, TokenStore, token_key
 
 TOKEN_PATH = "/cgi/corpAccessToken/get/V2"  # noqa: S105 (an API path)
 RENEW_BEFORE_EXPIRY_SECONDS = 600.0
@@ -56,7 +55,14 @@ class FxiaokeAuth:
         self._timeout = timeout
         self._clock = clock
         self._lock = threading.Lock()
-        self._key = hashlib.sha256(f"fxiaoke|{self.base_url}|{app_id}".encode()).hexdigest()[:16]
+        # Keyed by the credentials too (as a digest): changed credentials are proven at once.
+        self._key = token_key(
+            "fxiaoke",
+            self.base_url,
+            app_id,
+            app_secret.get_secret_value(),
+            permanent_code.get_secret_value(),
+        )
         self._token: dict[str, Any] | None = None
         self.requests = 0
 

@@ -60,6 +60,11 @@ class StateTokenStore:
             txn.set_value(f"token:{key}", json.dumps(token))
 
 
+def token_key(*parts: str) -> str:
+    """A cache key from ``parts`` (secrets among them) that reveals none of them."""
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
+
+
 class ZohoAuth:
     """Hands out a valid access token and the API domain it belongs to."""
 
@@ -70,6 +75,8 @@ class ZohoAuth:
         client_id: str,
         client_secret: SecretStr,
         refresh_token: SecretStr,
+        refresh_token_env: str = "the refresh token variable",  # noqa: S107 (a variable name)
+        client_secret_env: str = "the client secret variable",  # noqa: S107 (a variable name)
         store: TokenStore | None = None,
         session: requests.Session | None = None,
         timeout: float = 30.0,
@@ -79,6 +86,8 @@ class ZohoAuth:
         self.client_id = client_id
         self._client_secret = client_secret
         self._refresh_token = refresh_token
+        self._refresh_token_env = refresh_token_env
+        self._client_secret_env = client_secret_env
         register_secret(client_secret.get_secret_value())
         register_secret(refresh_token.get_secret_value())
         self._store = store or MemoryTokenStore()
@@ -86,9 +95,15 @@ class ZohoAuth:
         self._timeout = timeout
         self._clock = clock
         self._lock = threading.Lock()
-        # The key ties a cached token to its data centre and client: a token from another
-        # data centre is never reused.
-        self._key = hashlib.sha256(f"{self.accounts_url}|{client_id}".encode()).hexdigest()[:16]
+        # The key ties a cached token to its data centre, client and credentials: a token from
+        # another data centre, or issued for another refresh token, is never reused (a changed
+        # refresh token is proven at once). Only a digest of the secrets goes into the key.
+        self._key = token_key(
+            self.accounts_url,
+            client_id,
+            client_secret.get_secret_value(),
+            refresh_token.get_secret_value(),
+        )
         self._token: dict[str, Any] | None = None
 
     def __repr__(self) -> str:
@@ -124,6 +139,21 @@ class ZohoAuth:
             token = self._cached()
             if token.get("access_token") == access_token:
                 token["expires_at"] = 0
+
+    def _refusal(self, error: Any) -> str:
+        """What the token endpoint's ``error`` means and how to fix it."""
+        if error == "invalid_code":
+            return (
+                "Zoho refused the refresh token (invalid_code: wrong, revoked or from another "
+                "data centre): generate a new one in the Zoho API console for client "
+                f"{self.client_id} and set it in {self._refresh_token_env}"
+            )
+        if error in ("invalid_client", "invalid_client_secret"):
+            return (
+                f"Zoho refused the client ({error}): check crm.client_id ({self.client_id}), "
+                f"the client secret in {self._client_secret_env} and crm.data_centre"
+            )
+        return f"Zoho refused the refresh token: {error or 'no access token'}"
 
     def _refresh(self, token: dict[str, Any]) -> tuple[str, str]:
         now = self._clock()
@@ -175,10 +205,7 @@ class ZohoAuth:
                     status=response.status_code,
                 )
             # Only the error code goes into the message: the body may echo request values.
-            raise AuthError(
-                f"Zoho refused the refresh token: {error or 'no access token'}",
-                code=str(error or "invalid_response"),
-            )
+            raise AuthError(self._refusal(error), code=str(error or "invalid_response"))
         access_token = str(body["access_token"])
         register_secret(access_token)
         token.update(

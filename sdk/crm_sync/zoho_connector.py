@@ -76,6 +76,8 @@ class ZohoConnector(FieldMappedCrmConnector):
             client_id=settings.client_id,
             client_secret=client_secret,
             refresh_token=refresh_token,
+            refresh_token_env=settings.refresh_token_env,
+            client_secret_env=settings.client_secret_env,
             store=token_store,
             session=session,
             timeout=settings.timeout_seconds,

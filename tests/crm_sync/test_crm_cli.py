@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import add_customers, config_for, env_for, secrets_for
+from conftest import add_customers, config_for, env_for, secrets_for, state_rows
 
 from crm_sync import cli
 from crm_sync.config import Config, load_config, tomllib
@@ -100,6 +100,44 @@ def test_config_and_auth_errors(setup, monkeypatch, tmp_path, capsys) -> None:
     assert run_cli("check") == EXIT_CONFIG
     monkeypatch.setenv("ZOHO_REFRESH_TOKEN", "1000.revoked.token")
     assert run_cli("check") == EXIT_AUTH
+
+
+def _sync_rows(path: Path) -> list[tuple]:
+    """Everything the sync keeps in a SQLite state store but its token cache."""
+    rows = state_rows(path, "SELECT key, value FROM sync_state WHERE key NOT LIKE 'token:%'")
+    return sorted(rows) + sorted(state_rows(path, "SELECT * FROM id_map"))
+
+
+def test_wrong_refresh_token_fails_at_start_despite_a_cached_token(
+    setup, zoho_emulator: ZohoEmulator, fake_odoo: FakeOdoo, monkeypatch, capsys
+) -> None:
+    state_path = Path(load_config(setup).state.path)
+    add_customers(fake_odoo, 2)
+    assert run_cli("run") == EXIT_OK  # caches an access token of the right refresh token
+    add_customers(fake_odoo, 2, start=2)
+    zoho_emulator.add_record("Accounts", {"Account_Name": "New in Zoho"})
+    before = (_sync_rows(state_path), zoho_emulator.upsert_calls(), dict(fake_odoo.calls))
+    partners = len(fake_odoo.partners())
+    capsys.readouterr()
+    monkeypatch.setenv("ZOHO_REFRESH_TOKEN", "1000.another.refresh.token")
+    assert run_cli("run") == EXIT_AUTH
+    err = capsys.readouterr().err
+    assert "generate a new one" in err and "ZOHO_REFRESH_TOKEN" in err
+    after = (_sync_rows(state_path), zoho_emulator.upsert_calls(), dict(fake_odoo.calls))
+    assert after == before  # nothing read from Odoo, nothing written anywhere
+    assert len(fake_odoo.partners()) == partners
+    assert run_cli("replay") == EXIT_AUTH
+
+
+def test_token_cache_holds_no_secret_in_clear(setup, zoho_emulator, fake_odoo) -> None:
+    add_customers(fake_odoo, 1)
+    assert run_cli("run") == EXIT_OK
+    state_path = Path(load_config(setup).state.path)
+    cached = state_rows(state_path, "SELECT key, value FROM sync_state WHERE key LIKE 'token:%'")
+    assert cached and all("access_token" in value for _key, value in cached)
+    stored = b"".join(p.read_bytes() for p in state_path.parent.glob(state_path.name + "*"))
+    for secret in (zoho_emulator.refresh_token, zoho_emulator.client_secret, fake_odoo.api_key):
+        assert secret.encode() not in stored
 
 
 def test_remote_unavailable_and_lock_held(setup, zoho_emulator, fake_odoo) -> None:

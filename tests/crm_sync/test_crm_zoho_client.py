@@ -54,6 +54,21 @@ def test_refresh_token_errors_answered_with_http_200(zoho_emulator: ZohoEmulator
         list(wrong_dc.iter_records("Accounts", ["Account_Name"]))
 
 
+def test_cached_token_is_not_reused_with_another_refresh_token(
+    zoho_emulator: ZohoEmulator,
+) -> None:
+    store = MemoryTokenStore()
+    assert make_client(zoho_emulator, store=store).auth.access()[0]
+    other = make_client(zoho_emulator, store=store, refresh_token=SecretStr("1000.wrong"))
+    with pytest.raises(AuthError) as caught:
+        other.auth.access()
+    assert caught.value.code == "invalid_code"
+    assert zoho_emulator.token_requests == 2
+    stored = repr(store._tokens)
+    assert zoho_emulator.refresh_token not in stored and "1000.wrong" not in stored
+    assert zoho_emulator.client_secret not in stored
+
+
 def test_token_from_another_data_centre_is_refused(zoho_emulator: ZohoEmulator) -> None:
     import requests
 
