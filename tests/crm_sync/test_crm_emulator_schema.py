@@ -83,6 +83,13 @@ def test_error_answers(zoho_emulator: ZohoEmulator, api, spec: Spec) -> None:
     spec.check(expired.json(), "record.json", "API_Exception")
     assert expired.json()["code"] == "INVALID_TOKEN"
 
+    for method, path in (("GET", "/Acounts"), ("GET", "/Acounts/deleted"),
+                         ("POST", "/Acounts/upsert")):  # fmt: skip
+        unknown = api(method, path, params={"fields": "Account_Name"}, json={"data": [{}]})
+        assert unknown.status_code == 400
+        assert unknown.json()["code"] == "INVALID_MODULE"
+        spec.check(unknown.json(), "common.json", "InvalidUrlError")
+
 
 def test_upsert_per_record_results(zoho_emulator: ZohoEmulator, api, spec: Spec) -> None:
     zoho_emulator.add_record("Accounts", {"Account_Name": "Taken", "Odoo_Partner_ID": "7"})

@@ -379,8 +379,9 @@ class ZohoEmulator(LoopbackEmulator):
                     )  # fmt: skip
             module = route[0]
             if module not in self.modules:
-                return _error(400, "INVALID_MODULE", "The module name given seems to be invalid",
-                              {"param_name": "module", "param": "module"})  # fmt: skip
+                # Zoho's InvalidUrlError: the module is the first path segment after /crm/v8.
+                return _error(400, "INVALID_MODULE", "the module name given seems to be invalid",
+                              {"resource_path_index": 0})  # fmt: skip
             if len(route) == 1 and request.method == "GET":
                 return self._get_records(module, request)
             if route[1:] == ["upsert"] and request.method == "POST":
