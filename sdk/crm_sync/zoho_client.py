@@ -18,7 +18,15 @@ from typing import Any
 
 import requests
 
-from .errors import AuthError, RateLimited, RemoteError, RemoteUnavailable, ValidationError
+from .errors import (
+    AuthError,
+    ConfigError,
+    CrmSyncError,
+    RateLimited,
+    RemoteError,
+    RemoteUnavailable,
+    ValidationError,
+)
 from .retry import RetryPolicy, parse_retry_after
 from .zoho_auth import ZohoAuth
 
@@ -53,6 +61,8 @@ class ZohoClient:
         self._timeout = timeout
         self.retry = retry or RetryPolicy()
         self.calls: dict[str, int] = {}
+        #: The configuration setting that names each module, for messages (``crm.…_module``).
+        self.module_settings: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"ZohoClient(auth={self.auth!r})"
@@ -165,18 +175,19 @@ class ZohoClient:
             "sort_order": sort_order,
         }
         headers = {"If-Modified-Since": zoho_time(since)} if since else None
-        yield from self._paginate(f"/{module}", base, headers, per_page, tokens=True)
+        yield from self._paginate(module, "", base, headers, per_page, tokens=True)
 
     def iter_deleted(
         self, module: str, *, since: dt.datetime | None = None, kind: str = "all"
     ) -> Iterator[list[dict[str, Any]]]:
         headers = {"If-Modified-Since": zoho_time(since)} if since else None
         params = {"type": kind, "per_page": MAX_PER_PAGE}
-        yield from self._paginate(f"/{module}/deleted", params, headers, MAX_PER_PAGE, tokens=False)
+        yield from self._paginate(module, "/deleted", params, headers, MAX_PER_PAGE, tokens=False)
 
     def _paginate(
         self,
-        path: str,
+        module: str,
+        suffix: str,
         base: dict[str, Any],
         headers: dict[str, str] | None,
         per_page: int,
@@ -191,10 +202,10 @@ class ZohoClient:
                 params["page_token"] = page_token
             else:
                 params["page"] = page
-            response = self.request("GET", path, params=params, headers=headers)
+            response = self.request("GET", f"/{module}{suffix}", params=params, headers=headers)
             if response.status_code in (204, 304):
                 return
-            body = self._json_or_raise(response)
+            body = self._json_or_raise(response, module)
             data = body.get("data") or []
             yield [record for record in data if isinstance(record, dict)]
             info = body.get("info") or {}
@@ -243,13 +254,26 @@ class ZohoClient:
                     status=response.status_code,
                 )
             return [item if isinstance(item, dict) else {} for item in results]
-        raise _as_error(response, payload)
+        raise self._as_error(response, payload, module)
 
-    def _json_or_raise(self, response: requests.Response) -> dict[str, Any]:
+    def _json_or_raise(self, response: requests.Response, module: str) -> dict[str, Any]:
         body = _error_body(response)
         if response.status_code >= 400 or body.get("status") == "error":
-            raise _as_error(response, body)
+            raise self._as_error(response, body, module)
         return body
+
+    def _as_error(
+        self, response: requests.Response, body: dict[str, Any], module: str
+    ) -> CrmSyncError:
+        if body.get("code") == "INVALID_MODULE":
+            # Zoho's answer to a module name it does not know: a setting to fix, not a retry.
+            setting = self.module_settings.get(module, "the module setting")
+            return ConfigError(
+                f"Zoho CRM has no module {module!r} (INVALID_MODULE): set {setting} to the "
+                "module's API name (Zoho: Setup > Developer Hub > APIs > API names)",
+                code="INVALID_MODULE",
+            )
+        return _as_error(response, body)
 
 
 def _error_body(response: requests.Response) -> dict[str, Any]:

@@ -58,6 +58,10 @@ class ZohoConnector(FieldMappedCrmConnector):
 
     def __init__(self, settings: ZohoSettings, client: ZohoClient) -> None:
         super().__init__(settings, client)
+        client.module_settings = {
+            settings.payments_module: "crm.payments_module",
+            settings.accounts_module: "crm.accounts_module",
+        }
 
     @classmethod
     def from_settings(

@@ -129,6 +129,26 @@ def test_wrong_refresh_token_fails_at_start_despite_a_cached_token(
     assert run_cli("replay") == EXIT_AUTH
 
 
+@pytest.mark.parametrize("setting", ["accounts_module", "payments_module"])
+def test_misspelt_module_is_a_configuration_error(
+    setup, zoho_emulator: ZohoEmulator, fake_odoo: FakeOdoo, capsys, setting: str
+) -> None:
+    add_customers(fake_odoo, 2)
+    config = load_config(setup)
+    setattr(config.crm, setting, "Acounts")
+    write_config(setup, config)
+    state_path = Path(config.state.path)
+    capsys.readouterr()
+    assert run_cli("run") == EXIT_CONFIG
+    err = capsys.readouterr().err
+    assert f"crm.{setting}" in err and "'Acounts'" in err
+    assert not [row for row in _sync_rows(state_path) if row[0] == "last_run"]
+    if setting == "accounts_module":  # the run's first call: nothing read or written
+        assert _sync_rows(state_path) == [] and not fake_odoo.calls
+        assert zoho_emulator.upsert_calls() == 0
+        assert run_cli("check") == EXIT_CONFIG
+
+
 def test_token_cache_holds_no_secret_in_clear(setup, zoho_emulator, fake_odoo) -> None:
     add_customers(fake_odoo, 1)
     assert run_cli("run") == EXIT_OK
