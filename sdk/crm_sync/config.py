@@ -286,6 +286,15 @@ class FxiaokeSettings(_Section):
         default=8.0, ge=-12, le=14, description="time zone of date fields sent as epoch ms"
     )
     sync_deletions: bool = True
+    trigger_approval_flow: bool = Field(
+        default=False,
+        description="send triggerApprovalFlow=true on writes (the API's own default starts "
+        "the object's approval flow and locks the record on every create/update)",
+    )
+    skip_data_status_validate: bool = Field(
+        default=False,
+        description="custom-object updates: skipDataStatusValidate (modify locked records)",
+    )
     # errorCode values; the defaults follow the published global return codes.
     token_error_codes: list[int] = Field(default_factory=lambda: [20016])
     rate_limit_error_codes: list[int] = Field(default_factory=lambda: [14001, 30004])
@@ -540,6 +549,7 @@ page_size = 100                            # the API's maximum
 timeout_seconds = 30
 date_utc_offset_hours = 8                  # date fields travel as epoch milliseconds
 sync_deletions = true                      # invalidated (作废) accounts archive the partner
+trigger_approval_flow = false              # true: every write starts the approval flow (locks)
 
 # Field API names (defaults shown for the ones most often renamed; "" = not synchronised).
 [crm.fields]

@@ -10,7 +10,13 @@ Rules of the API this client keeps (from the published open-API documentation):
   ``field_values``), ``orders`` and ``limit`` ≤ 100 with ``offset`` a multiple of ``limit``.
   Paging re-filters from the last modification time seen instead of growing the offset, so a
   record changed while a read is under way is read again later, never skipped, and offsets
-  stay small.
+  stay small;
+- preset objects use ``crm/v2/data/*``, custom objects (API name ending in ``__c``) the
+  custom-object paths ``crm/custom/v2/data/*``;
+- ``create``/``update`` send ``triggerApprovalFlow`` (the API defaults it to true: every write
+  would start the object's approval flow and lock the record) and ``triggerWorkFlow`` as false
+  (approval flows can be switched back on in the settings); custom-object updates also send
+  ``skipDataStatusValidate``.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ log = logging.getLogger(__name__)
 MAX_LIMIT = 100
 ID_FIELD = "_id"
 MODIFIED_FIELD = "last_modified_time"
+PRESET_DATA_PATH = "crm/v2/data"
+CUSTOM_DATA_PATH = "crm/custom/v2/data"
 AUTH_CODES = {20005, 20006, 20012, 20015, 20017, 20020, 20021, 20022, 30003}
 
 
@@ -53,6 +61,8 @@ class FxiaokeClient:
         rate_limit_codes: Iterable[int] = (14001, 30004),
         quota_codes: Iterable[int] = (30002,),
         transient_codes: Iterable[int] = (-1, 50009),
+        trigger_approval_flow: bool = False,
+        skip_data_status_validate: bool = False,
     ) -> None:
         self.auth = auth
         self.open_user_id = open_user_id
@@ -63,6 +73,8 @@ class FxiaokeClient:
         self.rate_limit_codes = set(rate_limit_codes)
         self.quota_codes = set(quota_codes)
         self.transient_codes = set(transient_codes)
+        self.trigger_approval_flow = trigger_approval_flow
+        self.skip_data_status_validate = skip_data_status_validate
         self.calls: Counter[str] = Counter()
 
     def __repr__(self) -> str:
@@ -191,7 +203,7 @@ class FxiaokeClient:
         }
         if fields:
             data["search_query_info"]["fieldProjection"] = list(fields)
-        body = self.call("crm/v2/data/query", data)
+        body = self.call(data_path(object_api_name, "query"), data)
         result = body.get("data") if isinstance(body.get("data"), dict) else {}
         rows = result.get("dataList") or []
         return [row for row in rows if isinstance(row, dict)]
@@ -253,26 +265,44 @@ class FxiaokeClient:
 
     def get(self, object_api_name: str, object_id: str) -> dict[str, Any]:
         body = self.call(
-            "crm/v2/data/get", {"dataObjectApiName": object_api_name, "objectDataId": object_id}
+            data_path(object_api_name, "get"),
+            {"dataObjectApiName": object_api_name, "objectDataId": object_id},
         )
         data = body.get("data")
         return data if isinstance(data, dict) else {}
 
+    def _write_options(self) -> dict[str, Any]:
+        return {
+            "triggerApprovalFlow": self.trigger_approval_flow,
+            "triggerWorkFlow": False,
+        }
+
     def create(self, object_api_name: str, values: dict[str, Any]) -> str:
         body = self.call(
-            "crm/v2/data/create",
+            data_path(object_api_name, "create"),
             {"object_data": {"dataObjectApiName": object_api_name, **values}},
-            triggerWorkFlow=False,
+            **self._write_options(),
         )
         return str(body.get("dataId") or "")
 
     def update(self, object_api_name: str, object_id: str, values: dict[str, Any]) -> str:
-        body = self.call(
-            "crm/v2/data/update",
-            {"object_data": {"dataObjectApiName": object_api_name, ID_FIELD: object_id, **values}},
-            triggerWorkFlow=False,
-        )
+        data: dict[str, Any] = {
+            "object_data": {"dataObjectApiName": object_api_name, ID_FIELD: object_id, **values}
+        }
+        if is_custom_object(object_api_name):
+            data["skipDataStatusValidate"] = self.skip_data_status_validate
+        body = self.call(data_path(object_api_name, "update"), data, **self._write_options())
         return str(body.get("dataId") or object_id)
+
+
+def data_path(object_api_name: str, operation: str) -> str:
+    """The call path of ``operation`` for an object: custom objects (``…__c``) have their own."""
+    base = CUSTOM_DATA_PATH if is_custom_object(object_api_name) else PRESET_DATA_PATH
+    return f"{base}/{operation}"
+
+
+def is_custom_object(object_api_name: str) -> bool:
+    return object_api_name.endswith("__c")
 
 
 def _json(response: requests.Response) -> dict[str, Any]:

@@ -92,6 +92,8 @@ class FxiaokeConnector(FieldMappedCrmConnector):
             rate_limit_codes=settings.rate_limit_error_codes,
             quota_codes=settings.quota_error_codes,
             transient_codes=settings.transient_error_codes,
+            trigger_approval_flow=settings.trigger_approval_flow,
+            skip_data_status_validate=settings.skip_data_status_validate,
         )
         return cls(settings, client)
 

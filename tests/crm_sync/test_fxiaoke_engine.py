@@ -19,14 +19,27 @@ from crm_sync.errors import AuthError, RateLimited, RemoteUnavailable
 from crm_sync.fxiaoke_connector import to_epoch_ms
 from crm_sync.runtime import Runtime
 from crm_sync.testing import FakeOdoo
-from crm_sync.testing.fxiaoke_emulator import Fault, FxiaokeEmulator
+from crm_sync.testing.fxiaoke_emulator import (
+    ACCOUNT_FIELDS,
+    Fault,
+    FxiaokeEmulator,
+    ObjectSchema,
+    default_objects,
+)
 from crm_sync.testing.pytest_plugin import fxiaoke_emulator, make_fxiaoke_emulator
 
 __all__ = ["fxiaoke_emulator", "make_fxiaoke_emulator"]
 
 
-def fxiaoke_config(crm: FxiaokeEmulator, odoo: FakeOdoo, state: Path, **sync: Any) -> Config:
+def fxiaoke_config(
+    crm: FxiaokeEmulator,
+    odoo: FakeOdoo,
+    state: Path,
+    crm_options: dict[str, Any] | None = None,
+    **sync: Any,
+) -> Config:
     crm_section = {
+        **(crm_options or {}),
         "kind": "fxiaoke",
         "base_url": crm.base_url,
         "app_id": crm.app_id,
@@ -38,13 +51,20 @@ def fxiaoke_config(crm: FxiaokeEmulator, odoo: FakeOdoo, state: Path, **sync: An
 
 @pytest.fixture
 def fxiaoke_runtime(tmp_path: Path, runtime_builder) -> Callable[..., Runtime]:
-    def factory(crm: FxiaokeEmulator, odoo: FakeOdoo, *, app_secret: str | None = None, **sync):
+    def factory(
+        crm: FxiaokeEmulator,
+        odoo: FakeOdoo,
+        *,
+        app_secret: str | None = None,
+        crm_options: dict[str, Any] | None = None,
+        **sync: Any,
+    ):
         secrets = Secrets(
             fxiaoke_app_secret=SecretStr(app_secret or crm.app_secret),
             fxiaoke_permanent_code=SecretStr(crm.permanent_code),
             odoo_api_key=SecretStr(odoo.api_key),
         )
-        config = fxiaoke_config(crm, odoo, tmp_path / "state.sqlite3", **sync)
+        config = fxiaoke_config(crm, odoo, tmp_path / "state.sqlite3", crm_options, **sync)
         return runtime_builder(config, secrets)
 
     return factory
@@ -301,3 +321,63 @@ def test_cli_init_kind_fxiaoke_then_check_and_run(
     assert len(crm.by_external_id()) == 3
     output = "".join(capsys.readouterr())
     assert crm.app_secret not in output and crm.permanent_code not in output
+
+
+def test_writes_send_trigger_approval_flow_false_and_leave_records_unlocked(
+    fxiaoke_emulator: FxiaokeEmulator, fake_odoo: FakeOdoo, fxiaoke_runtime
+) -> None:
+    crm = fxiaoke_emulator
+    ids = add_customers(fake_odoo, 3)
+    runtime = fxiaoke_runtime(crm, fake_odoo)
+    runtime.engine.run()
+    fake_odoo.write("res.partner", [ids[0]], {"credit_limit": 5.0})
+    runtime.engine.run()
+    assert [w.path for w in crm.writes] == ["crm/v2/data/create"] * 3 + ["crm/v2/data/update"]
+    assert all(w.trigger_approval_flow is False for w in crm.writes)
+    assert all(w.trigger_work_flow is False for w in crm.writes)
+    assert crm.locked("AccountObj") == []
+    assert {r["life_status"] for r in crm.records("AccountObj")} == {"normal"}
+    assert crm.by_external_id()[str(ids[0])]["credit_limit__c"] == "5.00"
+
+
+def test_trigger_approval_flow_option_true_is_sent_and_starts_the_flow(
+    fxiaoke_emulator: FxiaokeEmulator, fake_odoo: FakeOdoo, fxiaoke_runtime
+) -> None:
+    crm = fxiaoke_emulator
+    add_customers(fake_odoo, 2)
+    runtime = fxiaoke_runtime(crm, fake_odoo, crm_options={"trigger_approval_flow": True})
+    assert runtime.engine.run().counters["crm_created"] == 2
+    assert [w.trigger_approval_flow for w in crm.writes] == [True, True]
+    assert len(crm.locked("AccountObj")) == 2  # the emulator's model of the approval lock
+
+
+def test_custom_accounts_object_syncs_through_the_custom_object_paths(
+    make_fxiaoke_emulator: Callable[..., FxiaokeEmulator], fake_odoo: FakeOdoo, fxiaoke_runtime
+) -> None:
+    custom = "credit_account__c"
+    objects = {
+        **default_objects(),
+        custom: ObjectSchema(ACCOUNT_FIELDS, ("name",), ("odoo_partner_id__c",)),
+    }
+    crm = make_fxiaoke_emulator(objects=objects)
+    ids = add_customers(fake_odoo, 3)
+    runtime = fxiaoke_runtime(
+        crm, fake_odoo, crm_options={"customer_object": custom, "payment_object": ""}
+    )
+    assert runtime.engine.run().counters["crm_created"] == 3
+    assert sorted(r["odoo_partner_id__c"] for r in crm.records(custom)) == sorted(
+        str(i) for i in ids
+    )
+    assert crm.records("AccountObj") == []
+    fresh = crm.add_record(custom, {"name": "自定义客户", "tel": "021-7777"})
+    fake_odoo.write("res.partner", [ids[1]], {"credit_limit": 9.0})
+    runtime.engine.run()
+    links = runtime.state.mappings_by_remote(CUSTOMERS, [fresh])
+    assert fake_odoo.data["res.partner"][int(links[fresh].local_id)]["name"] == "自定义客户"
+    used = {path for path, count in crm.calls.items() if count}
+    assert used <= {f"crm/custom/v2/data/{op}" for op in ("query", "create", "update")}
+    assert {"crm/custom/v2/data/query", "crm/custom/v2/data/update"} <= used
+    updates = [w for w in crm.writes if w.path.endswith("update")]
+    assert updates and all(w.skip_data_status_validate is False for w in updates)
+    assert all(w.trigger_approval_flow is False for w in crm.writes)
+    assert crm.locked(custom) == []

@@ -7,6 +7,14 @@ Behaviour follows the published open-API documentation:
 - every business call is a POST whose body carries ``corpAccessToken``, ``corpId`` and
   ``currentOpenUserId``; errors come back with HTTP 200 and ``errorCode`` ≠ 0 (20016 token
   missing or expired, 20017 no token);
+- preset objects are served under ``/cgi/crm/v2/data/*``, custom objects (API name ending in
+  ``__c``) under ``/cgi/crm/custom/v2/data/*``; an object on the other family's path is refused;
+- ``create``/``update`` read ``triggerApprovalFlow`` (default true, as documented): a write
+  without ``triggerApprovalFlow: false`` starts the object's approval flow, which here means
+  the record is locked (``lock_status`` "1") and under review (``life_status``
+  ``under_review`` on create, ``in_change`` on update); a locked record refuses updates
+  unless ``skipDataStatusValidate`` (documented for custom objects) is true; the flags of
+  every write are recorded in ``writes``;
 - ``/cgi/crm/v2/data/query`` filters (EQ, N, GT, GTE, LT, LTE, IN, NIN, IS, ISN, LIKE), orders,
   pages with ``limit`` ≤ 100 and ``offset`` a multiple of ``limit``; ``get``, ``create`` and
   ``update`` work on ``AccountObj`` and ``PaymentObj`` with field validation;
@@ -29,6 +37,8 @@ from typing import Any
 from .http_server import LoopbackEmulator, LoopbackServer, Request, Response
 
 MAX_LIMIT = 100
+PRESET_PATH = "crm/v2/data"
+CUSTOM_PATH = "crm/custom/v2/data"
 MAX_OFFSET = 10_000
 TOKEN_TTL = 7200.0
 SAME_TOKEN_WINDOW = 6600.0
@@ -38,6 +48,7 @@ SYSTEM_FIELDS = {
     "create_time",
     "last_modified_time",
     "life_status",
+    "lock_status",
     "is_deleted",
     "name",
     "owner",
@@ -87,6 +98,16 @@ class Fault:
 
     def matches(self, path: str) -> bool:
         return self.count > 0 and (self.path_contains is None or self.path_contains in path)
+
+
+@dataclass(frozen=True)
+class WriteCall:
+    """The flags one create/update call carried (None: the key was absent)."""
+
+    path: str
+    trigger_approval_flow: Any
+    trigger_work_flow: Any
+    skip_data_status_validate: Any
 
 
 @dataclass
@@ -145,6 +166,7 @@ class FxiaokeEmulator(LoopbackEmulator):
         self.calls: Counter[str] = Counter()
         self.token_requests = 0
         self.bodies: list[dict[str, Any]] = []
+        self.writes: list[WriteCall] = []
         self.keep_bodies = False
         self._server = LoopbackServer(self._handle)
 
@@ -161,8 +183,8 @@ class FxiaokeEmulator(LoopbackEmulator):
             now = self._now_ms()
             self._records[object_name][record_id] = {
                 "_id": record_id, "create_time": now, "last_modified_time": now,
-                "life_status": "normal", "is_deleted": False, "owner": [self.open_user_id],
-                "object_describe_api_name": object_name, **values,
+                "life_status": "normal", "lock_status": "0", "is_deleted": False,
+                "owner": [self.open_user_id], "object_describe_api_name": object_name, **values,
             }  # fmt: skip
             return record_id
 
@@ -208,7 +230,15 @@ class FxiaokeEmulator(LoopbackEmulator):
                 token.issued_at = -TOKEN_TTL
 
     def write_calls(self) -> int:
-        return self.calls["crm/v2/data/create"] + self.calls["crm/v2/data/update"]
+        return sum(
+            self.calls[f"{base}/{operation}"]
+            for base in (PRESET_PATH, CUSTOM_PATH)
+            for operation in ("create", "update")
+        )
+
+    def locked(self, object_name: str) -> list[dict[str, Any]]:
+        """Records an approval flow locked (a write arrived without triggerApprovalFlow false)."""
+        return [r for r in self.records(object_name) if r.get("lock_status") == "1"]
 
     # -- HTTP ----------------------------------------------------------------------------
     def _handle(self, request: Request) -> Response:
@@ -248,16 +278,21 @@ class FxiaokeEmulator(LoopbackEmulator):
                         return Response(fault.status, None)
                     return _error(fault.error_code, fault.message)
             data = body.get("data") if isinstance(body.get("data"), dict) else {}
+            base, _, operation = path.rpartition("/")
+            handler = {
+                "query": self._query,
+                "get": self._get,
+                "create": self._create,
+                "update": self._update,
+            }.get(operation)
+            if handler is None or base not in (PRESET_PATH, CUSTOM_PATH):
+                return _error(15002, "接口不存在")
             try:
-                handler = {
-                    "crm/v2/data/query": self._query,
-                    "crm/v2/data/get": self._get,
-                    "crm/v2/data/create": self._create,
-                    "crm/v2/data/update": self._update,
-                }.get(path)
-                if handler is None:
-                    return _error(15002, "接口不存在")
-                result = handler(data)
+                self._check_family(base, data)
+                if operation in ("create", "update"):
+                    result = handler(data, body, path)  # type: ignore[call-arg]
+                else:
+                    result = handler(data)
             except _Invalid as invalid:
                 return _error(invalid.code, invalid.message)
         return Response(
@@ -294,6 +329,14 @@ class FxiaokeEmulator(LoopbackEmulator):
         if schema is None:
             raise _Invalid(32000, f"对象不存在: {name}")
         return schema
+
+    def _check_family(self, base: str, data: dict[str, Any]) -> None:
+        """Custom objects (``…__c``) only on the custom-object paths, preset ones elsewhere."""
+        values = data.get("object_data")
+        name = str((values if isinstance(values, dict) else data).get("dataObjectApiName"))
+        if name.endswith("__c") != (base == CUSTOM_PATH):
+            family = "自定义对象" if base == CUSTOM_PATH else "预设对象"
+            raise _Invalid(32000, f"该接口只适用于{family}: {name}")
 
     def _query(self, data: dict[str, Any]) -> dict[str, Any]:
         name = data.get("dataObjectApiName")
@@ -373,7 +416,18 @@ class FxiaokeEmulator(LoopbackEmulator):
                 ):
                     raise _Invalid(32000, f"{field_name}: 数据重复 (与 {record['_id']})")
 
-    def _create(self, data: dict[str, Any]) -> dict[str, Any]:
+    def _record_write(self, body: dict[str, Any], data: dict[str, Any], path: str) -> bool:
+        """Record the write's flags; True when it starts the approval flow (the default)."""
+        call = WriteCall(
+            path=path,
+            trigger_approval_flow=body.get("triggerApprovalFlow"),
+            trigger_work_flow=body.get("triggerWorkFlow"),
+            skip_data_status_validate=data.get("skipDataStatusValidate"),
+        )
+        self.writes.append(call)
+        return call.trigger_approval_flow is not False
+
+    def _create(self, data: dict[str, Any], body: dict[str, Any], path: str) -> dict[str, Any]:
         values = data.get("object_data")
         if not isinstance(values, dict):
             raise _Invalid(32000, "object_data为必填项")
@@ -384,9 +438,13 @@ class FxiaokeEmulator(LoopbackEmulator):
             if typed.get(field_name) in (None, ""):
                 raise _Invalid(32000, f"{field_name}: 必填字段不能为空")
         self._check_unique(name, schema, typed, None)
-        return {"dataId": self.add_record(name, typed)}
+        approval = self._record_write(body, data, path)
+        record_id = self.add_record(name, typed)
+        if approval:
+            self._records[name][record_id].update(life_status="under_review", lock_status="1")
+        return {"dataId": record_id}
 
-    def _update(self, data: dict[str, Any]) -> dict[str, Any]:
+    def _update(self, data: dict[str, Any], body: dict[str, Any], path: str) -> dict[str, Any]:
         values = data.get("object_data")
         if not isinstance(values, dict):
             raise _Invalid(32000, "object_data为必填项")
@@ -401,7 +459,12 @@ class FxiaokeEmulator(LoopbackEmulator):
             if field_name in typed and typed[field_name] in (None, ""):
                 raise _Invalid(32000, f"{field_name}: 必填字段不能为空")
         self._check_unique(name, schema, typed, record_id)
+        if record.get("lock_status") == "1" and data.get("skipDataStatusValidate") is not True:
+            raise _Invalid(32000, "数据已锁定，不能编辑")
+        approval = self._record_write(body, data, path)
         self.update_record(name, record_id, typed)
+        if approval:
+            record.update(life_status="in_change", lock_status="1")
         return {"dataId": record_id}
 
 
