@@ -209,7 +209,9 @@ class SoapSettings(_Section):
     password_env: str = "SOAP_CRM_PASSWORD"  # noqa: S105 (an environment variable name)
     customer_object: str = "Account"
     payment_object: str = Field(default="Payment__c", description="empty disables payments")
-    modified_field: str = "LastModifiedDate"
+    # SystemModstamp also moves on changes made by system processes, which LastModifiedDate
+    # misses; it is the field replication is meant to follow.
+    modified_field: str = "SystemModstamp"
     query_batch_size: int = Field(default=500, ge=200, le=2000)
     upsert_batch_size: int = Field(default=200, ge=1, le=200)
     timeout_seconds: float = Field(default=30.0, gt=0)
@@ -519,7 +521,7 @@ username = "integration@example.com"
 password_env = "SOAP_CRM_PASSWORD"         # name of the variable, not the password
 customer_object = "Account"
 payment_object = "Payment__c"              # "" disables payments from the CRM
-modified_field = "LastModifiedDate"
+modified_field = "SystemModstamp"
 query_batch_size = 500                     # QueryOptions batchSize, 200..2000
 upsert_batch_size = 200                    # the API's maximum
 timeout_seconds = 30                       # connect/read timeout of one HTTP exchange

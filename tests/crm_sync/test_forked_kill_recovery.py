@@ -81,7 +81,7 @@ TARGETS = {
         rng_seed=20240612,
         seeded_partners=160,
         write_calls=lambda crm: crm.upsert_calls(),
-        newest_modified=lambda accounts: max(a["LastModifiedDate"] for a in accounts),
+        newest_modified=lambda accounts: max(a["SystemModstamp"] for a in accounts),
     ),
     "fxiaoke": KillTarget(
         shape=FXIAOKE,

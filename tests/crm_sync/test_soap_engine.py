@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -332,3 +333,28 @@ def test_soql_names_must_be_api_names(override: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="is not an API name"):
         SoapSettings(login_url="https://crm.example/soap", username="sync", **override)
     assert SoapSettings(login_url="https://crm.example/soap", username="sync", payment_object="")
+
+
+def test_a_change_by_a_system_process_is_replicated_by_system_modstamp(
+    make_soap_crm_server: Callable[..., SoapCrmServer], fake_odoo: FakeOdoo, soap_runtime
+) -> None:
+    offset = [0.0]  # seconds the CRM's clock runs ahead; SOQL compares whole seconds
+    crm = make_soap_crm_server(clock=lambda: time.time() + offset[0])
+    ids = add_customers(fake_odoo, 2)
+    runtime = soap_runtime(crm, fake_odoo, overlap_seconds=0)
+    runtime.engine.run()
+    offset[0] = 10.0
+    edited = crm.by_external_id()[str(ids[1])]
+    crm.update_record("Account", edited["Id"], {"Phone": "+32 2 555 02 02"})  # a user's edit
+    runtime.engine.run()  # the CRM cursor moves to that edit
+    assert fake_odoo.data["res.partner"][ids[1]]["phone"] == "+32 2 555 02 02"
+
+    offset[0] = 20.0
+    account = crm.by_external_id()[str(ids[0])]
+    crm.touch_system("Account", account["Id"], {"Phone": "+32 2 555 01 01"})
+    touched = crm.get("Account", account["Id"])
+    assert touched is not None
+    assert touched["LastModifiedDate"] == account["LastModifiedDate"]
+    assert touched["SystemModstamp"] > crm.get("Account", edited["Id"])["LastModifiedDate"]
+    runtime.engine.run()
+    assert fake_odoo.data["res.partner"][ids[0]]["phone"] == "+32 2 555 01 01"

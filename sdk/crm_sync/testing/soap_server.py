@@ -11,6 +11,8 @@ Salesforce Partner API in the parts crm_sync uses:
   field types and answers per record (``DUPLICATE_VALUE``, ``INVALID_EMAIL_ADDRESS``,
   ``REQUIRED_FIELD_MISSING`` …);
 - ``getUpdated`` / ``getDeleted`` replicate a time window of at most 30 days back;
+- every write stamps ``LastModifiedDate`` and ``SystemModstamp``; ``touch_system()`` models a
+  system process (a roll-up, a recalculation) that moves only ``SystemModstamp``;
 - faults are injectable: ``INVALID_SESSION_ID`` (session expiry), ``REQUEST_LIMIT_EXCEEDED``,
   ``SERVER_UNAVAILABLE``, bare HTTP 5xx, and per-record errors.
 """
@@ -323,6 +325,15 @@ class SoapCrmServer(LoopbackEmulator):
             now = self._now()
             record = {**self._records[object_name][record_id], **values,
                       "LastModifiedDate": now, "SystemModstamp": now}  # fmt: skip
+            self._store(object_name, record_id, record)
+
+    def touch_system(
+        self, object_name: str, record_id: str, values: dict[str, Any] | None = None
+    ) -> None:
+        """A change by a system process: ``SystemModstamp`` moves, ``LastModifiedDate`` not."""
+        with self._lock:
+            record = {**self._records[object_name][record_id], **(values or {}),
+                      "SystemModstamp": self._now()}  # fmt: skip
             self._store(object_name, record_id, record)
 
     def delete_record(self, object_name: str, record_id: str) -> None:
