@@ -82,6 +82,19 @@ class RateLimited(RemoteUnavailable):
         self.retry_after = retry_after
 
 
+class DailyLimitExceeded(RateLimited):
+    """The CRM's daily API allowance is spent: retrying today cannot help, so the run stops.
+
+    Pages committed before the refusal keep their cursors; the next run after the allowance
+    resets resumes from them.
+    """
+
+    exit_code = EXIT_PARTIAL
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message, code=code, status=None)
+
+
 class ValidationError(CrmSyncError, ValueError):
     """A record failed validation; ``field`` names the offending field when known."""
 

@@ -5,7 +5,10 @@ Rules this client keeps:
   an ``INVALID_SESSION_ID`` fault (the session timed out) logs in again, once per call;
 - ``query``/``queryMore`` page with ``QueryOptions.batchSize`` (200..2000);
 - ``upsert`` takes at most 200 records and answers one result per record, in order;
-- ``REQUEST_LIMIT_EXCEEDED``, ``SERVER_UNAVAILABLE``, HTTP 5xx/429 and network errors are
+- ``REQUEST_LIMIT_EXCEEDED`` for the daily allowance (``TotalRequests``) is not retried: it
+  raises :class:`DailyLimitExceeded` (exit 4) and the run stops with its committed cursors;
+  the same code for the concurrent-request limit (``ConcurrentRequests``,
+  ``ConcurrentPerOrgLongTxn``), ``SERVER_UNAVAILABLE``, HTTP 5xx/429 and network errors are
   retried with backoff and jitter; a fault about a field, object or query is a configuration
   problem and stops the run;
 - one ``requests.Session`` carries every call, with explicit connect/read timeouts; the
@@ -34,6 +37,7 @@ from .errors import (
     AuthError,
     ConfigError,
     CrmSyncError,
+    DailyLimitExceeded,
     RateLimited,
     RemoteError,
     RemoteUnavailable,
@@ -221,7 +225,11 @@ class SoapClient:
                     f"SOAP CRM answered something unreadable ({type(exc).__name__})",
                     code="INVALID_RESPONSE",
                 ) from None
-            if not isinstance(error, RemoteUnavailable) or attempt >= self.retry.max_attempts:
+            if (
+                not isinstance(error, RemoteUnavailable)
+                or isinstance(error, DailyLimitExceeded)
+                or attempt >= self.retry.max_attempts
+            ):
                 raise error
             delay = self.retry.delay(attempt, getattr(error, "retry_after", None))
             log.warning(
@@ -372,6 +380,12 @@ def _fault_error(fault: zeep.exceptions.Fault, operation: str) -> CrmSyncError:
         return AuthError(f"SOAP CRM refused the login ({code})", code=code)
     if code in LOGIN_FAULTS:
         return AuthError(f"SOAP CRM refused the credentials ({code})", code=code)
+    if code in RATE_FAULTS and "concurrent" not in text.lower():
+        return DailyLimitExceeded(
+            f"the SOAP CRM's daily API request limit is spent ({code}): the run stopped with "
+            "its cursor saved; it resumes after the limit resets",
+            code=code,
+        )
     if code in RATE_FAULTS:
         return RateLimited(f"SOAP CRM request limit persisted ({code})", code=code, status=None)
     if code in TRANSIENT_FAULTS:

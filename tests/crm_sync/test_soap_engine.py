@@ -16,10 +16,12 @@ from pydantic import SecretStr
 
 from crm_sync.cli import main
 from crm_sync.config import Config, Secrets
+from crm_sync.connector import ErpPosition
 from crm_sync.engine import CURSOR_ERP_CUSTOMERS, CUSTOMERS, DL_PAYMENTS, DL_PUSH
-from crm_sync.errors import AuthError, RateLimited, RemoteUnavailable
+from crm_sync.errors import AuthError, DailyLimitExceeded, RemoteUnavailable
 from crm_sync.runtime import Runtime
 from crm_sync.soap_client import default_wsdl
+from crm_sync.state_sqlite import SqliteStateStore
 from crm_sync.testing import FakeOdoo
 from crm_sync.testing.pytest_plugin import make_soap_crm_server, soap_crm_server
 from crm_sync.testing.soap_server import RecordFault, SoapCrmServer, SoapFault
@@ -180,11 +182,18 @@ def test_rejected_records_go_to_dead_letters_and_replay(
     assert len(soap_crm_server.records("Account")) == 6
 
 
-def test_request_limit_is_retried_with_injected_sleep_and_outage_keeps_cursor(
+def test_concurrent_request_limit_is_retried_with_injected_sleep_and_outage_keeps_cursor(
     soap_crm_server: SoapCrmServer, fake_odoo: FakeOdoo, soap_runtime, sleeps
 ) -> None:
     add_customers(fake_odoo, 250)
-    soap_crm_server.inject(SoapFault(count=3, code="REQUEST_LIMIT_EXCEEDED", operation="upsert"))
+    soap_crm_server.inject(
+        SoapFault(
+            count=3,
+            code="REQUEST_LIMIT_EXCEEDED",
+            operation="upsert",
+            message="ConcurrentRequests (Concurrent API Requests) Limit exceeded.",
+        )
+    )
     soap_crm_server.inject(SoapFault(count=2, status=503, bare=True, operation="query"))
     runtime = soap_runtime(soap_crm_server, fake_odoo)
     assert runtime.engine.run().counters["crm_created"] == 250
@@ -199,10 +208,11 @@ def test_request_limit_is_retried_with_injected_sleep_and_outage_keeps_cursor(
         runtime.engine.run()
     assert runtime.state.get_value(CURSOR_ERP_CUSTOMERS) == cursor
     outage.count = 0
+    sleeps.calls.clear()
     soap_crm_server.inject(SoapFault(count=50, code="REQUEST_LIMIT_EXCEEDED", operation="upsert"))
-    with pytest.raises(RateLimited) as caught:
+    with pytest.raises(DailyLimitExceeded) as caught:  # the daily allowance: no retry loop
         runtime.engine.run()
-    assert caught.value.exit_code == 5
+    assert caught.value.exit_code == 4 and sleeps.calls == []
     soap_crm_server.faults.clear()
     assert runtime.engine.run().counters["crm_created"] == 10
     assert len(soap_crm_server.records("Account")) == 260
@@ -333,6 +343,55 @@ def test_soql_names_must_be_api_names(override: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="is not an API name"):
         SoapSettings(login_url="https://crm.example/soap", username="sync", **override)
     assert SoapSettings(login_url="https://crm.example/soap", username="sync", payment_object="")
+
+
+def test_daily_request_limit_stops_the_cli_with_exit_4_and_the_next_run_resumes(
+    make_soap_crm_server: Callable[..., SoapCrmServer],
+    fake_odoo: FakeOdoo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # query customers, getDeleted, then two upserts of 200: the third upsert is refused.
+    crm = make_soap_crm_server(daily_request_limit=4)
+    ids = add_customers(fake_odoo, 450)
+    state = tmp_path / "state.sqlite3"
+    config = tmp_path / "crm-sync.toml"
+    config.write_text(
+        f'[crm]\nkind = "soap"\nlogin_url = "{crm.login_url}"\nusername = "{crm.username}"\n'
+        "timeout_seconds = 5\n"
+        f'[odoo]\nurl = "{fake_odoo.url}"\ndatabase = "{fake_odoo.database}"\n'
+        f'login = "{fake_odoo.login}"\n'
+        f'[state]\npath = "{state}"\n'
+    )
+    monkeypatch.setenv("ODOO_API_KEY", fake_odoo.api_key)
+    monkeypatch.setenv("SOAP_CRM_PASSWORD", crm.password)
+    run = ["--config", str(config), "run", "--no-progress"]
+    assert main(run) == 4
+    err = capsys.readouterr().err
+    assert "DailyLimitExceeded" in err
+    assert (
+        "the SOAP CRM's daily API request limit is spent (REQUEST_LIMIT_EXCEEDED): the run "
+        "stopped with its cursor saved; it resumes after the limit resets"
+    ) in err
+    assert crm.calls["upsert"] == 3  # the third was refused once and never retried
+    assert len(crm.records("Account")) == 400
+
+    def erp_cursor() -> ErpPosition:
+        store = SqliteStateStore(state)
+        try:
+            return ErpPosition.decode(store.get_value(CURSOR_ERP_CUSTOMERS) or "")
+        finally:
+            store.close()
+
+    assert erp_cursor().record_id == ids[399]  # the last page the CRM accepted
+
+    assert main(run) == 4  # the allowance is still spent: stops again, nothing lost
+    assert erp_cursor().record_id == ids[399]
+    crm.reset_request_limit()
+    assert main(run) == 0
+    assert sorted(crm.by_external_id()) == sorted(str(i) for i in ids)
+    assert erp_cursor().record_id == ids[449]
 
 
 def test_a_change_by_a_system_process_is_replicated_by_system_modstamp(

@@ -11,6 +11,9 @@ Salesforce Partner API in the parts crm_sync uses:
   field types and answers per record (``DUPLICATE_VALUE``, ``INVALID_EMAIL_ADDRESS``,
   ``REQUIRED_FIELD_MISSING`` …);
 - ``getUpdated`` / ``getDeleted`` replicate a time window of at most 30 days back;
+- ``daily_request_limit`` models the org's daily API allowance: once that many calls (login
+  excepted) were answered, every call faults ``REQUEST_LIMIT_EXCEEDED`` ("TotalRequests Limit
+  exceeded.") until ``reset_request_limit()``;
 - every write stamps ``LastModifiedDate`` and ``SystemModstamp``; ``touch_system()`` models a
   system process (a roll-up, a recalculation) that moves only ``SystemModstamp``;
 - faults are injectable: ``INVALID_SESSION_ID`` (session expiry), ``REQUEST_LIMIT_EXCEEDED``,
@@ -95,6 +98,7 @@ class SoapFault:
     status: int = 500
     operation: str | None = None
     bare: bool = False
+    message: str | None = None  # default: the API's usual text for ``code``
 
     def matches(self, operation: str) -> bool:
         return self.count > 0 and self.operation in (None, operation)
@@ -243,8 +247,11 @@ class SoapCrmServer(LoopbackEmulator):
         objects: dict[str, ObjectSchema] | None = None,
         latency: float = 0.0,
         clock: Callable[[], float] = time.time,
+        daily_request_limit: int | None = None,
     ) -> None:
         self.username = username
+        self.daily_request_limit = daily_request_limit
+        self.requests_today = 0
         self.password = password
         self.objects = objects or default_objects()
         self.latency = latency
@@ -336,6 +343,11 @@ class SoapCrmServer(LoopbackEmulator):
                       "SystemModstamp": self._now()}  # fmt: skip
             self._store(object_name, record_id, record)
 
+    def reset_request_limit(self) -> None:
+        """The daily allowance renews (midnight in the org's reckoning)."""
+        with self._lock:
+            self.requests_today = 0
+
     def delete_record(self, object_name: str, record_id: str) -> None:
         with self._lock:
             self._store(object_name, record_id, {})
@@ -401,9 +413,14 @@ class SoapCrmServer(LoopbackEmulator):
                     return self._fault(
                         f"sf:{fault.code}",
                         fault.code,
-                        _FAULT_TEXT.get(fault.code, "injected fault"),
+                        fault.message or _FAULT_TEXT.get(fault.code, "injected fault"),
                         fault.status,
                     )
+            if operation != "login" and self.daily_request_limit is not None:
+                if self.requests_today >= self.daily_request_limit:
+                    code = "REQUEST_LIMIT_EXCEEDED"
+                    return self._fault(f"sf:{code}", code, _FAULT_TEXT[code])
+                self.requests_today += 1
             try:
                 if operation == "login":
                     result = self._login(request)
