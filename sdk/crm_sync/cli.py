@@ -34,8 +34,8 @@ log = logging.getLogger("crm_sync.cli")
 CRM_KINDS = ("zoho", "soap", "fxiaoke")  # crm.kind values; runtime.build_crm_connector maps them
 
 EPILOG = """exit codes: 0 ok, 1 internal error, 2 configuration error, 3 authentication error,
-4 partial failure (dead letters) or the CRM's daily API request limit spent,
-5 remote unavailable / rate limited, 6 lock held by another run.
+4 partial failure (dead letters), 5 remote unavailable / rate limited (a daily API
+request limit spent included), 6 lock held by another run.
 Secrets come from the environment variables named in the configuration file."""
 
 

@@ -86,10 +86,8 @@ class DailyLimitExceeded(RateLimited):
     """The CRM's daily API allowance is spent: retrying today cannot help, so the run stops.
 
     Pages committed before the refusal keep their cursors; the next run after the allowance
-    resets resumes from them.
+    resets resumes from them. Exit 5 like every rate limit: the scheduler runs it again later.
     """
-
-    exit_code = EXIT_PARTIAL
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message, code=code, status=None)

@@ -212,7 +212,7 @@ def test_concurrent_request_limit_is_retried_with_injected_sleep_and_outage_keep
     soap_crm_server.inject(SoapFault(count=50, code="REQUEST_LIMIT_EXCEEDED", operation="upsert"))
     with pytest.raises(DailyLimitExceeded) as caught:  # the daily allowance: no retry loop
         runtime.engine.run()
-    assert caught.value.exit_code == 4 and sleeps.calls == []
+    assert caught.value.exit_code == 5 and sleeps.calls == []
     soap_crm_server.faults.clear()
     assert runtime.engine.run().counters["crm_created"] == 10
     assert len(soap_crm_server.records("Account")) == 260
@@ -367,7 +367,7 @@ def test_daily_request_limit_stops_the_cli_with_exit_4_and_the_next_run_resumes(
     monkeypatch.setenv("ODOO_API_KEY", fake_odoo.api_key)
     monkeypatch.setenv("SOAP_CRM_PASSWORD", crm.password)
     run = ["--config", str(config), "run", "--no-progress"]
-    assert main(run) == 4
+    assert main(run) == 5
     err = capsys.readouterr().err
     assert "DailyLimitExceeded" in err
     assert (
@@ -386,7 +386,7 @@ def test_daily_request_limit_stops_the_cli_with_exit_4_and_the_next_run_resumes(
 
     assert erp_cursor().record_id == ids[399]  # the last page the CRM accepted
 
-    assert main(run) == 4  # the allowance is still spent: stops again, nothing lost
+    assert main(run) == 5  # the allowance is still spent: stops again, nothing lost
     assert erp_cursor().record_id == ids[399]
     crm.reset_request_limit()
     assert main(run) == 0
