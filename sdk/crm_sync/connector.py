@@ -199,7 +199,7 @@ class FieldMappedCrmConnector:
         raise NotImplementedError
 
     def _extra_schema_fields(self) -> list[MappedField]:
-        """Customer-object fields a connector reads besides the field map (cursor fields)."""
+        """Fields of every object read besides the field map (e.g. the cursor field)."""
         return []
 
     def verify_schema(self, *, payments: bool = True, archived: bool = True) -> None:
@@ -220,7 +220,8 @@ class FieldMappedCrmConnector:
             objects.append(
                 (
                     payment_object,
-                    [MappedField(f"crm.fields.{n}", self._field(n), n) for n in payment_names],
+                    [MappedField(f"crm.fields.{n}", self._field(n), n) for n in payment_names]
+                    + self._extra_schema_fields(),
                 )
             )
         problems: list[str] = []
