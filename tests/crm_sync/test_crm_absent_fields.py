@@ -126,17 +126,18 @@ def test_zoho_misspelt_field_is_refused_and_leaves_odoo_value(
     assert (partner["name"], partner["email"]) == ("Odoo NV", "billing@odoo-nv.example")
 
 
-def test_fxiaoke_misspelt_field_leaves_odoo_value(
+def test_fxiaoke_misspelt_field_is_refused_and_leaves_odoo_value(
     fxiaoke_emulator: FxiaokeEmulator, fake_odoo: FakeOdoo, build
 ) -> None:
+    """The object describe names what the object has: the run is refused before any read."""
     partner_id = odoo_partner(fake_odoo)
     fxiaoke_emulator.add_record(
         "AccountObj", {"name": "CRM 公司", "uniform_social_credit_code": VAT, "tel": "+32 2"}
     )
-    fxiaoke(fxiaoke_emulator, fake_odoo, build)({"email": "E_mail"}).engine.run()
+    with pytest.raises(ConfigError, match='"E_mail"'):
+        fxiaoke(fxiaoke_emulator, fake_odoo, build)({"email": "E_mail"}).engine.run()
     partner = fake_odoo.data["res.partner"][partner_id]
-    assert (partner["name"], partner["phone"]) == ("CRM 公司", "+32 2")
-    assert partner["email"] == "billing@odoo-nv.example"
+    assert (partner["name"], partner["email"]) == ("Odoo NV", "billing@odoo-nv.example")
 
 
 def test_fxiaoke_field_left_out_of_a_record_leaves_odoo_value(
