@@ -129,12 +129,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command == "check":
                 runtime.erp.check()
                 runtime.crm.check()
-                _print(stdout, {"config": "ok", "odoo": "ok", "crm": "ok", "state": "ok"})
+                runtime.engine.verify_schema()  # the field map against the CRM's metadata
+                _print(stdout, {"config": "ok", "odoo": "ok", "crm": "ok", "state": "ok",
+                                "fields": "ok"})  # fmt: skip
                 return EXIT_OK
             # Credentials first: a refused token stops the run before anything is read or written.
             authenticate = getattr(runtime.crm, "authenticate", None)
             if authenticate is not None:
                 authenticate()
+            # The field map against the CRM's metadata, before anything is read or written
+            # (the engine then skips its own check: one metadata call per module per run).
+            runtime.engine.verify_schema()
             if args.command == "run":
                 report = runtime.engine.run(dry_run=args.dry_run, full=args.full)
                 progress.finish()

@@ -27,6 +27,7 @@ from .records import (
     WriteResult,
     describe_error,
 )
+from .schema import MappedField, RemoteField, mapping_problems, raise_problems
 
 T = TypeVar("T")
 
@@ -183,6 +184,49 @@ class FieldMappedCrmConnector:
         auth = getattr(self.client, "auth", None)
         if auth is not None:
             auth.access()
+
+    # -- schema check ----------------------------------------------------------------------
+    #: How messages name the CRM and one of its objects (``Zoho CRM``, ``module``).
+    system_label = "the CRM"
+    object_label = "object"
+    #: Settings naming the customer and payment objects (``accounts_module`` …).
+    customer_object_setting = "customer_object"
+    payment_object_setting = "payment_object"
+
+    def describe(self, obj: str) -> dict[str, RemoteField]:
+        """The fields of ``obj`` by API name: one metadata call, never cached (fields may
+        change between runs)."""
+        raise NotImplementedError
+
+    def _extra_schema_fields(self) -> list[MappedField]:
+        """Fields of every object read besides the field map (e.g. the cursor field)."""
+        return []
+
+    def verify_schema(self, *, payments: bool = True, archived: bool = True) -> None:
+        """Refuse (``ConfigError``, exit 2) a field map naming fields the CRM lacks or fields
+        of the wrong type: one metadata call per object, all problems in one error."""
+        customer_names = ("external_id", *CONTACT_FIELDS, *CREDIT_FIELDS)
+        if archived:
+            customer_names += ("archived",)
+        customer = [
+            MappedField(f"crm.fields.{name}", self._field(name), name) for name in customer_names
+        ] + self._extra_schema_fields()
+        objects = [(getattr(self.settings, self.customer_object_setting), customer)]
+        payment_object = getattr(self.settings, self.payment_object_setting)
+        if payments and payment_object:
+            payment_names = ("payment_account", "payment_amount", "payment_date", "payment_memo")
+            objects.append(
+                (
+                    payment_object,
+                    [MappedField(f"crm.fields.{n}", self._field(n), n) for n in payment_names]
+                    + self._extra_schema_fields(),
+                )
+            )
+        problems: list[str] = []
+        for obj, mapped in objects:
+            where = f"{self.system_label} {self.object_label} {obj}"
+            problems += mapping_problems(where, self.describe(obj), mapped)
+        raise_problems(self.system_label, problems)
 
     def _field(self, canonical: str) -> str:
         """The CRM field of a canonical field; empty where the CRM has none."""

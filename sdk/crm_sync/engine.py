@@ -114,10 +114,25 @@ class SyncEngine:
         self.options = options or SyncSettings()
         self.progress = progress or (lambda phase, done: None)
         self.overlap = dt.timedelta(seconds=self.options.overlap_seconds)
+        self._schema_verified = False
+
+    def verify_schema(self) -> None:
+        """Refuse a field map the CRM's field metadata contradicts (``ConfigError``), before
+        anything is read or written. Once per engine, i.e. per run: never cached across runs."""
+        if self._schema_verified:
+            return
+        verify = getattr(self.crm, "verify_schema", None)
+        if verify is not None:
+            verify(
+                payments=self.options.sync_payments,
+                archived=self.options.archived_in_odoo == "mark",
+            )
+        self._schema_verified = True
 
     # -- entry points --------------------------------------------------------------------
     def run(self, *, dry_run: bool = False, full: bool = False) -> RunReport:
         """One incremental pass in both directions (``full`` rescans Odoo from the start)."""
+        self.verify_schema()
         report = RunReport(dry_run=dry_run)
         started = time.monotonic()
         with self.state.lock():
@@ -140,6 +155,7 @@ class SyncEngine:
         how far Odoo was scanned (where the cursor moves once every chunk is pushed)."""
         if chunk_size < 1:
             raise ValueError("chunk_size must be at least 1")
+        self.verify_schema()
         ids: list[int] = []
         scanned: ErpPosition | None = None
         for page in self.erp.iter_customers(self._push_start(full), self.options.erp_page_size):
@@ -174,6 +190,7 @@ class SyncEngine:
 
     def push_chunk(self, erp_ids: Sequence[int], *, force: bool = False) -> RunReport:
         """Push the given customers only; touches the id map and dead letters, not the cursor."""
+        self.verify_schema()
         report = RunReport()
         self.push_customers(report, ids=erp_ids, force=force)
         return report
@@ -554,6 +571,7 @@ class SyncEngine:
         """Re-send every dead letter: pushes re-read the customer from Odoo, pulls re-apply
         the stored record. Records that were malformed at the source are fixed there and come
         back through the normal pass; they stay listed until then."""
+        self.verify_schema()
         report = RunReport()
         with self.state.lock():
             push_ids = [int(d.record_key) for d in self.state.dead_letters(DL_PUSH)]

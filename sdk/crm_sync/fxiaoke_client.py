@@ -84,8 +84,9 @@ class FxiaokeClient:
         self._session.close()
 
     # -- transport -----------------------------------------------------------------------
-    def call(self, path: str, data: dict[str, Any], **options: Any) -> dict[str, Any]:
-        """One API call; returns the body (``errorCode`` 0) or raises."""
+    def call(self, path: str, data: dict[str, Any] | None, **options: Any) -> dict[str, Any]:
+        """One API call; returns the body (``errorCode`` 0) or raises. ``data=None`` for the
+        calls whose parameters are all top-level (``object/describe``)."""
         attempt = 0
         renewed = False
         while True:
@@ -96,7 +97,7 @@ class FxiaokeClient:
                 "corpId": corp_id,
                 "currentOpenUserId": self.open_user_id,
                 **options,
-                "data": data,
+                **({"data": data} if data is not None else {}),
             }
             self.calls[path] += 1
             try:
@@ -262,6 +263,20 @@ class FxiaokeClient:
                 continue
             lower, inclusive, offset = top, True, 0
             seen_at_lower = {str(r.get(ID_FIELD)) for r in rows if r.get(MODIFIED_FIELD) == top}
+
+    def describe(self, object_api_name: str) -> list[dict[str, Any]]:
+        """The object's fields, each with ``api_name`` and ``type`` (``text``, ``currency``,
+        ``object_reference`` …): one ``crm/v2/object/describe`` call, per FXiaoKe's public docs
+        (``apiName`` and ``includeDetail`` at the top level of the body; the answer's
+        ``data.describe.fields`` maps each API name to its description)."""
+        body = self.call(
+            "crm/v2/object/describe", None, apiName=object_api_name, includeDetail=True
+        )
+        data = body.get("data") if isinstance(body.get("data"), dict) else {}
+        describe = data.get("describe") if isinstance(data.get("describe"), dict) else {}
+        fields = describe.get("fields") or {}
+        items = fields.values() if isinstance(fields, dict) else fields
+        return [item for item in items if isinstance(item, dict)]
 
     def get(self, object_api_name: str, object_id: str) -> dict[str, Any]:
         body = self.call(

@@ -19,6 +19,7 @@ from pydantic import SecretStr
 
 from .config import FxiaokeSettings
 from .connector import CONTACT_FIELDS, FieldMappedCrmConnector, Page, RawRecord, read_pages
+from .errors import ConfigError
 from .fxiaoke_auth import FxiaokeAuth
 from .fxiaoke_client import ID_FIELD, MODIFIED_FIELD, FxiaokeApiError, FxiaokeClient
 from .records import (
@@ -30,7 +31,27 @@ from .records import (
     WriteResult,
 )
 from .retry import RetryPolicy
+from .schema import RemoteField, remote_field
 from .zoho_auth import TokenStore
+
+# FXiaoKe field types (object describe) → field families of the schema check (crm_sync.schema).
+FXIAOKE_FAMILIES = {
+    "text": "text",
+    "long_text": "text",
+    "url": "text",
+    "auto_number": "text",
+    "select_one": "picklist",
+    "email": "email",
+    "phone_number": "phone",
+    "number": "number",
+    "currency": "number",
+    "percentile": "number",
+    "true_or_false": "boolean",
+    "date": "date",
+    "date_time": "datetime",
+    "object_reference": "lookup",
+    "employee": "user",
+}
 
 LIFE_STATUS = "life_status"
 INVALID = "invalid"
@@ -99,6 +120,30 @@ class FxiaokeConnector(FieldMappedCrmConnector):
 
     def __repr__(self) -> str:
         return f"FxiaokeConnector(object={self.settings.customer_object!r}, client={self.client!r})"
+
+    system_label = "FXiaoKe"
+    object_label = "object"
+    customer_object_setting = "customer_object"
+    payment_object_setting = "payment_object"
+
+    def describe(self, obj: str) -> dict[str, RemoteField]:
+        try:
+            fields = self.client.describe(obj)
+        except FxiaokeApiError as exc:
+            setting = (
+                "crm.payment_object" if obj == self.settings.payment_object
+                else "crm.customer_object"
+            )  # fmt: skip
+            raise ConfigError(
+                f"FXiaoKe could not describe object {obj!r} ({exc.message}): set {setting} to "
+                "the object's API name",
+                code=exc.code,
+            ) from None
+        return {
+            str(item["api_name"]): remote_field(FXIAOKE_FAMILIES, item.get("type"))
+            for item in fields
+            if item.get("api_name")
+        }
 
     def check(self) -> None:
         self.client.auth.verify()

@@ -271,6 +271,23 @@ class SoapClient:
         rows = [(str(row.id), _aware(row.deletedDate)) for row in (result.deletedRecords or [])]
         return rows, _aware(result.earliestDateAvailable), _aware(result.latestDateCovered)
 
+    def describe(self, object_name: str) -> list[dict[str, Any]]:
+        """``describeSObject``: the object's fields, each ``{name, type, custom, referenceTo,
+        …}`` (one call, the Partner API's Field shape)."""
+        result = self._call("describeSObject", sObjectType=object_name)
+        return [
+            {
+                "name": str(item.name),
+                "type": str(item.type),
+                "custom": bool(item.custom),
+                "externalId": bool(item.externalId),
+                "createable": bool(item.createable),
+                "updateable": bool(item.updateable),
+                "referenceTo": list(item.referenceTo or []),
+            }
+            for item in ((result.fields if result is not None else None) or [])
+        ]
+
     # -- writes --------------------------------------------------------------------------
     def upsert(
         self,

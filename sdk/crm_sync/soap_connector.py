@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from .config import SoapSettings
 from .connector import CONTACT_FIELDS, FieldMappedCrmConnector, Page, RawRecord, read_pages
-from .errors import RemoteError
+from .errors import ConfigError, RemoteError
 from .records import (
     ContactData,
     CrmCustomer,
@@ -24,6 +24,7 @@ from .records import (
     parse_remote_datetime,
 )
 from .retry import RetryPolicy
+from .schema import MappedField, RemoteField, remote_field
 from .soap_client import SoapClient, soap_datetime
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,28 @@ def soap_text(value: Any) -> str | None:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return str(value)
+
+
+# Partner API field types → field families of the schema check (crm_sync.schema).
+SOAP_FAMILIES = {
+    "string": "text",
+    "textarea": "text",
+    "url": "text",
+    "combobox": "text",
+    "encryptedstring": "text",
+    "picklist": "picklist",
+    "email": "email",
+    "phone": "phone",
+    "double": "number",
+    "currency": "number",
+    "percent": "number",
+    "int": "integer",
+    "long": "integer",
+    "boolean": "boolean",
+    "date": "date",
+    "datetime": "datetime",
+    "reference": "lookup",
+}
 
 
 class SoapConnector(FieldMappedCrmConnector):
@@ -84,6 +107,32 @@ class SoapConnector(FieldMappedCrmConnector):
 
     def __repr__(self) -> str:
         return f"SoapConnector(object={self.settings.customer_object!r}, client={self.client!r})"
+
+    system_label = "the SOAP CRM"
+    object_label = "object"
+    customer_object_setting = "customer_object"
+    payment_object_setting = "payment_object"
+
+    def describe(self, obj: str) -> dict[str, RemoteField]:
+        try:
+            fields = self.client.describe(obj)
+        except ConfigError as exc:
+            if exc.code not in ("INVALID_TYPE", "INVALID_SOBJECT"):
+                raise
+            setting = (
+                "crm.payment_object" if obj == self.settings.payment_object
+                else "crm.customer_object"
+            )  # fmt: skip
+            raise ConfigError(
+                f"the SOAP CRM has no object {obj!r} ({exc.code}): set {setting} to the "
+                "object's API name",
+                code=exc.code,
+            ) from None
+        return {item["name"]: remote_field(SOAP_FAMILIES, item["type"]) for item in fields}
+
+    def _extra_schema_fields(self) -> list[MappedField]:
+        # Every query selects and filters on it: a datetime field of each object read.
+        return [MappedField("crm.modified_field", self.settings.modified_field, "modified")]
 
     def check(self) -> None:
         self.client.login()

@@ -220,6 +220,15 @@ class ZohoClient:
                         code="DISCRETE_PAGINATION_LIMIT_EXCEEDED",
                     )
 
+    def fields(self, module: str) -> list[dict[str, Any]]:
+        """The module's field metadata (``GET /settings/fields?module=``): one call, each
+        field with ``api_name``, ``data_type`` … as Zoho documents them."""
+        response = self.request("GET", "/settings/fields", params={"module": module})
+        if response.status_code == 204:
+            return []
+        body = self._json_or_raise(response, module)
+        return [item for item in body.get("fields") or [] if isinstance(item, dict)]
+
     # -- writes --------------------------------------------------------------------------
     def upsert(
         self,

@@ -22,10 +22,33 @@ from .records import (
     parse_remote_datetime,
 )
 from .retry import RetryPolicy
+from .schema import RemoteField, remote_field
 from .zoho_auth import TokenStore, ZohoAuth
 from .zoho_client import ZohoClient
 
 T = TypeVar("T")
+
+# Zoho ``data_type`` values → field families of the schema check (crm_sync.schema).
+ZOHO_FAMILIES = {
+    "text": "text",
+    "textarea": "text",
+    "website": "text",
+    "autonumber": "text",
+    "picklist": "picklist",
+    "email": "email",
+    "phone": "phone",
+    "currency": "number",
+    "double": "number",
+    "decimal": "number",
+    "integer": "integer",
+    "bigint": "integer",
+    "boolean": "boolean",
+    "date": "date",
+    "datetime": "datetime",
+    "lookup": "lookup",
+    "ownerlookup": "user",
+    "userlookup": "user",
+}
 
 
 def _lookup_id(value: Any) -> str | None:
@@ -91,6 +114,18 @@ class ZohoConnector(FieldMappedCrmConnector):
 
     def __repr__(self) -> str:
         return f"ZohoConnector(module={self.settings.accounts_module!r}, client={self.client!r})"
+
+    system_label = "Zoho CRM"
+    object_label = "module"
+    customer_object_setting = "accounts_module"
+    payment_object_setting = "payments_module"
+
+    def describe(self, obj: str) -> dict[str, RemoteField]:
+        return {
+            str(item["api_name"]): remote_field(ZOHO_FAMILIES, item.get("data_type"))
+            for item in self.client.fields(obj)
+            if item.get("api_name")
+        }
 
     def check(self) -> None:
         self.client.auth.verify()

@@ -102,6 +102,15 @@ class Spec:
         file, schema = self.schema(file, name)
         self.validate(value, file, schema)
 
+    def check_subset(self, value: Any, file: str, name: str, required: list[str]) -> None:
+        """``value`` against a schema whose ``required`` list is replaced by ``required``.
+
+        For schemas that mark every property as required (fields.json's ``fields`` lists ~75,
+        ``common.picklist`` among them): the properties present are checked as the spec types
+        them, and the ones a client relies on must be there."""
+        file, schema = self.schema(file, name)
+        self.validate(value, file, {**schema, "required": required})
+
     def check_upsert_body(self, value: Any) -> None:
         """The per-record result list of the Upsert Records operation.
 

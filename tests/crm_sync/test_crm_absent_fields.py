@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from crm_sync.config import Secrets
 from crm_sync.engine import DL_PULL
-from crm_sync.errors import CrmSyncError
+from crm_sync.errors import ConfigError, CrmSyncError
 from crm_sync.runtime import Runtime
 from crm_sync.testing import FakeOdoo, ZohoEmulator
 from crm_sync.testing.fxiaoke_emulator import FxiaokeEmulator
@@ -112,30 +112,32 @@ def soap(crm: SoapCrmServer, odoo: FakeOdoo, build: Callable[..., Build]) -> Bui
 
 
 # -- a misspelt mapping: the field is absent from every answer -------------------------------
-def test_zoho_misspelt_field_leaves_odoo_value(
+def test_zoho_misspelt_field_is_refused_and_leaves_odoo_value(
     zoho_emulator: ZohoEmulator, fake_odoo: FakeOdoo, build
 ) -> None:
+    """The field metadata names what the module has: the run is refused before any read."""
     partner_id = odoo_partner(fake_odoo)
     zoho_emulator.add_record(
         "Accounts", {"Account_Name": "CRM NV", "VAT_Number": VAT, "Phone": "+32 2"}
     )
-    zoho(zoho_emulator, fake_odoo, build)({"email": "E_mail"}).engine.run()
+    with pytest.raises(ConfigError, match='"E_mail"'):
+        zoho(zoho_emulator, fake_odoo, build)({"email": "E_mail"}).engine.run()
     partner = fake_odoo.data["res.partner"][partner_id]
-    assert (partner["name"], partner["phone"]) == ("CRM NV", "+32 2")  # the record was applied
-    assert partner["email"] == "billing@odoo-nv.example"
+    assert (partner["name"], partner["email"]) == ("Odoo NV", "billing@odoo-nv.example")
 
 
-def test_fxiaoke_misspelt_field_leaves_odoo_value(
+def test_fxiaoke_misspelt_field_is_refused_and_leaves_odoo_value(
     fxiaoke_emulator: FxiaokeEmulator, fake_odoo: FakeOdoo, build
 ) -> None:
+    """The object describe names what the object has: the run is refused before any read."""
     partner_id = odoo_partner(fake_odoo)
     fxiaoke_emulator.add_record(
         "AccountObj", {"name": "CRM 公司", "uniform_social_credit_code": VAT, "tel": "+32 2"}
     )
-    fxiaoke(fxiaoke_emulator, fake_odoo, build)({"email": "E_mail"}).engine.run()
+    with pytest.raises(ConfigError, match='"E_mail"'):
+        fxiaoke(fxiaoke_emulator, fake_odoo, build)({"email": "E_mail"}).engine.run()
     partner = fake_odoo.data["res.partner"][partner_id]
-    assert (partner["name"], partner["phone"]) == ("CRM 公司", "+32 2")
-    assert partner["email"] == "billing@odoo-nv.example"
+    assert (partner["name"], partner["email"]) == ("Odoo NV", "billing@odoo-nv.example")
 
 
 def test_fxiaoke_field_left_out_of_a_record_leaves_odoo_value(

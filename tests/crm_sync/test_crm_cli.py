@@ -32,6 +32,10 @@ def write_config(path: Path, config: Config) -> Path:
         scalars = {k: v for k, v in values.items() if not isinstance(v, dict)}
         lines.append(f"[{section}]")
         lines += [f"{key} = {json.dumps(value)}" for key, value in scalars.items()]
+        for name, table in values.items():
+            if isinstance(table, dict):  # e.g. [crm.fields]
+                lines.append(f"[{section}.{name}]")
+                lines += [f"{key} = {json.dumps(value)}" for key, value in table.items()]
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -147,6 +151,71 @@ def test_misspelt_module_is_a_configuration_error(
         assert _sync_rows(state_path) == [] and not fake_odoo.calls
         assert zoho_emulator.upsert_calls() == 0
         assert run_cli("check") == EXIT_CONFIG
+
+
+def _misspelt_and_mistyped(config: Config) -> None:
+    config.crm.fields.email = "E_mail"  # type: ignore[union-attr]
+    config.crm.fields.credit_limit = "Credit_Grade"  # a text field  # type: ignore[union-attr]
+    config.crm.fields.payment_amount = "Amuont"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("command", ["check", "run", "replay"])
+def test_field_map_is_checked_against_the_crm_metadata_first(
+    setup, zoho_emulator: ZohoEmulator, fake_odoo: FakeOdoo, capsys, command: str
+) -> None:
+    add_customers(fake_odoo, 2)
+    zoho_emulator.add_record("Accounts", {"Account_Name": "New in Zoho"})
+    config = load_config(setup)
+    _misspelt_and_mistyped(config)
+    write_config(setup, config)
+    capsys.readouterr()
+    assert run_cli(command) == EXIT_CONFIG
+    err = capsys.readouterr().err
+    assert 'crm.fields.email: Zoho CRM module Accounts has no field "E_mail" ' in err
+    assert '(did you mean "Email"?)' in err
+    assert 'crm.fields.credit_limit: field "Credit_Grade" of Zoho CRM module Accounts' in err
+    assert "is of type text" in err
+    assert 'Payments has no field "Amuont" (did you mean "Amount"?)' in err
+    # Refused before anything was read or written: Odoo, the CRM, the state store
+    # (``check`` first proves both logins with one read each).
+    assert _sync_rows(Path(config.state.path)) == []
+    assert zoho_emulator.upsert_calls() == 0
+    if command != "check":
+        assert not fake_odoo.calls
+        assert not [call for call in zoho_emulator.calls if call.startswith("GET /Accounts")]
+    assert zoho_emulator.calls["GET /settings/fields"] == 2  # one per module
+
+
+@pytest.mark.parametrize(
+    ("setting", "api_name"),
+    [("email", "Credit_Hold"), ("credit_exposure", "Owner"), ("payment_account", "Reference")],
+)
+def test_field_of_the_wrong_type_is_a_configuration_error(
+    setup, zoho_emulator: ZohoEmulator, fake_odoo: FakeOdoo, capsys, setting: str, api_name: str
+) -> None:
+    add_customers(fake_odoo, 1)
+    config = load_config(setup)
+    setattr(config.crm.fields, setting, api_name)
+    write_config(setup, config)
+    capsys.readouterr()
+    assert run_cli("run") == EXIT_CONFIG
+    err = capsys.readouterr().err
+    assert f'crm.fields.{setting}: field "{api_name}"' in err and "is of type" in err
+    assert zoho_emulator.upsert_calls() == 0 and not fake_odoo.calls
+
+
+def test_default_mapping_passes_and_metadata_is_read_once_per_module_per_run(
+    setup, zoho_emulator: ZohoEmulator, fake_odoo: FakeOdoo, capsys
+) -> None:
+    add_customers(fake_odoo, 2)
+    assert run_cli("check") == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["fields"] == "ok"
+    assert zoho_emulator.calls["GET /settings/fields"] == 2
+    assert run_cli("run") == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["crm_created"] == 2
+    assert zoho_emulator.calls["GET /settings/fields"] == 4  # nothing cached across runs
+    assert run_cli("replay") == EXIT_OK
+    assert zoho_emulator.calls["GET /settings/fields"] == 6
 
 
 def test_token_cache_holds_no_secret_in_clear(setup, zoho_emulator, fake_odoo) -> None:

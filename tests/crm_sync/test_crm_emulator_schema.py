@@ -132,3 +132,32 @@ def test_deleted_records(zoho_emulator: ZohoEmulator, api, spec: Spec) -> None:
     spec.check(response.json(), "record.json", "Deleted_Records_Wrapper")
     spec.check(response.json()["info"], "common.json", "info")
     assert response.json()["data"][0]["id"] == record_id
+
+
+# What a field carries in the emulator's answer (fields.json marks all ~75 as required).
+FIELD_KEYS = ["api_name", "id", "display_label", "data_type", "json_type", "custom_field",
+              "system_mandatory", "read_only", "visible", "length", "unique", "lookup"]  # fmt: skip
+
+
+def test_field_metadata(zoho_emulator: ZohoEmulator, api, spec: Spec) -> None:
+    response = api("GET", "/settings/fields", params={"module": "Accounts"})
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"fields"} and body["fields"]
+    for item in body["fields"]:
+        spec.check_subset(item, "fields.json", "fields", FIELD_KEYS)
+    types = {item["api_name"]: item["data_type"] for item in body["fields"]}
+    assert types["Credit_Limit"] == "currency" and types["Email"] == "email"
+    assert types["Owner"] == "ownerlookup" and types["Modified_Time"] == "datetime"
+    payments = api("GET", "/settings/fields", params={"module": "Payments"}).json()
+    [account] = [item for item in payments["fields"] if item["api_name"] == "Account"]
+    assert account["data_type"] == "lookup"
+    assert account["lookup"]["module"]["api_name"] == "Accounts"
+
+    unknown = api("GET", "/settings/fields", params={"module": "Acounts"})
+    assert unknown.status_code == 400
+    assert unknown.json()["code"] == "INVALID_MODULE"
+    spec.check(unknown.json(), "fields.json", "InvalidParamError")
+    missing = api("GET", "/settings/fields")
+    assert missing.status_code == 400
+    assert missing.json()["code"] == "REQUIRED_PARAM_MISSING"

@@ -18,6 +18,7 @@ Behaviour follows the published open-API documentation:
 - ``/cgi/crm/v2/data/query`` filters (EQ, N, GT, GTE, LT, LTE, IN, NIN, IS, ISN, LIKE), orders,
   pages with ``limit`` ≤ 100 and ``offset`` a multiple of ``limit``; ``get``, ``create`` and
   ``update`` work on ``AccountObj`` and ``PaymentObj`` with field validation;
+- ``/cgi/crm/v2/object/describe`` (``apiName``) lists an object's fields and their types;
 - faults are injectable: error codes (rate limits 30004/14001, quota 30002, busy -1), bare
   HTTP 5xx, token expiry, latency.
 """
@@ -68,6 +69,14 @@ ACCOUNT_FIELDS: dict[str, str] = {
 PAYMENT_FIELDS: dict[str, str] = {
     "name": "text", "account_id": "object_reference", "payment_amount": "currency",
     "payment_time": "date", "remark": "text",
+}  # fmt: skip
+
+# Types as the describe call names them, where the emulator's own kinds differ.
+DESCRIBE_TYPES = {"boolean": "true_or_false"}
+DESCRIBE_SYSTEM_FIELDS = {
+    "_id": "text", "create_time": "date_time", "last_modified_time": "date_time",
+    "life_status": "select_one", "is_deleted": "true_or_false", "name": "text",
+    "owner": "employee", "object_describe_api_name": "text",
 }  # fmt: skip
 
 
@@ -277,6 +286,11 @@ class FxiaokeEmulator(LoopbackEmulator):
                     if fault.status is not None:
                         return Response(fault.status, None)
                     return _error(fault.error_code, fault.message)
+            if path == "crm/v2/object/describe":
+                try:
+                    return self._ok(self._describe(body.get("apiName")))
+                except _Invalid as invalid:
+                    return _error(invalid.code, invalid.message)
             data = body.get("data") if isinstance(body.get("data"), dict) else {}
             base, _, operation = path.rpartition("/")
             handler = {
@@ -295,6 +309,10 @@ class FxiaokeEmulator(LoopbackEmulator):
                     result = handler(data)
             except _Invalid as invalid:
                 return _error(invalid.code, invalid.message)
+        return self._ok(result)
+
+    @staticmethod
+    def _ok(result: dict[str, Any]) -> Response:
         return Response(
             200,
             {
@@ -337,6 +355,32 @@ class FxiaokeEmulator(LoopbackEmulator):
         if name.endswith("__c") != (base == CUSTOM_PATH):
             family = "自定义对象" if base == CUSTOM_PATH else "预设对象"
             raise _Invalid(32000, f"该接口只适用于{family}: {name}")
+
+    def _describe(self, name: Any) -> dict[str, Any]:
+        """``crm/v2/object/describe`` (``apiName`` at the top level of the body), in the shape
+        of FXiaoKe's public docs: ``data.describe.fields`` maps API names to descriptions."""
+        schema = self._schema(name)
+        fields = {**DESCRIBE_SYSTEM_FIELDS, **schema.fields}
+        return {
+            "data": {
+                "describe": {
+                    "api_name": name,
+                    "display_name": str(name),
+                    "fields": {
+                        field_name: {
+                            "api_name": field_name,
+                            "label": field_name,
+                            "type": DESCRIBE_TYPES.get(kind, kind),
+                            "define_type": "custom" if field_name.endswith("__c") else "package",
+                            "is_required": field_name in schema.required,
+                            "is_unique": field_name in schema.unique,
+                            "is_active": True,
+                        }
+                        for field_name, kind in fields.items()
+                    },
+                }
+            }
+        }
 
     def _query(self, data: dict[str, Any]) -> dict[str, Any]:
         name = data.get("dataObjectApiName")

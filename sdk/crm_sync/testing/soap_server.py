@@ -16,6 +16,7 @@ Salesforce Partner API in the parts crm_sync uses:
   exceeded.") until ``reset_request_limit()``;
 - every write stamps ``LastModifiedDate`` and ``SystemModstamp``; ``touch_system()`` models a
   system process (a roll-up, a recalculation) that moves only ``SystemModstamp``;
+- ``describeSObject`` lists an object's fields with their types (the Partner API's ``Field``);
 - faults are injectable: ``INVALID_SESSION_ID`` (session expiry), ``REQUEST_LIMIT_EXCEEDED``,
   ``SERVER_UNAVAILABLE``, bare HTTP 5xx, and per-record errors.
 """
@@ -434,6 +435,7 @@ class SoapCrmServer(LoopbackEmulator):
                         "upsert": self._upsert,
                         "getUpdated": self._get_updated,
                         "getDeleted": self._get_deleted,
+                        "describeSObject": self._describe,
                     }.get(operation)
                     if handler is None:
                         raise ApiFault("INVALID_OPERATION", f"unknown operation {operation}")
@@ -501,6 +503,32 @@ class SoapCrmServer(LoopbackEmulator):
         if schema is None:
             raise ApiFault("INVALID_TYPE", f"sObject type '{object_name}' is not supported.")
         return schema
+
+    def _describe(self, request: etree._Element, header: etree._Element | None):
+        object_name = request.findtext(f"{{{TNS}}}sObjectType")
+        schema = self._schema(object_name)
+        result = etree.Element(f"{{{TNS}}}result")
+        etree.SubElement(result, f"{{{TNS}}}custom").text = _wire(object_name.endswith("__c"))
+        for name, kind in [*SYSTEM_FIELDS.items(), *schema.fields.items()]:
+            item = etree.SubElement(result, f"{{{TNS}}}fields")
+            system = name in SYSTEM_FIELDS
+            values: list[tuple[str, Any]] = [
+                ("createable", not system),
+                ("custom", name.endswith("__c")),
+                ("externalId", name in schema.external_ids),
+                ("label", name.removesuffix("__c").replace("_", " ")),
+                ("length", 255 if kind in ("string", "email") else 0),
+                ("name", name),
+                ("nillable", not system and name not in schema.required),
+            ]
+            if kind == "reference":
+                values.append(("referenceTo", "Account"))
+            values += [("type", kind), ("updateable", not system)]
+            for key, value in values:
+                etree.SubElement(item, f"{{{TNS}}}{key}").text = _wire(value)
+        etree.SubElement(result, f"{{{TNS}}}label").text = object_name.removesuffix("__c")
+        etree.SubElement(result, f"{{{TNS}}}name").text = object_name
+        return result
 
     def _field_kind(self, schema: ObjectSchema, name: str) -> str:
         kind = SYSTEM_FIELDS.get(name) or schema.fields.get(name)

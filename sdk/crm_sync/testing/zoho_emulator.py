@@ -75,6 +75,13 @@ PAYMENTS_FIELDS: dict[str, str] = {
     "Reference": "text",
 }
 
+# Fields every Zoho CRM org has (the others in the default modules are custom fields).
+STANDARD_FIELDS = frozenset(
+    {"Account_Name", "Phone", "Billing_Street", "Billing_City", "Billing_Code",
+     "Billing_Country", "Industry", "Owner", "Name", "Created_Time", "Modified_Time",
+     "Created_By", "Modified_By"}
+)  # fmt: skip
+
 
 @dataclass
 class ModuleSchema:
@@ -377,6 +384,8 @@ class ZohoEmulator(LoopbackEmulator):
                          "message": "Internal server error occurred.", "status": "error"},
                         headers,
                     )  # fmt: skip
+            if route == ["settings", "fields"] and request.method == "GET":
+                return self._fields(request)
             module = route[0]
             if module not in self.modules:
                 # Zoho's InvalidUrlError: the module is the first path segment after /crm/v8.
@@ -393,6 +402,54 @@ class ZohoEmulator(LoopbackEmulator):
                 "INVALID_URL_PATTERN",
                 "Please check if the URL trying to access is a correct one",
             )
+
+    # -- field metadata ------------------------------------------------------------------
+    def _fields(self, request: Request) -> Response:
+        """``GET /settings/fields?module=``, in the shape of Zoho's fields.json."""
+        module = request.query.get("module")
+        if not module:
+            return _error(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
+                          {"param_name": "module", "param": "module"})  # fmt: skip
+        if module not in self.modules:
+            return _error(400, "INVALID_MODULE", "the module name given seems to be invalid",
+                          {"api_name": "module"})  # fmt: skip
+        schema = self.modules[module]
+        system = {"Created_Time": "datetime", "Modified_Time": "datetime",
+                  "Created_By": "ownerlookup", "Modified_By": "ownerlookup"}  # fmt: skip
+        if "Owner" not in schema.fields:
+            system["Owner"] = "ownerlookup"
+        items = [*schema.fields.items(), *system.items()]
+        fields = [
+            self._field_meta(module, index, name, kind, schema, custom=name not in system)
+            for index, (name, kind) in enumerate(items)
+        ]
+        return Response(200, {"fields": fields})
+
+    def _field_meta(
+        self, module: str, index: int, name: str, kind: str, schema: ModuleSchema, *, custom: bool
+    ) -> dict[str, Any]:
+        json_types = {"currency": "double", "double": "double", "integer": "integer",
+                      "boolean": "boolean", "lookup": "jsonobject",
+                      "ownerlookup": "jsonobject"}  # fmt: skip
+        meta: dict[str, Any] = {
+            "api_name": name,
+            "id": str(4150868000000400001 + index),
+            "display_label": name.replace("_", " "),
+            "data_type": kind,
+            "json_type": json_types.get(kind, "string"),
+            "custom_field": custom and name not in STANDARD_FIELDS,
+            "system_mandatory": name in schema.mandatory,
+            "read_only": name in SYSTEM_FIELDS,
+            "visible": True,
+            "length": 255 if json_types.get(kind, "string") == "string" else 16,
+            "unique": {"casesensitive": "false"} if name in schema.unique else None,
+            "lookup": None,
+            "sequence_number": index + 1,
+        }
+        if kind == "lookup":
+            target = "Accounts" if module != "Accounts" else module
+            meta["lookup"] = {"module": {"api_name": target, "id": "4150868000000002175"}}
+        return meta
 
     # -- GET records ---------------------------------------------------------------------
     @staticmethod
