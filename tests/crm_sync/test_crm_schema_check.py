@@ -88,7 +88,7 @@ def test_soap_misspelt_field_is_refused_before_anything_is_read_or_written(
     add_customers(fake_odoo, 2)
     soap_crm_server.add_record("Account", {"Name": "New in the CRM"})
     edit('email = "Email__c"', 'email = "Emial__c"')
-    edit('modified_field = "LastModifiedDate"', 'modified_field = "LastModifedDate"')
+    edit('modified_field = "SystemModstamp"', 'modified_field = "SystemModstmp"')
     capsys.readouterr()
     assert main([command]) == EXIT_CONFIG
     err = capsys.readouterr().err
@@ -96,8 +96,8 @@ def test_soap_misspelt_field_is_refused_before_anything_is_read_or_written(
         'crm.fields.email: the SOAP CRM object Account has no field "Emial__c" '
         '(did you mean "Email__c"?)' in err
     )
-    assert 'crm.modified_field: the SOAP CRM object Account has no field "LastModifedDate" ' in err
-    assert '(did you mean "LastModifiedDate"?)' in err
+    assert 'crm.modified_field: the SOAP CRM object Account has no field "SystemModstmp" ' in err
+    assert '(did you mean "SystemModstamp"?)' in err
     assert soap_crm_server.upsert_calls() == 0 and _nothing_synced(state)
     if command != "check":  # check proves both logins with one read each first
         assert not fake_odoo.calls

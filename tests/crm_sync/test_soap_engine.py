@@ -345,15 +345,16 @@ def test_soql_names_must_be_api_names(override: dict[str, Any]) -> None:
     assert SoapSettings(login_url="https://crm.example/soap", username="sync", payment_object="")
 
 
-def test_daily_request_limit_stops_the_cli_with_exit_4_and_the_next_run_resumes(
+def test_daily_request_limit_stops_the_cli_with_exit_5_and_the_next_run_resumes(
     make_soap_crm_server: Callable[..., SoapCrmServer],
     fake_odoo: FakeOdoo,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # query customers, getDeleted, then two upserts of 200: the third upsert is refused.
-    crm = make_soap_crm_server(daily_request_limit=4)
+    # two calls of the schema check, query customers, getDeleted, then two upserts of 200: the
+    # third upsert is refused.
+    crm = make_soap_crm_server(daily_request_limit=6)
     ids = add_customers(fake_odoo, 450)
     state = tmp_path / "state.sqlite3"
     config = tmp_path / "crm-sync.toml"
