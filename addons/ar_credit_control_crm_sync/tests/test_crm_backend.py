@@ -228,6 +228,30 @@ class TestCrmBackend(CrmSyncCommon):
         self.assertIn(str(customer.id), self.crm_accounts())
         self.assertFalse(archived.run_ids)
 
+    def test_cron_refuses_a_mapping_to_a_field_the_crm_lacks(self):
+        # The mapping is valid for Odoo (a known key), the CRM has no such field: the run stops
+        # before anything is read or written, and says which field and what was meant.
+        customer = self.make_customer_with_credit()
+        crm_id = self.crm.add_record(
+            "Accounts", {"Account_Name": "CRMT Omega from CRM", "Email": "omega@example.com"}
+        )
+        self.backend.with_user(self.crm_admin).field_mapping = '{"email": "E_mail"}'
+        self.env.ref(
+            "ar_credit_control_crm_sync.ir_cron_ar_crm_sync"
+        ).sudo().method_direct_trigger()
+        run = self.last_run()
+        self.assertEqual((run.trigger, run.state), ("cron", "failed"))
+        self.assertIn('has no field "E_mail"', run.error_summary)
+        self.assertIn('(did you mean "Email"?)', run.error_summary)
+        self.assertNotIn(str(customer.id), self.crm_accounts(), "nothing pushed")
+        self.assertFalse(
+            self.env["res.partner"].search([("name", "=", "CRMT Omega from CRM")]),
+            "nothing pulled",
+        )
+        self.assertEqual(customer.email, "alpha@example.com")
+        [omega] = [r for r in self.crm.records("Accounts") if r.get("id") == crm_id]
+        self.assertEqual(omega["Email"], "omega@example.com")
+
     def test_push_in_chunks_runs_inline_without_queue_job(self):
         if "queue.job" in self.env:
             self.skipTest("queue_job is installed: TestCrmQueueJob covers the jobs")
