@@ -193,6 +193,12 @@ class FieldMappedCrmConnector:
     customer_object_setting = "customer_object"
     payment_object_setting = "payment_object"
 
+    def _object_setting(self, obj: str) -> str:
+        """The setting that names ``obj`` (for messages: ``crm.payment_object`` …)."""
+        is_payment = obj == getattr(self.settings, self.payment_object_setting)
+        name = self.payment_object_setting if is_payment else self.customer_object_setting
+        return f"crm.{name}"
+
     def describe(self, obj: str) -> dict[str, RemoteField]:
         """The fields of ``obj`` by API name: one metadata call, never cached (fields may
         change between runs)."""

@@ -122,18 +122,12 @@ class FxiaokeConnector(FieldMappedCrmConnector):
         return f"FxiaokeConnector(object={self.settings.customer_object!r}, client={self.client!r})"
 
     system_label = "FXiaoKe"
-    object_label = "object"
-    customer_object_setting = "customer_object"
-    payment_object_setting = "payment_object"
 
     def describe(self, obj: str) -> dict[str, RemoteField]:
         try:
             fields = self.client.describe(obj)
         except FxiaokeApiError as exc:
-            setting = (
-                "crm.payment_object" if obj == self.settings.payment_object
-                else "crm.customer_object"
-            )  # fmt: skip
+            setting = self._object_setting(obj)
             raise ConfigError(
                 f"FXiaoKe could not describe object {obj!r} ({exc.message}): set {setting} to "
                 "the object's API name",

@@ -109,9 +109,6 @@ class SoapConnector(FieldMappedCrmConnector):
         return f"SoapConnector(object={self.settings.customer_object!r}, client={self.client!r})"
 
     system_label = "the SOAP CRM"
-    object_label = "object"
-    customer_object_setting = "customer_object"
-    payment_object_setting = "payment_object"
 
     def describe(self, obj: str) -> dict[str, RemoteField]:
         try:
@@ -119,10 +116,7 @@ class SoapConnector(FieldMappedCrmConnector):
         except ConfigError as exc:
             if exc.code not in ("INVALID_TYPE", "INVALID_SOBJECT"):
                 raise
-            setting = (
-                "crm.payment_object" if obj == self.settings.payment_object
-                else "crm.customer_object"
-            )  # fmt: skip
+            setting = self._object_setting(obj)
             raise ConfigError(
                 f"the SOAP CRM has no object {obj!r} ({exc.code}): set {setting} to the "
                 "object's API name",
