@@ -129,7 +129,15 @@ def drop_database(name: str) -> None:
 def copy_database(template: str, new: str) -> None:
     """Fast fresh database: PostgreSQL copies the template's files (≈0.5 s)."""
     drop_database(new)
-    _run(["createdb", "-T", template, new])
+    # PostgreSQL refuses to copy a template another session is copying at the same moment
+    # ("source database is being accessed by other users"): two runs side by side wait their turn.
+    for attempt in range(30):
+        proc = subprocess.run(["createdb", "-T", template, new], capture_output=True, text=True)
+        if proc.returncode == 0:
+            break
+        if "being accessed by other users" not in proc.stderr or attempt == 29:
+            raise RuntimeError(f"createdb -T {template} {new} failed: {proc.stderr.strip()}")
+        time.sleep(1 + attempt % 3)
     src = data_dir() / "filestore" / template
     if src.exists():
         shutil.copytree(src, data_dir() / "filestore" / new)
