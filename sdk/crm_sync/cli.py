@@ -7,9 +7,11 @@ Exit codes (stable; a scheduler can act on them):
  1    unexpected internal error
  2    configuration error (file, environment variable, command-line usage)
  3    authentication error (CRM credentials or token, Odoo API key)
- 4    partial failure: the run completed but quarantined records as dead letters
- 5    remote system unavailable or rate-limited after retries; try again later
+ 4    a limit: rate-limited after retries, a daily request allowance or credit budget spent;
+      the cursors are saved, run again after the limit resets
+ 5    remote system unavailable or a remote error after retries; try again later
  6    another run holds the lock
+ 7    partial failure: the run completed but quarantined records as dead letters
 ====  =========================================================================
 """
 
@@ -34,8 +36,9 @@ log = logging.getLogger("crm_sync.cli")
 CRM_KINDS = ("zoho", "soap", "fxiaoke")  # crm.kind values; runtime.build_crm_connector maps them
 
 EPILOG = """exit codes: 0 ok, 1 internal error, 2 configuration error, 3 authentication error,
-4 partial failure (dead letters), 5 remote unavailable / rate limited (a daily API
-request limit spent included), 6 lock held by another run.
+4 a limit (rate limited after retries, a daily API allowance or credit budget spent),
+5 remote unavailable or remote error, 6 lock held by another run, 7 partial failure (dead
+letters).
 Secrets come from the environment variables named in the configuration file."""
 
 

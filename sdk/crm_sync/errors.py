@@ -14,9 +14,10 @@ EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_CONFIG = 2
 EXIT_AUTH = 3
-EXIT_PARTIAL = 4
+EXIT_LIMIT = 4
 EXIT_UNAVAILABLE = 5
 EXIT_LOCKED = 6
+EXIT_PARTIAL = 7
 
 
 class CrmSyncError(Exception):
@@ -70,6 +71,8 @@ class RemoteUnavailable(RemoteError):
 class RateLimited(RemoteUnavailable):
     """The remote system throttled us and kept doing so after retries."""
 
+    exit_code = EXIT_LIMIT
+
     def __init__(
         self,
         message: str,
@@ -86,7 +89,7 @@ class DailyLimitExceeded(RateLimited):
     """The CRM's daily API allowance is spent: retrying today cannot help, so the run stops.
 
     Pages committed before the refusal keep their cursors; the next run after the allowance
-    resets resumes from them. Exit 5 like every rate limit: the scheduler runs it again later.
+    resets resumes from them. Exit 4 like every rate limit: the scheduler runs it again later.
     """
 
     def __init__(self, message: str, *, code: str | None = None) -> None:

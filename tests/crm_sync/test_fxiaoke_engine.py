@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from crm_sync.cli import main
 from crm_sync.config import Config, Secrets
 from crm_sync.engine import CURSOR_ERP_CUSTOMERS, CUSTOMERS, DL_PAYMENTS, DL_PULL, DL_PUSH
-from crm_sync.errors import AuthError, RateLimited, RemoteUnavailable
+from crm_sync.errors import EXIT_LIMIT, AuthError, RateLimited, RemoteUnavailable
 from crm_sync.fxiaoke_connector import to_epoch_ms
 from crm_sync.runtime import Runtime
 from crm_sync.testing import FakeOdoo
@@ -219,7 +219,7 @@ def test_rate_limits_and_busy_codes_are_retried_outage_keeps_cursor_quota_stops(
     crm.inject(Fault(count=1, error_code=30002, path_contains="create"))
     with pytest.raises(RateLimited) as caught:
         runtime.engine.run()
-    assert caught.value.exit_code == 5 and sleeps.calls == []  # daily quota: no retry loop
+    assert caught.value.exit_code == EXIT_LIMIT and sleeps.calls == []  # daily quota: no retry loop
     assert runtime.engine.run().counters["crm_created"] == 5
     assert len(crm.records("AccountObj")) == 25
 

@@ -18,7 +18,7 @@ from crm_sync.cli import main
 from crm_sync.config import Config, Secrets
 from crm_sync.connector import ErpPosition
 from crm_sync.engine import CURSOR_ERP_CUSTOMERS, CUSTOMERS, DL_PAYMENTS, DL_PUSH
-from crm_sync.errors import AuthError, DailyLimitExceeded, RemoteUnavailable
+from crm_sync.errors import EXIT_LIMIT, AuthError, DailyLimitExceeded, RemoteUnavailable
 from crm_sync.runtime import Runtime
 from crm_sync.soap_client import default_wsdl
 from crm_sync.state_sqlite import SqliteStateStore
@@ -212,7 +212,7 @@ def test_concurrent_request_limit_is_retried_with_injected_sleep_and_outage_keep
     soap_crm_server.inject(SoapFault(count=50, code="REQUEST_LIMIT_EXCEEDED", operation="upsert"))
     with pytest.raises(DailyLimitExceeded) as caught:  # the daily allowance: no retry loop
         runtime.engine.run()
-    assert caught.value.exit_code == 5 and sleeps.calls == []
+    assert caught.value.exit_code == EXIT_LIMIT and sleeps.calls == []
     soap_crm_server.faults.clear()
     assert runtime.engine.run().counters["crm_created"] == 10
     assert len(soap_crm_server.records("Account")) == 260
@@ -345,7 +345,7 @@ def test_soql_names_must_be_api_names(override: dict[str, Any]) -> None:
     assert SoapSettings(login_url="https://crm.example/soap", username="sync", payment_object="")
 
 
-def test_daily_request_limit_stops_the_cli_with_exit_5_and_the_next_run_resumes(
+def test_daily_request_limit_stops_the_cli_with_exit_4_and_the_next_run_resumes(
     make_soap_crm_server: Callable[..., SoapCrmServer],
     fake_odoo: FakeOdoo,
     tmp_path: Path,
@@ -368,7 +368,7 @@ def test_daily_request_limit_stops_the_cli_with_exit_5_and_the_next_run_resumes(
     monkeypatch.setenv("ODOO_API_KEY", fake_odoo.api_key)
     monkeypatch.setenv("SOAP_CRM_PASSWORD", crm.password)
     run = ["--config", str(config), "run", "--no-progress"]
-    assert main(run) == 5
+    assert main(run) == EXIT_LIMIT
     err = capsys.readouterr().err
     assert "DailyLimitExceeded" in err
     assert (
@@ -387,7 +387,7 @@ def test_daily_request_limit_stops_the_cli_with_exit_5_and_the_next_run_resumes(
 
     assert erp_cursor().record_id == ids[399]  # the last page the CRM accepted
 
-    assert main(run) == 5  # the allowance is still spent: stops again, nothing lost
+    assert main(run) == EXIT_LIMIT  # the allowance is still spent: stops again, nothing lost
     assert erp_cursor().record_id == ids[399]
     crm.reset_request_limit()
     assert main(run) == 0
