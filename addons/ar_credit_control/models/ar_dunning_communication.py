@@ -1,7 +1,8 @@
 """One dunning communication: what one customer is told in one run, with every item listed.
 
 Sending goes through the level's channels: the email is queued in Odoo's mail queue
-(``mail.mail``, state "outgoing") to the customer's invoicing contact in the contact's
+(``mail.mail``, state "outgoing") to the customer's dunning contact (else its invoicing
+contact) in the contact's
 language, with the letter PDF attached; the letter PDFs are kept on the communication; SMS
 only when Odoo's SMS module is installed; a phone-call task for the collector; a legal case
 at the legal level. "Sent" means queued: what the mail queue later reports (a failure, a
@@ -159,6 +160,12 @@ class ArDunningCommunication(models.Model):
     def _contact(self):
         return self.contact_id or self.partner_id
 
+    def _invoice_address(self):
+        """The customer's invoice address: a letter sent to a separate dunning contact shows it
+        too, so the customer's accounts payable sees which account the invoices are on."""
+        self.ensure_one()
+        return self.partner_id.browse(self.partner_id.address_get(["invoice"])["invoice"])
+
     def _mail_template(self):
         return self.level_id.mail_template_id or self.env.ref(
             "ar_credit_control.mail_template_dunning"
@@ -171,8 +178,8 @@ class ArDunningCommunication(models.Model):
         if level.channel_email and not contact.email:
             raise UserError(
                 self.env._(
-                    "No email address for %(contact)s: add one to the customer's invoicing "
-                    "contact and send again.",
+                    "No email address for %(contact)s: add one to the customer's dunning or "
+                    "invoicing contact and send again.",
                     contact=contact.display_name,
                 )
             )

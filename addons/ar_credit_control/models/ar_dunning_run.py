@@ -428,7 +428,7 @@ class ArDunningRun(models.Model):
                 )
             }
             partner_ids = [d.partner_id for d, _p in communicating]
-            contacts = self._invoice_contacts(partner_ids)
+            contacts = self._dunning_contacts(partner_ids)
             self.env.cr.execute(
                 SQL(
                     """
@@ -490,10 +490,12 @@ class ArDunningRun(models.Model):
                 )
             )
 
-    def _invoice_contacts(self, partner_ids):
-        """{customer id: invoicing contact id} for customers with an invoice address: the
-        customer itself when it is one, else its first active invoice-type contact (what
-        ``address_get(['invoice'])`` finds for a usual customer, in one query)."""
+    def _dunning_contacts(self, partner_ids):
+        """{customer id: the contact that receives its dunning}: its first active contact of
+        type "Dunning Address" when it has one, else its invoice address (the customer itself
+        when it is one, else its first invoice-type contact: what ``address_get(['invoice'])``
+        finds for a usual customer). Customers with neither are left out: the communication
+        goes to the customer itself. One query for the whole chunk."""
         self.env.cr.execute(
             SQL(
                 """
@@ -501,9 +503,9 @@ class ArDunningRun(models.Model):
                        contact.commercial_partner_id, contact.id
                   FROM res_partner contact
                  WHERE contact.commercial_partner_id = ANY(%s)
-                   AND contact.type = 'invoice'
+                   AND contact.type IN ('dunning', 'invoice')
                    AND contact.active
-                 ORDER BY contact.commercial_partner_id,
+                 ORDER BY contact.commercial_partner_id, contact.type <> 'dunning',
                           contact.id <> contact.commercial_partner_id, contact.id
                 """,
                 partner_ids,

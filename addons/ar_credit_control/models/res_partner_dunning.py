@@ -1,6 +1,7 @@
-"""The customer's dunning on the partner: the "no dunning" flag (credit managers only) and the
+"""The customer's dunning on the partner: the "no dunning" flag (credit managers only), the
 level and date of the last communication, read from the credit profile of the current
-company (``ar_credit_profile_dunning.py``)."""
+company (``ar_credit_profile_dunning.py``), and the "Dunning Address" contact type: the
+contact that receives reminders instead of the invoice address."""
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
@@ -10,7 +11,13 @@ MANAGER_GROUP = "ar_credit_control.group_credit_control_manager"
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
+    # A nameless dunning contact reads "Customer, Dunning Address", like an invoice address.
+    _complete_name_displayed_types = ("invoice", "delivery", "other", "dunning")
 
+    # Uninstalling turns dunning contacts into invoice contacts: they keep receiving the mail.
+    type = fields.Selection(
+        selection_add=[("dunning", "Dunning Address")], ondelete={"dunning": "set invoice"}
+    )
     ar_no_dunning = fields.Boolean(
         string="No dunning",
         tracking=True,

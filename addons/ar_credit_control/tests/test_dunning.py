@@ -97,6 +97,53 @@ class TestDunningRun(DunningCommon):
         self.assertEqual(mail.recipient_ids, billing)
         self.assertEqual(mail.subject, "Factures en retard")
 
+    def test_dunning_contact_receives_it_in_its_language_and_the_letter_shows_both(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        customer = self.dunned_customer("Two Desks Co", lang="en_US")
+        billing = self.env["res.partner"].create(
+            {
+                "name": "Billing Desk",
+                "parent_id": customer.id,
+                "type": "invoice",
+                "email": "billing@desks.example",
+                "street": "1 Invoice Road",
+                "city": "Billtown",
+            }
+        )
+        collections = self.env["res.partner"].create(
+            {
+                "name": "Collections Desk",
+                "parent_id": customer.id,
+                "type": "dunning",
+                "email": "collections@desks.example",
+                "lang": "zh_CN",
+                "street": "9 Dunning Lane",
+                "city": "Duntown",
+            }
+        )
+        self.invoice_due(customer, 400.0, "2026-03-01")
+        self.run_on("2026-03-05")
+        communication = self.communications(customer)
+        self.assertEqual(communication.contact_id, collections)
+        self.assertEqual(communication.lang, "zh_CN")
+        self.assertEqual(communication.mail_id.recipient_ids, collections)
+        self.assertEqual(communication._invoice_address(), billing)
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("ar_credit_control.report_dunning_letter", communication.ids)[0]
+            .decode()
+        )
+        self.assertIn("9 Dunning Lane", html)  # addressed to the dunning contact
+        self.assertIn("1 Invoice Road", html)  # and shows the invoice address
+        # Archived, the dunning contact gives way to the invoice address again.
+        collections.active = False
+        self.invoice_due(customer, 50.0, "2026-03-10")
+        self.run_on("2026-03-20")
+        self.assertEqual(self.communications(customer)[-1].contact_id, billing)
+        # A contact of the dunning type is named like an invoice address when it has no name.
+        nameless = self.env["res.partner"].create({"parent_id": customer.id, "type": "dunning"})
+        self.assertEqual(nameless.display_name, "Two Desks Co, Dunning Address")
+
     def test_days_overdue_in_the_company_time_zone(self):
         customer = self.dunned_customer("Zone Co")
         self.invoice_due(customer, 500.0, "2026-03-10")
