@@ -43,6 +43,7 @@ from . import account_move_line_dunning
 from . import ar_dunning_run
 from . import ar_dunning_communication
 from . import ar_collection_log
+from . import ar_dunning_delivery
 from . import ar_collection_worklist
 from . import ar_legal_case
 from . import ar_payment_promise_dunning

@@ -18,6 +18,7 @@ RESULTS = [
     ("refused", "Refused to pay"),
     ("paid", "Says paid"),
     ("wrong_contact", "Wrong contact"),
+    ("replied", "Replied by email"),
 ]
 
 
@@ -62,6 +63,12 @@ class ArCollectionLog(models.Model):
     dispute_reason = fields.Selection(REASONS)
     promise_id = fields.Many2one("ar.payment.promise", readonly=True)
     dispute_id = fields.Many2one("ar.dispute", readonly=True)
+    communication_id = fields.Many2one(
+        "ar.dunning.communication",
+        string="Dunning communication",
+        readonly=True,
+        help="The dunning communication this entry answers (a reply to its email).",
+    )
 
     @api.constrains("result", "promise_amount", "promise_date")
     def _check_promise(self):

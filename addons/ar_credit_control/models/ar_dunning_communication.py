@@ -19,7 +19,14 @@ from ar_engine.dunning import DunningLine, late_fee_proposals
 
 _logger = logging.getLogger(__name__)
 
-STATES = [("draft", "To send"), ("sent", "Sent"), ("error", "Not sent")]
+# "Not sent": it could not leave (fix and send again); "Not delivered": it left and came back
+# (a bounce, a blacklisted address, a failed email or SMS: ar_dunning_delivery.py).
+STATES = [
+    ("draft", "To send"),
+    ("sent", "Sent"),
+    ("error", "Not sent"),
+    ("undelivered", "Not delivered"),
+]
 
 
 class ArDunningCommunication(models.Model):
@@ -102,9 +109,18 @@ class ArDunningCommunication(models.Model):
            task, legal case, late fee) follow for the communications whose email went out.
         Whatever fails leaves its message on the communication, which is not marked sent.
         """
+        blacklisted = self._blacklisted()
+        for communication in blacklisted:
+            communication._mark_undelivered(
+                self.env._(
+                    "Not emailed: %(email)s is on the blacklist (the customer asked for no more "
+                    "email). Call the customer instead.",
+                    email=communication._contact().email,
+                )
+            )
         letters = {}
         ready = self.browse()
-        for communication in self:
+        for communication in self - blacklisted:
             try:
                 with self.env.cr.savepoint():
                     letters[communication.id] = communication._check_and_render_letters()
@@ -151,7 +167,7 @@ class ArDunningCommunication(models.Model):
 
     def action_send_again(self):
         """Try again after fixing the address or the template."""
-        self.filtered(lambda c: c.state == "error").write(
+        self.filtered(lambda c: c.state in ("error", "undelivered")).write(
             {"state": "draft", "error_message": False}
         )
         self.filtered(lambda c: c.state == "draft")._send()
@@ -291,10 +307,11 @@ class ArDunningCommunication(models.Model):
             profile.collector_id = user
         return user or self.env.user
 
-    def _schedule_call(self):
+    def _schedule_call(self, note=None):
         self.activity_schedule(
             "mail.mail_activity_data_call",
-            date_deadline=self.date,
+            date_deadline=max(self.date, fields.Date.context_today(self)),
+            note=note,
             summary=self.env._(
                 "Call %(customer)s about overdue invoices", customer=self.partner_id.name
             ),

@@ -87,3 +87,22 @@ class TestDunningSms(DunningCommon):
         failed.action_send_again()
         self.assertEqual(failed.state, "sent")
         self.assertEqual(self.sms_of(silent).number, "+32470111222")
+
+    def test_failed_sms_marks_it_undelivered_and_schedules_a_call(self):
+        customer = self.dunned_customer("Wrong Number Co", mobile="+32470111222")
+        self.invoice_due(customer, 300.0, "2026-03-01")
+        self.run_on("2026-03-05")
+        communication = self.communications(customer)
+        self.assertEqual(communication.state, "sent")
+        # What Odoo's SMS gateway reports for a number it cannot reach.
+        self.sms_of(customer)._update_sms_state_and_trackers(
+            "error", failure_type="sms_number_format"
+        )
+        communication.invalidate_recordset()
+        self.assertEqual(communication.state, "undelivered")
+        self.assertIn("The SMS was not delivered", communication.error_message)
+        self.assertIn("Wrong Number Format", communication.error_message)
+        call = communication.activity_ids.filtered(
+            lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_call")
+        )
+        self.assertEqual(call.user_id, self.collector)

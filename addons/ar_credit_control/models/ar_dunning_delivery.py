@@ -1,0 +1,129 @@
+"""What becomes of a dunning communication once it has left: delivery failures and replies.
+
+"Sent" means queued. What the mail queue, the SMS gateway or the customer's mail server
+reports afterwards comes back to the communication: a bounce, a blacklisted address, an email
+the mail server refused or an SMS that failed marks it "Not delivered" with the reason and
+schedules a call for the customer's collector, so that no reminder is silently lost. A reply
+to a dunning email lands in the customer's collection log.
+"""
+
+from odoo import api, models
+from odoo.tools import html2plaintext
+from odoo.tools.mail import email_normalize
+
+COMMUNICATION = "ar.dunning.communication"
+
+
+class ArDunningCommunication(models.Model):
+    _inherit = COMMUNICATION
+
+    def _mark_undelivered(self, reason):
+        """Not delivered, with its reason; the collector gets a call to make instead."""
+        for communication in self.filtered(lambda c: c.state != "undelivered"):
+            communication.write({"state": "undelivered", "error_message": reason})
+            communication._schedule_call(note=reason)
+
+    def _blacklisted(self):
+        """The communications of these whose email would go to a blacklisted address (the
+        customer unsubscribed or asked for no more email): Odoo's mail queue sends
+        transactional email to it anyway, so the run checks it itself."""
+        emails = {
+            communication.id: email_normalize(communication._contact().email)
+            for communication in self.filtered(lambda c: c.level_id.channel_email)
+        }
+        listed = set(
+            self.env["mail.blacklist"]
+            .sudo()
+            .search([("email", "in", [e for e in emails.values() if e])])
+            .mapped("email")
+        )
+        return self.filtered(lambda c: emails.get(c.id) in listed)
+
+    def _message_receive_bounce(self, email, partner):
+        super()._message_receive_bounce(email, partner)
+        self._mark_undelivered(
+            self.env._(
+                "The email to %(email)s bounced: the address does not receive mail. Call the "
+                "customer and correct the address.",
+                email=email,
+            )
+        )
+
+    def message_update(self, msg_dict, update_vals=None):
+        """A reply to a dunning email: the message stays on the communication's thread and
+        is entered in the customer's collection log for the collector."""
+        result = super().message_update(msg_dict, update_vals=update_vals)
+        for communication in self:
+            text = html2plaintext(msg_dict.get("body") or "").strip()
+            self.env["ar.collection.log"].sudo().create(
+                {
+                    "partner_id": communication.partner_id.id,
+                    "company_id": communication.company_id.id,
+                    "user_id": communication._collector().id,
+                    "channel": "email",
+                    "result": "replied",
+                    "note": "\n".join(
+                        filter(None, [msg_dict.get("email_from"), msg_dict.get("subject"), text])
+                    ),
+                    "communication_id": communication.id,
+                }
+            )
+        return result
+
+
+class MailMail(models.Model):
+    _inherit = "mail.mail"
+
+    def _postprocess_sent_message(self, success_pids, failure_reason=False, failure_type=None):
+        if failure_type:
+            failed = self.filtered(lambda mail: mail.model == COMMUNICATION and mail.res_id)
+            for mail in failed:
+                reason = failure_reason or dict(
+                    self._fields["failure_type"]._description_selection(self.env)
+                ).get(failure_type, failure_type)
+                self.env[COMMUNICATION].sudo().browse(mail.res_id).exists()._mark_undelivered(
+                    self.env._("The email was not delivered: %(reason)s", reason=reason)
+                )
+        return super()._postprocess_sent_message(
+            success_pids, failure_reason=failure_reason, failure_type=failure_type
+        )
+
+
+class MailNotification(models.Model):
+    """SMS failures reach the communication through the notifications of its SMS message
+    (Odoo's SMS module, when installed, records its delivery failures there)."""
+
+    _inherit = "mail.notification"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        notifications = super().create(vals_list)
+        notifications._report_dunning_sms_failures()
+        return notifications
+
+    def write(self, vals):
+        result = super().write(vals)
+        if vals.get("notification_status") in ("exception", "bounce"):
+            self._report_dunning_sms_failures()
+        return result
+
+    def _report_dunning_sms_failures(self):
+        failed = self.filtered(
+            lambda n: (
+                n.notification_type == "sms"
+                and n.notification_status in ("exception", "bounce")
+                and n.mail_message_id.model == COMMUNICATION
+            )
+        )
+        for notification in failed:
+            reason = (
+                dict(self._fields["failure_type"]._description_selection(self.env)).get(
+                    notification.failure_type
+                )
+                or notification.failure_reason
+            )
+            self.env[COMMUNICATION].sudo().browse(
+                notification.mail_message_id.res_id
+            ).exists()._mark_undelivered(
+                self.env._("The SMS was not delivered: %(reason)s", reason=reason or "?")
+            )
