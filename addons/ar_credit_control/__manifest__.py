@@ -25,6 +25,7 @@
         "views/ar_payment_promise_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        "views/res_config_settings_dunning_views.xml",
         "views/sale_order_views.xml",
         "wizards/ar_credit_approval_wizard_views.xml",
         "views/ar_credit_control_menus.xml",

@@ -40,6 +40,7 @@ from . import res_partner_dunning
 from . import ar_credit_profile_dunning
 from . import ar_dunning_item
 from . import account_move_line_dunning
+from . import res_company_dunning
 from . import ar_dunning_run
 from . import ar_dunning_communication
 from . import ar_collection_log

@@ -81,8 +81,9 @@ class ArDunningRun(models.Model):
             ):
                 counts[run.id, state] += count
         for run in self:
-            states = ("draft", "sent", "error")
-            run.communication_count = sum(counts[run.id, state] for state in states)
+            run.communication_count = sum(
+                count for (run_id, _state), count in counts.items() if run_id == run.id
+            )
             run.sent_count = counts[run.id, "sent"]
             run.error_count = counts[run.id, "error"]
             run.progress = (
@@ -209,7 +210,12 @@ class ArDunningRun(models.Model):
         move_of = {}
         self = self.with_context(dunning_move_of=move_of)
         facts, chosen = self._gather_facts(policies)
-        decisions = self._decide(facts, chosen)
+        # A customer whose communication of an earlier day still waits under the daily email
+        # cap gets that one first: no second communication, no level climbed unannounced.
+        waiting = self._waiting_customers()
+        decisions = [
+            entry for entry in self._decide(facts, chosen) if entry[0].partner_id not in waiting
+        ]
         to_record = [
             (decision, policy, current)
             for decision, policy, current in decisions
@@ -236,9 +242,7 @@ class ArDunningRun(models.Model):
         if not send:
             return False
         while True:
-            pending = self.env["ar.dunning.communication"].search(
-                [("run_id", "=", self.id), ("state", "=", "draft")], limit=chunk_size
-            )
+            pending = self._next_to_send(chunk_size)
             if not pending:
                 break
             if self._out_of_time(deadline, did_something):
@@ -247,10 +251,82 @@ class ArDunningRun(models.Model):
             did_something = True
             if commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
+        self._report_held_back()
         self.write({"state": "done", "finished_at": fields.Datetime.now()})
         if commit:
             self.env.cr.commit()  # pylint: disable=invalid-commit
         return True
+
+    # ------------------------------------------------------------------ sending order
+
+    def _pending_domain(self):
+        """Communications waiting to be sent: this run's, and those an earlier day's cap held
+        back."""
+        return [
+            ("company_id", "=", self.company_id.id),
+            ("state", "=", "draft"),
+            ("date", "<=", self.date),
+        ]
+
+    def _waiting_customers(self):
+        """Customers with a communication of an earlier day still waiting to be sent."""
+        waiting = self.env["ar.dunning.communication"].search(
+            [*self._pending_domain(), ("date", "<", self.date)]
+        )
+        return set(waiting.partner_id.ids)
+
+    def _next_to_send(self, limit):
+        """The next communications to send, the most urgent first: the oldest day, then the
+        highest level, then the largest amount. Under the company's daily email cap, those with
+        an email wait once today's allowance is spent (the others still go)."""
+        communications = self.env["ar.dunning.communication"]
+        order = "date, level_sequence desc, amount_due desc, id"
+        cap = self.company_id.ar_dunning_daily_email_cap
+        if cap <= 0:
+            return communications.search(self._pending_domain(), order=order, limit=limit)
+        without_email = communications.search(
+            [*self._pending_domain(), ("level_id.channel_email", "=", False)],
+            order=order,
+            limit=limit,
+        )
+        allowance = min(limit, cap - self._emails_sent_today())
+        with_email = (
+            communications.search(
+                [*self._pending_domain(), ("level_id.channel_email", "=", True)],
+                order=order,
+                limit=allowance,
+            )
+            if allowance > 0
+            else communications
+        )
+        return without_email | with_email
+
+    def _report_held_back(self):
+        held = self.env["ar.dunning.communication"].search_count(
+            [*self._pending_domain(), ("level_id.channel_email", "=", True)]
+        )
+        if held:
+            self.message_post(
+                body=self.env._(
+                    "%(count)s dunning emails wait for the next runs: today's cap of %(cap)s "
+                    "emails is reached. They go out first, the most urgent first.",
+                    count=held,
+                    cap=self.company_id.ar_dunning_daily_email_cap,
+                )
+            )
+
+    def _emails_sent_today(self):
+        """Dunning emails the company queued since midnight (its time zone): what the day's
+        cap counts."""
+        tz = pytz.timezone(self.company_id.partner_id.tz or "UTC")
+        midnight = tz.localize(datetime.combine(self.date, datetime.min.time()))
+        return self.env["ar.dunning.communication"].search_count(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("mail_id", "!=", False),
+                ("sent_at", ">=", midnight.astimezone(pytz.utc).replace(tzinfo=None)),
+            ]
+        )
 
     # ------------------------------------------------------------------ facts
 

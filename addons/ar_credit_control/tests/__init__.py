@@ -23,6 +23,7 @@ from . import test_dunning
 from . import test_dunning_resume
 from . import test_dunning_http
 from . import test_dunning_delivery
+from . import test_dunning_cap
 from . import test_open_balance
 from . import test_dunning_sms
 from . import test_credit_warning_figures
