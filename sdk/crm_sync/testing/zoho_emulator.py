@@ -128,6 +128,12 @@ ORG: dict[str, Any] = {
     "max_per_page": MAX_PER_PAGE,
 }
 
+# The values of the picklist fields (Zoho's standard Industry list, shortened).
+PICKLISTS: dict[str, tuple[str, ...]] = {
+    "Industry": ("-None-", "Communications", "Consulting", "Education", "Government",
+                 "Manufacturing", "Retail", "Technology", "Wholesale"),
+}  # fmt: skip
+
 # Fields every Zoho CRM org has (the others in the default modules are custom fields).
 STANDARD_FIELDS = frozenset(
     {"Account_Name", "Phone", "Billing_Street", "Billing_City", "Billing_Code",
@@ -505,10 +511,31 @@ class ZohoEmulator(LoopbackEmulator):
             "unique": {"casesensitive": "false"} if name in schema.unique else None,
             "lookup": None,
             "sequence_number": index + 1,
+            # Further keys every field of Zoho's answer carries (fields.json); the SDK reads them.
+            "field_label": name.replace("_", " "),
+            "field_read_only": name in SYSTEM_FIELDS,
+            "virtual_field": False,
+            "filterable": True,
+            "sortable": True,
+            "searchable": kind not in ("lookup", "ownerlookup", "boolean"),
+            "mass_update": name not in SYSTEM_FIELDS and name not in schema.unique,
+            "webhook": True,
+            "decimal_place": 2 if kind == "currency" else None,
+            "pick_list_values": [
+                {
+                    "display_value": value,
+                    "actual_value": value,
+                    "sequence_number": position,
+                    "id": str(4150868000000500001 + position),
+                    "type": "used",
+                    "colour_code": None,
+                }
+                for position, value in enumerate(PICKLISTS.get(name, ()), start=1)
+            ],  # fmt: skip
         }
         if kind == "lookup":
             target = "Accounts" if module != "Accounts" else module
-            meta["lookup"] = {"module": {"api_name": target, "id": "4150868000000002175"}}
+            meta["lookup"] = {"module": {"api_name": target, "id": MODULE_IDS[target]}}
         return meta
 
     # -- GET records ---------------------------------------------------------------------
