@@ -12,6 +12,7 @@ fails here.
 from __future__ import annotations
 
 import csv
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -39,8 +40,10 @@ def zoho_sdk() -> SimpleNamespace:
     from zohocrmsdk.src.com.zoho.crm.api import ParameterMap
     from zohocrmsdk.src.com.zoho.crm.api import record as rec
     from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter
+    from zohocrmsdk.src.com.zoho.crm.api.exception import SDKException
     from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
     from zohocrmsdk.src.com.zoho.crm.api.sdk_config import SDKConfig
+    from zohocrmsdk.src.com.zoho.crm.api.util.choice import Choice
     from zohocrmsdk.src.com.zoho.crm.api.util.utility import Utility
 
     return SimpleNamespace(
@@ -53,6 +56,8 @@ def zoho_sdk() -> SimpleNamespace:
         Initializer=Initializer,
         SDKConfig=SDKConfig,
         Utility=Utility,
+        SDKException=SDKException,
+        Choice=Choice,
     )
 
 
@@ -67,7 +72,7 @@ def crm() -> Iterator[ZohoEmulator]:
 @pytest.fixture(scope="module")
 def session(
     zoho_sdk: SimpleNamespace, crm: ZohoEmulator, tmp_path_factory: pytest.TempPathFactory
-) -> SimpleNamespace:
+) -> Iterator[SimpleNamespace]:
     """``Initializer.initialize`` against the emulator, as an integrator configures the SDK."""
     folder = tmp_path_factory.mktemp("zohosdk")
     environment = zoho_sdk.DataCenter.Environment(
@@ -87,7 +92,11 @@ def session(
         resource_path=str(folder),
         logger=zoho_sdk.Logger.get_instance(zoho_sdk.Logger.Levels.INFO, str(folder / "sdk.log")),
     )
-    return SimpleNamespace(store_path=store_path, log_path=folder / "sdk.log")
+    yield SimpleNamespace(store_path=store_path, log_path=folder / "sdk.log")
+    sdk_logger = logging.getLogger("SDKLogger")  # the SDK's file handler outlives the session
+    for handler in list(sdk_logger.handlers):
+        sdk_logger.removeHandler(handler)
+        handler.close()
 
 
 def _value(choice: Any) -> Any:
@@ -257,6 +266,27 @@ def test_create_and_update_records(
     _success(zoho_sdk, response.get_object().get_data()[0])
     stored = crm.get("Accounts", created_id)
     assert stored["Credit_Hold"] is True and stored["Credit_Limit"] == 77.0  # absent kept
+
+
+def test_sdk_checks_picklists_against_the_field_metadata(
+    zoho_sdk: SimpleNamespace, crm: ZohoEmulator, session: SimpleNamespace
+) -> None:
+    """The SDK refuses a picklist value that settings/fields does not list, before sending."""
+    calls = crm.calls["POST /Accounts"]
+    for value, accepted in (("Retail", True), ("Shipbuilding", False)):
+        record = zoho_sdk.rec.Record()
+        record.add_key_value("Account_Name", f"Picklist {value}")
+        record.add_key_value("Industry", zoho_sdk.Choice(value))
+        body = zoho_sdk.rec.BodyWrapper()
+        body.set_data([record])
+        if accepted:
+            response = zoho_sdk.rec.RecordOperations("Accounts").create_records(body)
+            details = _success(zoho_sdk, response.get_object().get_data()[0])
+            assert crm.get("Accounts", str(details["id"]))["Industry"] == "Retail"
+        else:
+            with pytest.raises(zoho_sdk.SDKException, match="Shipbuilding"):
+                zoho_sdk.rec.RecordOperations("Accounts").create_records(body)
+    assert crm.calls["POST /Accounts"] == calls + 1
 
 
 def test_get_deleted_records(
