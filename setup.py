@@ -29,6 +29,9 @@ setup(
         "tomli>=1.1; python_version<'3.11'",
     ],
     extras_require={
+        # Zoho's official SDK (zohocrmsdk8-0), which a tier-1 test runs against the emulator, is
+        # not listed: it requires requests>=2.32.2 and would upgrade Odoo 18's pinned 2.31.
+        # The test installs it with --no-deps into var/zohosdk (see tests/crm_sync).
         "test": [
             "pytest>=7",
             "ruff>=0.4",

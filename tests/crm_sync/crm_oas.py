@@ -111,13 +111,25 @@ class Spec:
         file, schema = self.schema(file, name)
         self.validate(value, file, {**schema, "required": required})
 
-    def check_upsert_body(self, value: Any) -> None:
-        """The per-record result list of the Upsert Records operation.
+    def check_action_body(self, value: Any, path: str, method: str) -> None:
+        """The per-record result list of a write operation of record.json (create, update,
+        upsert: ``{"data": [Success_Response | API_Exception, ...]}``).
 
         The operation's top level is ``oneOf`` two object schemas without required properties,
         which any object matches twice; the per-record ``oneOf`` (success vs. error, told apart
         by their ``status`` enums) is the part with meaning, so that is what is checked.
         """
-        operation = self.doc("record.json")["paths"]["/crm/v8/{module_api_name}/upsert"]["post"]
+        operation = self.doc("record.json")["paths"][path][method]
         schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
         self.validate(value, "record.json", schema["oneOf"][0])
+
+    def check_upsert_body(self, value: Any) -> None:
+        self.check_action_body(value, "/crm/v8/{module_api_name}/upsert", "post")
+
+    def check_response(self, value: Any, file: str, path: str, method: str, status: str) -> None:
+        """``value`` against the schema an operation documents for ``status`` (``$ref``s to
+        ``components/responses`` followed)."""
+        response = self.doc(file)["paths"][path][method]["responses"][status]
+        if "$ref" in response:
+            file, response = self.resolve(file, response["$ref"])  # type: ignore[misc]
+        self.validate(value, file, response["content"]["application/json"]["schema"])

@@ -13,6 +13,10 @@ Behaviour follows Zoho's published v8 OpenAPI (record.json, common.json) and API
 - upsert takes at most 100 records and answers per record (``DUPLICATE_DATA``,
   ``INVALID_DATA`` with ``details.json_path``, ``MANDATORY_NOT_FOUND``) with HTTP 200/201/207/400;
 - ``/deleted`` lists deleted records;
+- single records are read (``GET /{module}/{id}``, 204 when there is none), created
+  (``POST /{module}``) and updated (``PUT /{module}`` and ``/{module}/{id}``) per record;
+- the metadata Zoho's own SDK reads before it touches records: ``settings/modules``
+  (modules.json), ``settings/fields`` (fields.json), ``/users?type=CurrentUser`` and ``/org``;
 - faults can be injected: 5xx bursts, 429 storms with ``Retry-After``, token expiry mid-run,
   malformed records, latency.
 """
@@ -74,6 +78,61 @@ PAYMENTS_FIELDS: dict[str, str] = {
     "Payment_Date": "date",
     "Reference": "text",
 }
+
+# The ids Zoho gives its default modules in the emulated org (custom modules get others).
+MODULE_IDS = {"Accounts": "4150868000000002175", "Payments": "4150868000000002181"}
+# Path segments after a module that name an operation, not a record id.
+RESERVED_PATHS = frozenset({"upsert", "deleted", "search", "actions"})
+MODULES_MODIFIED_TIME = "2026-01-05T10:00:00+00:00"
+ADMIN_PROFILE_ID = "4150868000000026011"
+USER_TYPES = ("AllUsers", "ActiveUsers", "DeactiveUsers", "ConfirmedUsers", "NotConfirmedUsers",
+              "DeletedUsers", "ActiveConfirmedUsers", "AdminUsers", "ActiveConfirmedAdmins",
+              "CurrentUser")  # fmt: skip
+# The API user as ``/users?type=CurrentUser`` lists it, and the organisation ``/org`` answers.
+CURRENT_USER: dict[str, Any] = {
+    "id": USER["id"],
+    "zuid": "60012345678",
+    "full_name": USER["name"],
+    "first_name": "Sync",
+    "last_name": "Admin",
+    "email": USER["email"],
+    "status": "active",
+    "confirm": True,
+    "role": {"name": "CEO", "id": "4150868000000026005"},
+    "profile": {"name": "Administrator", "id": ADMIN_PROFILE_ID},
+    "locale": "en_US",
+    "language": "en_US",
+    "country_locale": "en_US",
+    "time_zone": "Etc/UTC",
+    "time_format": "HH:mm",
+    "date_format": "yyyy-MM-dd",
+    "created_time": "2026-01-05T10:00:00+00:00",
+    "Modified_Time": "2026-01-05T10:00:00+00:00",
+}
+ORG: dict[str, Any] = {
+    "id": "4150868000000021001",
+    "zgid": "700012345",
+    "company_name": "Emulated Org",
+    "primary_email": USER["email"],
+    "primary_zuid": CURRENT_USER["zuid"],
+    "domain_name": "org700012345",
+    "country": "United States",
+    "country_code": "US",
+    "currency": "US Dollar - USD",
+    "currency_symbol": "$",
+    "currency_locale": "en_US",
+    "iso_code": "USD",
+    "time_zone": "Etc/UTC",
+    "type": "production",
+    "mc_status": False,
+    "max_per_page": MAX_PER_PAGE,
+}
+
+# The values of the picklist fields (Zoho's standard Industry list, shortened).
+PICKLISTS: dict[str, tuple[str, ...]] = {
+    "Industry": ("-None-", "Communications", "Consulting", "Education", "Government",
+                 "Manufacturing", "Retail", "Technology", "Wholesale"),
+}  # fmt: skip
 
 # Fields every Zoho CRM org has (the others in the default modules are custom fields).
 STANDARD_FIELDS = frozenset(
@@ -255,8 +314,9 @@ class ZohoEmulator(LoopbackEmulator):
 
     def delete_record(self, module: str, record_id: str) -> None:
         with self._lock:
-            self._store(module, record_id, {})
-            record = self._records[module].pop(record_id)
+            record = self._records[module][record_id]
+            self._store(module, record_id, {})  # drops it from the unique-field index
+            del self._records[module][record_id]
             self._deleted[module].append(
                 {
                     "deleted_by": {"name": USER["name"], "id": USER["id"]},
@@ -386,6 +446,9 @@ class ZohoEmulator(LoopbackEmulator):
                     )  # fmt: skip
             if route == ["settings", "fields"] and request.method == "GET":
                 return self._fields(request)
+            metadata = self._metadata_route(route, request)
+            if metadata is not None:
+                return metadata
             module = route[0]
             if module not in self.modules:
                 # Zoho's InvalidUrlError: the module is the first path segment after /crm/v8.
@@ -397,6 +460,9 @@ class ZohoEmulator(LoopbackEmulator):
                 return self._upsert(module, request)
             if route[1:] == ["deleted"] and request.method == "GET":
                 return self._deleted_records(module, request)
+            single = self._record_route(module, route[1:], request)
+            if single is not None:
+                return single
             return _error(
                 400,
                 "INVALID_URL_PATTERN",
@@ -445,10 +511,31 @@ class ZohoEmulator(LoopbackEmulator):
             "unique": {"casesensitive": "false"} if name in schema.unique else None,
             "lookup": None,
             "sequence_number": index + 1,
+            # Further keys every field of Zoho's answer carries (fields.json); the SDK reads them.
+            "field_label": name.replace("_", " "),
+            "field_read_only": name in SYSTEM_FIELDS,
+            "virtual_field": False,
+            "filterable": True,
+            "sortable": True,
+            "searchable": kind not in ("lookup", "ownerlookup", "boolean"),
+            "mass_update": name not in SYSTEM_FIELDS and name not in schema.unique,
+            "webhook": True,
+            "decimal_place": 2 if kind == "currency" else None,
+            "pick_list_values": [
+                {
+                    "display_value": value,
+                    "actual_value": value,
+                    "sequence_number": position,
+                    "id": str(4150868000000500001 + position),
+                    "type": "used",
+                    "colour_code": None,
+                }
+                for position, value in enumerate(PICKLISTS.get(name, ()), start=1)
+            ],  # fmt: skip
         }
         if kind == "lookup":
             target = "Accounts" if module != "Accounts" else module
-            meta["lookup"] = {"module": {"api_name": target, "id": "4150868000000002175"}}
+            meta["lookup"] = {"module": {"api_name": target, "id": MODULE_IDS[target]}}
         return meta
 
     # -- GET records ---------------------------------------------------------------------
@@ -729,6 +816,187 @@ class ZohoEmulator(LoopbackEmulator):
         if action == "update" and matched_on:
             result["duplicate_field"] = matched_on
         return result
+
+    # -- metadata: modules, current user, organisation ----------------------------------
+    def _metadata_route(self, route: list[str], request: Request) -> Response | None:
+        """``settings/modules``, ``users`` and ``org``: what Zoho's SDK reads before records."""
+        if request.method != "GET":
+            return None
+        if route == ["settings", "modules"]:
+            return self._modules(request)
+        if route[:2] == ["settings", "modules"] and len(route) == 3:
+            return self._module(route[2])
+        if route == ["users"]:
+            return self._users(request)
+        if route == ["org"]:
+            return Response(200, {"org": [dict(ORG)]})
+        return None
+
+    def _module_meta(self, index: int, name: str) -> dict[str, Any]:
+        """One module in the shape of modules.json's ``modules`` (the keys a list answer has)."""
+        user = {"name": USER["name"], "id": USER["id"]}
+        singular = name[:-1] if name.endswith("s") else name
+        return {
+            "api_name": name,
+            "module_name": name,
+            "singular_label": singular,
+            "plural_label": name,
+            "id": MODULE_IDS.get(name, str(4150868000000002190 + index)),
+            "api_supported": True,
+            "generated_type": "default" if name in MODULE_IDS else "custom",
+            "sequence_number": index + 1,
+            "visibility": 1,
+            "visible": True,
+            "show_as_tab": True,
+            "creatable": True,
+            "editable": True,
+            "deletable": True,
+            "viewable": True,
+            "convertable": False,
+            "quick_create": True,
+            "global_search_supported": True,
+            "isBlueprintSupported": True,
+            "triggers_supported": True,
+            "feeds_required": False,
+            "scoring_supported": True,
+            "webform_supported": True,
+            "filter_supported": True,
+            "kanban_view_supported": True,
+            "kanban_view": False,
+            "inventory_template_supported": False,
+            "emailTemplate_support": True,
+            "email_parser_supported": False,
+            "presence_sub_menu": False,
+            "chart_view_supported": True,
+            "chart_view": False,
+            "recycle_bin_on_delete": True,
+            "track_current_data": True,
+            "business_card_field_limit": 5,
+            "profile_count": 1,
+            "activity_badge": "Enabled",
+            "web_link": None,
+            "description": None,
+            "parent_module": {},
+            "modified_time": MODULES_MODIFIED_TIME,
+            "modified_by": user,
+            "arguments": [],
+            "$properties": [],
+            "$field_states": [],
+            "$on_demand_properties": [],
+            "profiles": [{"name": "Administrator", "id": ADMIN_PROFILE_ID}],
+        }
+
+    def _modules(self, request: Request) -> Response:
+        """``GET settings/modules`` (304 when nothing changed since ``If-Modified-Since``)."""
+        since = self._parse_since(request)
+        if isinstance(since, Response):
+            return since
+        if since is not None and since >= dt.datetime.fromisoformat(MODULES_MODIFIED_TIME):
+            return Response(304, None)
+        return Response(
+            200, {"modules": [self._module_meta(i, n) for i, n in enumerate(self.modules)]}
+        )
+
+    def _module(self, name: str) -> Response:
+        if name not in self.modules:
+            return _error(400, "INVALID_MODULE", "the module name given seems to be invalid",
+                          {"resource_path_index": 2})  # fmt: skip
+        return Response(200, {"modules": [self._module_meta(list(self.modules).index(name), name)]})
+
+    def _users(self, request: Request) -> Response:
+        """``GET /users?type=CurrentUser``: the API user, as Zoho's Users API lists one."""
+        kind = request.query.get("type", "AllUsers")
+        if kind not in USER_TYPES:
+            return _error(
+                400, "INVALID_DATA", "invalid data", {"param_name": "type", "param": "type"}
+            )
+        info = {"per_page": 200, "count": 1, "page": 1, "more_records": False}
+        return Response(200, {"users": [dict(CURRENT_USER)], "info": info})
+
+    # -- single records: read, create, update --------------------------------------------
+    def _record_route(self, module: str, rest: list[str], request: Request) -> Response | None:
+        if not rest and request.method == "POST":
+            return self._write_records(module, request, create=True)
+        if not rest and request.method == "PUT":
+            return self._write_records(module, request, create=False)
+        if len(rest) != 1 or request.method not in ("GET", "PUT") or rest[0] in RESERVED_PATHS:
+            return None
+        if not rest[0].isdigit():
+            # Zoho's InvalidUrlError: the id is the second path segment after /crm/v8.
+            return _error(400, "INVALID_DATA", "the id given seems to be invalid",
+                          {"resource_path_index": 1})  # fmt: skip
+        if request.method == "GET":
+            return self._get_record(module, rest[0], request)
+        if request.method == "PUT":
+            return self._write_records(module, request, create=False, record_id=rest[0])
+        return None
+
+    def _get_record(self, module: str, record_id: str, request: Request) -> Response:
+        """``GET /{module}/{id}``: every field the module has (or those in ``fields``)."""
+        record = self._records[module].get(record_id)
+        if record is None:
+            return Response(204, None)  # no such record, or it was deleted
+        schema = self.modules[module].fields
+        requested = [name for name in request.query.get("fields", "").split(",") if name]
+        if len(requested) > MAX_FIELDS:
+            return _error(400, "LIMIT_EXCEEDED", "Max field limit exceeded",
+                          {"param": "fields", "limit": MAX_FIELDS})  # fmt: skip
+        names = requested or [*schema, *SYSTEM_FIELDS, "Owner"]
+        known = [n for n in names if n != "id" and (n in schema or n in (*SYSTEM_FIELDS, "Owner"))]
+        return Response(200, {"data": [{"id": record_id, **{n: record.get(n) for n in known}}]})
+
+    def _write_records(
+        self, module: str, request: Request, *, create: bool, record_id: str | None = None
+    ) -> Response:
+        """``POST /{module}`` (create) and ``PUT /{module}[/{id}]`` (update), per record.
+
+        Both answer like upsert (201 all created, 200 all updated, 207 mixed, 400 none), but
+        without ``action``/``duplicate_field``; an update needs the id of an existing record."""
+        try:
+            body = request.json()
+        except ValueError:
+            return _error(400, "INVALID_DATA", "body", {})
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list) or not data:
+            return _error(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
+                          {"param_name": "data", "param": "data"})  # fmt: skip
+        limit = 1 if record_id is not None else MAX_UPSERT
+        if len(data) > limit:
+            return _error(400, "LIMIT_EXCEEDED", "Record count exceeded", {"limit": limit})
+        schema = self.modules[module]
+        results = []
+        for index, record in enumerate(data):
+            if not isinstance(record, dict):
+                results.append(self._upsert_one(module, schema, index, record, []))
+            elif create:
+                values = {key: value for key, value in record.items() if key != "id"}
+                results.append(self._upsert_one(module, schema, index, values, []))
+            else:
+                results.append(self._update_one(module, schema, index, record, record_id))
+        for result in results:
+            result.pop("action", None)
+            result.pop("duplicate_field", None)
+        ok = sum(result["status"] == "success" for result in results)
+        status = (201 if create else 200) if ok == len(results) else 207 if ok else 400
+        return Response(status, {"data": results})
+
+    def _update_one(
+        self,
+        module: str,
+        schema: ModuleSchema,
+        index: int,
+        record: dict[str, Any],
+        record_id: str | None,
+    ) -> dict[str, Any]:
+        target = record_id or record.get("id")
+        if target in (None, ""):
+            details = {"api_name": "id", "json_path": f"$.data[{index}].id"}
+            return {"code": "MANDATORY_NOT_FOUND", "details": details,
+                    "message": "required field not found", "status": "error"}  # fmt: skip
+        if str(target) not in self._records[module]:
+            return {"code": "INVALID_DATA", "details": {"id": str(target)},
+                    "message": "the id given seems to be invalid", "status": "error"}  # fmt: skip
+        return self._upsert_one(module, schema, index, {**record, "id": str(target)}, [])
 
     # -- introspection -------------------------------------------------------------------
     def upsert_calls(self, module: str = "Accounts") -> int:
