@@ -271,14 +271,32 @@ class FxiaokeFields(_Section):
 
 
 class FxiaokeSettings(_Section):
-    """纷享销客 (FXiaoKe) open API: corpAccessToken flow, ``crm/v2/data/*`` calls."""
+    """纷享销客 (FXiaoKe) open API: app token, ``crm/v2/data/*`` calls."""
 
     kind: Literal["fxiaoke"] = "fxiaoke"
     base_url: str = "https://open.fxiaoke.com"
+    auth: Literal["oauth", "corp_access_token"] = Field(
+        default="oauth",
+        description="oauth: /oauth2.0/token and Bearer headers (the current documented scheme); "
+        "corp_access_token: the older /cgi/corpAccessToken/get/V2 with the token in the body",
+    )
     app_id: str
     app_secret_env: str = "FXIAOKE_APP_SECRET"  # noqa: S105 (an environment variable name)
     permanent_code_env: str = "FXIAOKE_PERMANENT_CODE"
-    current_open_user_id: str = Field(description="openUserId the calls act as (a CRM admin)")
+    current_open_user_id: str = Field(
+        description="who the calls act as (a CRM admin): the CRM employee id (e.g. 1000) or "
+        "an openUserId FSUID_…"
+    )
+    rate_limit_calls: int = Field(
+        default=100, ge=0, description="calls per interface per window (0: no pacing)"
+    )
+    rate_limit_window_seconds: float = Field(default=20.0, gt=0)
+    daily_call_budget: int = Field(
+        default=0,
+        ge=0,
+        description="most API calls the sync may make per day, counted across runs (0: none; "
+        "the tenant's purchased daily quota still applies)",
+    )
     customer_object: str = "AccountObj"
     payment_object: str = Field(default="PaymentObj", description="empty disables payments")
     page_size: int = Field(default=100, ge=1, le=100)
@@ -544,7 +562,8 @@ base_url = "https://open.fxiaoke.com"      # the open-API host of the tenant's c
 app_id = "FSAID_REPLACE_ME"
 app_secret_env = "FXIAOKE_APP_SECRET"       # names of the variables, not the secrets
 permanent_code_env = "FXIAOKE_PERMANENT_CODE"
-current_open_user_id = "FSUID_REPLACE_ME"  # the CRM administrator the calls act as
+auth = "oauth"                             # or "corp_access_token" (the older scheme)
+current_open_user_id = "FSUID_REPLACE_ME"  # the CRM administrator: openUserId or employee id
 customer_object = "AccountObj"
 payment_object = "PaymentObj"              # 回款; "" disables payments from the CRM
 page_size = 100                            # the API's maximum
@@ -552,6 +571,8 @@ timeout_seconds = 30
 date_utc_offset_hours = 8                  # date fields travel as epoch milliseconds
 sync_deletions = true                      # invalidated (作废) accounts archive the partner
 trigger_approval_flow = false              # true: every write starts the approval flow (locks)
+rate_limit_calls = 100                     # per interface per window: FXiaoKe's 100 calls/20 s
+daily_call_budget = 0                      # calls a day this sync may use (0: no budget)
 
 # Field API names (defaults shown for the ones most often renamed; "" = not synchronised).
 [crm.fields]

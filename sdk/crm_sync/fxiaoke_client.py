@@ -1,8 +1,13 @@
 """FXiaoKe (纷享销客) open-API client: ``crm/v2/data/{query,get,create,update}`` with retries.
 
 Rules of the API this client keeps (from the published open-API documentation):
-- every call is ``POST <base>/cgi/<path>?thirdTraceId=<uuid4>`` with a JSON body carrying
-  ``corpAccessToken``, ``corpId``, ``currentOpenUserId`` and the call's ``data``;
+- every call is ``POST <base>/cgi/<path>?thirdTraceId=<uuid4>`` with a JSON body carrying the
+  call's ``data``; the token travels as the headers ``authorization: Bearer``, ``x-fs-ea`` and
+  ``x-fs-userid`` (``oauth`` scheme; an openUserId ``FSUID_…`` is sent with
+  ``convertUserId: true``) or, in the older scheme, as ``corpAccessToken``, ``corpId`` and
+  ``currentOpenUserId`` at the top level of the body;
+- each interface takes at most 100 calls in 20 s (页面「频率限制」): a :class:`Pacer` is asked
+  before each send, and a :class:`DailyBudget` caps the calls of a day;
 - errors come back with HTTP 200 and a non-zero ``errorCode`` in the body: 20016 (token
   missing or expired) is answered by one token renewal, rate-limit codes by backoff, the daily
   quota code fails the run at once (retrying today will not help);
@@ -29,8 +34,16 @@ from typing import Any
 
 import requests
 
-from .errors import AuthError, RateLimited, RemoteError, RemoteUnavailable, ValidationError
+from .errors import (
+    AuthError,
+    DailyLimitExceeded,
+    RateLimited,
+    RemoteError,
+    RemoteUnavailable,
+    ValidationError,
+)
 from .fxiaoke_auth import FxiaokeAuth
+from .pacing import DailyBudget, Pacer
 from .redaction import redact
 from .retry import RetryPolicy, parse_retry_after
 
@@ -42,6 +55,9 @@ MODIFIED_FIELD = "last_modified_time"
 PRESET_DATA_PATH = "crm/v2/data"
 CUSTOM_DATA_PATH = "crm/custom/v2/data"
 AUTH_CODES = {20005, 20006, 20012, 20015, 20017, 20020, 20021, 20022, 30003}
+# Documented per-interface limit: 100 calls in 20 s.
+RATE_LIMIT_CALLS = 100
+RATE_LIMIT_WINDOW_SECONDS = 20.0
 
 
 class FxiaokeApiError(RemoteError):
@@ -63,6 +79,8 @@ class FxiaokeClient:
         transient_codes: Iterable[int] = (-1, 50009),
         trigger_approval_flow: bool = False,
         skip_data_status_validate: bool = False,
+        pacer: Pacer | None = None,
+        budget: DailyBudget | None = None,
     ) -> None:
         self.auth = auth
         self.open_user_id = open_user_id
@@ -75,6 +93,10 @@ class FxiaokeClient:
         self.transient_codes = set(transient_codes)
         self.trigger_approval_flow = trigger_approval_flow
         self.skip_data_status_validate = skip_data_status_validate
+        self.pacer = pacer or Pacer(
+            RATE_LIMIT_CALLS, RATE_LIMIT_WINDOW_SECONDS, sleep=self.retry.sleep
+        )
+        self.budget = budget
         self.calls: Counter[str] = Counter()
 
     def __repr__(self) -> str:
@@ -91,20 +113,21 @@ class FxiaokeClient:
         renewed = False
         while True:
             attempt += 1
-            corp_access_token, corp_id = self.auth.access()
-            body = {
-                "corpAccessToken": corp_access_token,
-                "corpId": corp_id,
-                "currentOpenUserId": self.open_user_id,
-                **options,
-                **({"data": data} if data is not None else {}),
-            }
+            self.pacer.acquire(path)  # first: a wait must not age the token about to be sent
+            access_token, tenant = self.auth.access()
+            headers, body = self._envelope(access_token, tenant)
+            body.update(options)
+            if data is not None:
+                body["data"] = data
+            if self.budget is not None:
+                self.budget.spend()
             self.calls[path] += 1
             try:
                 response = self._session.post(
                     f"{self.auth.base_url}/cgi/{path}",
                     params={"thirdTraceId": str(uuid.uuid4())},
                     json=body,
+                    headers=headers,
                     timeout=self._timeout,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
@@ -131,7 +154,7 @@ class FxiaokeClient:
                 return payload
             if code in self.token_codes and not renewed:
                 log.info("fxiaoke token refused (%s); renewing once", code)
-                self.auth.invalidate(corp_access_token)
+                self.auth.invalidate(access_token)
                 renewed = True
                 attempt -= 1  # a renewal is not a failed attempt
                 continue
@@ -139,8 +162,8 @@ class FxiaokeClient:
             if code in self.token_codes or code in AUTH_CODES:
                 raise AuthError(f"FXiaoKe refused the token (errorCode {code})", code=f"{code}")
             if code in self.quota_codes:
-                raise RateLimited(
-                    f"FXiaoKe daily quota exhausted (errorCode {code})", code=str(code), status=None
+                raise DailyLimitExceeded(
+                    f"FXiaoKe daily quota exhausted (errorCode {code})", code=str(code)
                 )
             if code in self.rate_limit_codes:
                 error = RateLimited(
@@ -160,6 +183,25 @@ class FxiaokeClient:
                 status=response.status_code,
                 details={"errorCode": code, "traceId": payload.get("traceId")},
             )
+
+    def _envelope(self, access_token: str, tenant: str) -> tuple[dict[str, str], dict[str, Any]]:
+        """The headers and top-level body keys that carry the token in the auth scheme."""
+        if self.auth.scheme == "oauth":
+            headers = {
+                "authorization": f"Bearer {access_token}",
+                "x-fs-ea": tenant,
+                "x-fs-userid": self.open_user_id,
+            }
+            # An openUserId (FSUID_…) instead of a CRM employee id needs convertUserId.
+            body: dict[str, Any] = (
+                {"convertUserId": True} if self.open_user_id.startswith("FSUID_") else {}
+            )
+            return headers, body
+        return {}, {
+            "corpAccessToken": access_token,
+            "corpId": tenant,
+            "currentOpenUserId": self.open_user_id,
+        }
 
     def _wait_or_raise(
         self, path: str, attempt: int, retry_after: float | None, error: RemoteError

@@ -22,6 +22,7 @@ from .connector import CONTACT_FIELDS, FieldMappedCrmConnector, Page, RawRecord,
 from .errors import ConfigError
 from .fxiaoke_auth import FxiaokeAuth
 from .fxiaoke_client import ID_FIELD, MODIFIED_FIELD, FxiaokeApiError, FxiaokeClient
+from .pacing import DailyBudget, Pacer
 from .records import (
     ContactData,
     CrmCustomer,
@@ -32,7 +33,7 @@ from .records import (
 )
 from .retry import RetryPolicy
 from .schema import RemoteField, remote_field
-from .zoho_auth import TokenStore
+from .zoho_auth import MemoryTokenStore, TokenStore, token_key
 
 # FXiaoKe field types (object describe) → field families of the schema check (crm_sync.schema).
 FXIAOKE_FAMILIES = {
@@ -94,14 +95,29 @@ class FxiaokeConnector(FieldMappedCrmConnector):
         session: requests.Session | None = None,
     ) -> FxiaokeConnector:
         session = session or requests.Session()
+        token_store = token_store or MemoryTokenStore()
+        retry = retry or RetryPolicy()
         auth = FxiaokeAuth(
             base_url=settings.resolved_base_url,
             app_id=settings.app_id,
             app_secret=app_secret,
             permanent_code=permanent_code,
+            scheme=settings.auth,
             store=token_store,
             session=session,
             timeout=settings.timeout_seconds,
+        )
+        pacer = Pacer(
+            settings.rate_limit_calls, settings.rate_limit_window_seconds, sleep=retry.sleep
+        )
+        budget = DailyBudget(
+            settings.daily_call_budget,
+            store=token_store,
+            # The quota is the tenant's: one count per host and app, whatever the credentials.
+            key=token_key("fxiaoke-daily-calls", settings.resolved_base_url, settings.app_id),
+            zone=dt.timezone(dt.timedelta(hours=settings.date_utc_offset_hours)),
+            label="FXiaoKe",
+            setting="crm.daily_call_budget",
         )
         client = FxiaokeClient(
             auth,
@@ -115,6 +131,8 @@ class FxiaokeConnector(FieldMappedCrmConnector):
             transient_codes=settings.transient_error_codes,
             trigger_approval_flow=settings.trigger_approval_flow,
             skip_data_status_validate=settings.skip_data_status_validate,
+            pacer=pacer,
+            budget=budget if settings.daily_call_budget else None,
         )
         return cls(settings, client)
 

@@ -39,12 +39,12 @@ def fxiaoke_config(
     **sync: Any,
 ) -> Config:
     crm_section = {
-        **(crm_options or {}),
         "kind": "fxiaoke",
         "base_url": crm.base_url,
         "app_id": crm.app_id,
         "current_open_user_id": crm.open_user_id,
         "timeout_seconds": 5,
+        **(crm_options or {}),
     }
     return sync_config(crm_section, odoo, state, **sync)
 
@@ -254,7 +254,7 @@ def test_expired_token_is_renewed_once_and_ahead_of_expiry(
     auth = runtime.crm.client.auth
     auth._clock = crm.clock = lambda: now[0]
     crm.expire_tokens()
-    auth.invalidate(auth._cached()["corp_access_token"])
+    auth.invalidate(auth._cached()["access_token"])
     first = auth.access()[0]
     now[0] += 6_500
     assert auth.access()[0] == first

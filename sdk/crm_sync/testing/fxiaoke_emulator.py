@@ -1,12 +1,18 @@
 """A FXiaoKe (纷享销客) open-API emulator on loopback, for the parts crm_sync uses.
 
 Behaviour follows the published open-API documentation:
-- ``/cgi/corpAccessToken/get/V2`` exchanges appId/appSecret/permanentCode for a
-  ``corpAccessToken`` and ``corpId``; within 6,600 s of issue it returns the same token, later a
+- ``/oauth2.0/token`` (``grantType: app_secret``) and the older ``/cgi/corpAccessToken/get/V2``
+  exchange appId/appSecret/permanentCode for a token (``accessToken`` + ``ea``, or
+  ``corpAccessToken`` + ``corpId``); within 6,600 s of issue they return the same token, later a
   new one; a token is valid 7,200 s;
-- every business call is a POST whose body carries ``corpAccessToken``, ``corpId`` and
-  ``currentOpenUserId``; errors come back with HTTP 200 and ``errorCode`` ≠ 0 (20016 token
+- every business call is a POST carrying the token either as headers (``authorization: Bearer``,
+  ``x-fs-ea``, ``x-fs-userid`` = the CRM employee id, or the openUserId with
+  ``convertUserId: true`` in the body) or in the body (``corpAccessToken``, ``corpId``,
+  ``currentOpenUserId``); errors come back with HTTP 200 and ``errorCode`` ≠ 0 (20016 token
   missing or expired, 20017 no token);
+- with ``rate_limit=(100, 20.0)`` each interface takes at most 100 calls in 20 s of the
+  emulator's clock and answers the next with ``rate_limit_code`` (30004, 秒频次超限); with
+  ``daily_quota=n`` the n+1-th business call of a day (UTC+8) is answered 30002;
 - preset objects are served under ``/cgi/crm/v2/data/*``, custom objects (API name ending in
   ``__c``) under ``/cgi/crm/custom/v2/data/*``; an object on the other family's path is refused;
 - ``create``/``update`` read ``triggerApprovalFlow`` (default true, as documented): a write
@@ -25,12 +31,13 @@ Behaviour follows the published open-API documentation:
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 import secrets
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -153,15 +160,29 @@ class FxiaokeEmulator(LoopbackEmulator):
         permanent_code: str = "FXIAOKE-EMULATOR-PERMANENT-CODE",
         corp_id: str = "FSCID_EMULATOR",
         open_user_id: str = "FSUID_EMULATOR_ADMIN",
+        employee_id: str = "1000",
+        ea: str = "fs_emulator",
         objects: dict[str, ObjectSchema] | None = None,
         latency: float = 0.0,
         clock: Callable[[], float] = time.time,
+        rate_limit: tuple[int, float] | None = None,
+        rate_limit_code: int = 30004,
+        daily_quota: int | None = None,
     ) -> None:
         self.app_id = app_id
         self.app_secret = app_secret
         self.permanent_code = permanent_code
         self.corp_id = corp_id
         self.open_user_id = open_user_id
+        self.employee_id = employee_id
+        self.ea = ea
+        self.rate_limit = rate_limit
+        self.rate_limit_code = rate_limit_code
+        self.daily_quota = daily_quota
+        self._window: dict[str, deque[float]] = {}
+        self._quota_day = ""
+        self.quota_used = 0
+        self.rate_limited = 0  # calls answered with rate_limit_code
         self.objects = objects or default_objects()
         self.latency = latency
         self.clock = clock
@@ -174,6 +195,8 @@ class FxiaokeEmulator(LoopbackEmulator):
         self.faults: list[Fault] = []
         self.calls: Counter[str] = Counter()
         self.token_requests = 0
+        self.token_paths: list[str] = []
+        self.headers: list[dict[str, str]] = []
         self.bodies: list[dict[str, Any]] = []
         self.writes: list[WriteCall] = []
         self.keep_bodies = False
@@ -262,24 +285,27 @@ class FxiaokeEmulator(LoopbackEmulator):
         body = body if isinstance(body, dict) else {}
         if self.keep_bodies:
             self.bodies.append(body)
-        if request.path == "/cgi/corpAccessToken/get/V2":
-            return self._token(body)
+        if request.path in ("/cgi/corpAccessToken/get/V2", "/oauth2.0/token"):
+            return self._token(body, request.path)
         if not request.path.startswith("/cgi/"):
             return Response(404, None)
         path = request.path[len("/cgi/") :]
         with self._lock:
-            if not body.get("corpAccessToken"):
-                return _error(20017, "corpAccessToken为必填项，不能为空")
-            token = self._tokens.get(str(body["corpAccessToken"]))
-            if (
-                token is None
-                or self.clock() - token.issued_at >= TOKEN_TTL
-                or body.get("corpId") != self.corp_id
-            ):
-                return _error(20016, "the cropId,cropAccessToken or authorization is error")
-            if body.get("currentOpenUserId") != self.open_user_id:
-                return _error(20012, "openUserId未找到")
+            if self.keep_bodies:
+                self.headers.append(
+                    {
+                        name.lower(): value
+                        for name, value in request.headers.items()
+                        if name.lower().startswith("x-fs-") or name.lower() == "authorization"
+                    }
+                )
+            refused = self._authenticate(request, body)
+            if refused is not None:
+                return refused
             self.calls[path] += 1
+            limited = self._limit(path)
+            if limited is not None:
+                return limited
             for fault in self.faults:
                 if fault.matches(path):
                     fault.count -= 1
@@ -324,11 +350,57 @@ class FxiaokeEmulator(LoopbackEmulator):
             },
         )
 
-    def _token(self, body: dict[str, Any]) -> Response:
+    def _authenticate(self, request: Request, body: dict[str, Any]) -> Response | None:
+        """None when the call carries a live token and a known user, in either scheme."""
+        bearer = str(request.headers.get("authorization") or "")
+        if bearer:
+            token_value = bearer.removeprefix("Bearer ")
+            tenant_ok = request.headers.get("x-fs-ea") == self.ea
+            user = request.headers.get("x-fs-userid")
+            expected = self.open_user_id if body.get("convertUserId") is True else self.employee_id
+        else:
+            if not body.get("corpAccessToken"):
+                return _error(20017, "corpAccessToken为必填项，不能为空")
+            token_value = str(body["corpAccessToken"])
+            tenant_ok = body.get("corpId") == self.corp_id
+            user, expected = body.get("currentOpenUserId"), self.open_user_id
+        token = self._tokens.get(token_value)
+        if token is None or self.clock() - token.issued_at >= TOKEN_TTL or not tenant_ok:
+            return _error(20016, "the cropId,cropAccessToken or authorization is error")
+        if user != expected:
+            return _error(20012, "openUserId未找到")
+        return None
+
+    def _limit(self, path: str) -> Response | None:
+        """The per-interface rate (sliding window) and the daily quota, on the emulator's clock."""
+        now = self.clock()
+        if self.daily_quota is not None:
+            day = dt.datetime.fromtimestamp(now, dt.timezone(dt.timedelta(hours=8))).date()
+            if day.isoformat() != self._quota_day:
+                self._quota_day, self.quota_used = day.isoformat(), 0
+            if self.quota_used >= self.daily_quota:
+                return _error(30002, "当天访问频次超限（0点重新统计）")
+            self.quota_used += 1
+        if self.rate_limit is not None:
+            limit, window = self.rate_limit
+            sent = self._window.setdefault(path, deque())
+            while sent and sent[0] <= now - window:
+                sent.popleft()
+            if len(sent) >= limit:
+                self.rate_limited += 1
+                return _error(self.rate_limit_code, "秒频次超限")
+            sent.append(now)
+        return None
+
+    def _token(self, body: dict[str, Any], path: str) -> Response:
         with self._lock:
             self.token_requests += 1
+            self.token_paths.append(path)
+            oauth = path == "/oauth2.0/token"
             if body.get("appId") != self.app_id or body.get("appSecret") != self.app_secret:
                 return _error(10006, "the parameter appSecret is missing or illegal")
+            if oauth and body.get("grantType") != "app_secret":
+                return _error(10006, "grantType is missing or illegal")
             if body.get("permanentCode") != self.permanent_code:
                 return _error(20015, "永久授权码错误")
             now = self.clock()
@@ -336,9 +408,16 @@ class FxiaokeEmulator(LoopbackEmulator):
             if current is None or now - current.issued_at >= SAME_TOKEN_WINDOW:
                 self._current_token = secrets.token_hex(24).upper()
                 current = self._tokens[self._current_token] = _Token(now)
+            expires_in = int(TOKEN_TTL - (now - current.issued_at))
+            if oauth:
+                return Response(200, {
+                    "errorCode": 0, "errorMessage": "success", "accessToken": self._current_token,
+                    "ea": self.ea, "appId": self.app_id, "openUserId": self.corp_id,
+                    "expiresIn": expires_in,
+                })  # fmt: skip
             return Response(200, {
                 "errorCode": 0, "errorMessage": "OK", "corpAccessToken": self._current_token,
-                "corpId": self.corp_id, "expiresIn": int(TOKEN_TTL - (now - current.issued_at)),
+                "corpId": self.corp_id, "expiresIn": expires_in,
             })  # fmt: skip
 
     # -- operations ----------------------------------------------------------------------
