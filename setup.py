@@ -26,6 +26,8 @@ setup(
         "urllib3>=1.26,<3",
         "zeep>=4.1,<5",
         "lxml>=4.8",
+        # One retry loop for every client; 8.2 and later support Python 3.10-3.12.
+        "tenacity>=8.2,<10",
         "tomli>=1.1; python_version<'3.11'",
     ],
     extras_require={

@@ -108,6 +108,7 @@ class ZohoConnector(FieldMappedCrmConnector):
             store=token_store,
             session=session,
             timeout=settings.timeout_seconds,
+            retry=retry,
         )
         client = ZohoClient(auth, session=session, timeout=settings.timeout_seconds, retry=retry)
         return cls(settings, client)
