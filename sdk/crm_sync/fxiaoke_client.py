@@ -4,8 +4,9 @@ Rules of the API this client keeps (from the published open-API documentation):
 - every call is ``POST <base>/cgi/<path>?thirdTraceId=<uuid4>`` with a JSON body carrying
   ``corpAccessToken``, ``corpId``, ``currentOpenUserId`` and the call's ``data``;
 - errors come back with HTTP 200 and a non-zero ``errorCode`` in the body: 20016 (token
-  missing or expired) is answered by one token renewal, rate-limit codes by backoff, the daily
-  quota code fails the run at once (retrying today will not help);
+  missing or expired) is answered by one token renewal, rate-limit codes by backoff
+  (:func:`crm_sync.retry.call_with_retry`), the daily quota code fails the run at once
+  (retrying today will not help), all with exit 4;
 - ``query`` takes ``search_query_info`` with ``filters`` (``field_name``, ``operator``,
   ``field_values``), ``orders`` and ``limit`` ≤ 100 with ``offset`` a multiple of ``limit``.
   Paging re-filters from the last modification time seen instead of growing the offset, so a
@@ -29,10 +30,18 @@ from typing import Any
 
 import requests
 
-from .errors import AuthError, RateLimited, RemoteError, RemoteUnavailable, ValidationError
+from .errors import (
+    AuthError,
+    CrmSyncError,
+    DailyLimitExceeded,
+    RateLimited,
+    RemoteError,
+    RemoteUnavailable,
+    ValidationError,
+)
 from .fxiaoke_auth import FxiaokeAuth
 from .redaction import redact
-from .retry import RetryPolicy, parse_retry_after
+from .retry import RetryPolicy, call_with_retry, parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -87,95 +96,96 @@ class FxiaokeClient:
     def call(self, path: str, data: dict[str, Any] | None, **options: Any) -> dict[str, Any]:
         """One API call; returns the body (``errorCode`` 0) or raises. ``data=None`` for the
         calls whose parameters are all top-level (``object/describe``)."""
-        attempt = 0
         renewed = False
-        while True:
-            attempt += 1
-            corp_access_token, corp_id = self.auth.access()
-            body = {
-                "corpAccessToken": corp_access_token,
-                "corpId": corp_id,
-                "currentOpenUserId": self.open_user_id,
-                **options,
-                **({"data": data} if data is not None else {}),
-            }
-            self.calls[path] += 1
-            try:
-                response = self._session.post(
-                    f"{self.auth.base_url}/cgi/{path}",
-                    params={"thirdTraceId": str(uuid.uuid4())},
-                    json=body,
-                    timeout=self._timeout,
-                )
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                error: RemoteError = RemoteUnavailable(
-                    f"FXiaoKe unreachable ({type(exc).__name__})", code="unreachable"
-                )
-                self._wait_or_raise(path, attempt, None, error)
-                continue
-            if response.status_code == 429 or response.status_code >= 500:
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                error = (
-                    RateLimited("FXiaoKe throttled the calls (HTTP 429)", retry_after=retry_after)
-                    if response.status_code == 429
-                    else RemoteUnavailable(
-                        f"FXiaoKe server error (HTTP {response.status_code})",
-                        status=response.status_code,
-                    )
-                )
-                self._wait_or_raise(path, attempt, retry_after, error)
-                continue
-            payload = _json(response)
-            code = payload.get("errorCode")
-            if code == 0:
-                return payload
-            if code in self.token_codes and not renewed:
-                log.info("fxiaoke token refused (%s); renewing once", code)
-                self.auth.invalidate(corp_access_token)
-                renewed = True
-                attempt -= 1  # a renewal is not a failed attempt
-                continue
-            message = redact(str(payload.get("errorMessage") or ""))[:300]
-            if code in self.token_codes or code in AUTH_CODES:
-                raise AuthError(f"FXiaoKe refused the token (errorCode {code})", code=f"{code}")
-            if code in self.quota_codes:
-                raise RateLimited(
-                    f"FXiaoKe daily quota exhausted (errorCode {code})", code=str(code), status=None
-                )
-            if code in self.rate_limit_codes:
-                error = RateLimited(
-                    f"FXiaoKe rate limit persisted (errorCode {code})", code=str(code), status=None
-                )
-                self._wait_or_raise(path, attempt, None, error)
-                continue
-            if code in self.transient_codes or response.status_code >= 400 and code is None:
-                error = RemoteUnavailable(
-                    f"FXiaoKe busy (errorCode {code})", code=str(code), status=response.status_code
-                )
-                self._wait_or_raise(path, attempt, None, error)
-                continue
-            raise FxiaokeApiError(
-                f"FXiaoKe errorCode {code}: {message}",
-                code=f"FXIAOKE_{code}",
-                status=response.status_code,
-                details={"errorCode": code, "traceId": payload.get("traceId")},
-            )
 
-    def _wait_or_raise(
-        self, path: str, attempt: int, retry_after: float | None, error: RemoteError
-    ) -> None:
-        if attempt >= self.retry.max_attempts:
-            raise error
-        delay = self.retry.delay(attempt, retry_after)
-        log.warning(
-            "fxiaoke %s failed (%s); retry %d/%d in %.2fs",
-            path,
-            error.code or error.status,
-            attempt,
-            self.retry.max_attempts - 1,
-            delay,
+        def send() -> dict[str, Any]:
+            nonlocal renewed
+            while True:
+                corp_access_token, corp_id = self.auth.access()
+                body = {
+                    "corpAccessToken": corp_access_token,
+                    "corpId": corp_id,
+                    "currentOpenUserId": self.open_user_id,
+                    **options,
+                    **({"data": data} if data is not None else {}),
+                }
+                self.calls[path] += 1
+                try:
+                    response = self._session.post(
+                        f"{self.auth.base_url}/cgi/{path}",
+                        params={"thirdTraceId": str(uuid.uuid4())},
+                        json=body,
+                        timeout=self._timeout,
+                    )
+                except (requests.ConnectionError, requests.Timeout) as exc:
+                    raise RemoteUnavailable(
+                        f"FXiaoKe unreachable ({type(exc).__name__})", code="unreachable"
+                    ) from None
+                payload = _json(response)
+                code = payload.get("errorCode")
+                if code in self.token_codes and not renewed:
+                    # A renewal is not a failed attempt: resend at once, once.
+                    log.info("fxiaoke token refused (%s); renewing once", code)
+                    self.auth.invalidate(corp_access_token)
+                    renewed = True
+                    continue
+                if code == 0 and response.status_code < 400:
+                    return payload
+                raise self._error(response, payload)
+
+        return call_with_retry(self.retry, send, what=f"fxiaoke {path}")
+
+    def _error(self, response: requests.Response, payload: dict[str, Any]) -> CrmSyncError:
+        """The error an answer stands for: token 3, quota and rate limits 4, the rest 5."""
+        status = response.status_code
+        code = payload.get("errorCode")
+        if status == 429 or status >= 500:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if status == 429:
+                return RateLimited(
+                    "FXiaoKe kept throttling the calls (HTTP 429) after the retries: run "
+                    "crm-sync alone or less often",
+                    retry_after=retry_after,
+                )
+            return RemoteUnavailable(
+                f"FXiaoKe server error (HTTP {status}) after the retries: run again later",
+                status=status,
+                retry_after=retry_after,
+            )
+        if code in self.token_codes or code in AUTH_CODES:
+            return AuthError(
+                f"FXiaoKe refused the credentials (errorCode {code}): check crm.app_id, the "
+                "variables crm.app_secret_env and crm.permanent_code_env name, and that the app "
+                "is still authorised for the tenant (FXiaoKe open platform)",
+                code=f"{code}",
+            )
+        if code in self.quota_codes:
+            return DailyLimitExceeded(
+                f"FXiaoKe's daily API quota is spent (errorCode {code}): the run stopped with its "
+                "cursors saved and resumes after the quota resets; ask FXiaoKe for a larger "
+                "quota if it recurs",
+                code=str(code),
+            )
+        if code in self.rate_limit_codes:
+            return RateLimited(
+                f"FXiaoKe kept refusing calls as too frequent (errorCode {code}) after the "
+                "retries: run crm-sync alone or less often",
+                code=str(code),
+                status=None,
+            )
+        if code in self.transient_codes or status >= 400 and code is None:
+            return RemoteUnavailable(
+                f"FXiaoKe stayed busy (errorCode {code}) after the retries: run again later",
+                code=str(code),
+                status=status,
+            )
+        message = redact(str(payload.get("errorMessage") or ""))[:300]
+        return FxiaokeApiError(
+            f"FXiaoKe errorCode {code}: {message}",
+            code=f"FXIAOKE_{code}",
+            status=status,
+            details={"errorCode": code, "traceId": payload.get("traceId")},
         )
-        self.retry.sleep(delay)
 
     # -- data ----------------------------------------------------------------------------
     def query(

@@ -213,6 +213,8 @@ _RECORD_FIX = (
 )
 
 ZOHO_ERRORS: Mapping[str, ZohoErrorRule] = {rule.code: rule for rule in _RULES}
+#: The codes Zoho answers when a limit is hit (spent API credits among them).
+LIMIT_CODES = frozenset({"TOO_MANY_REQUESTS", "LIMIT_REACHED", "LIMIT_EXCEEDED"})
 #: Codes whose refusal of an access token is answered by one refresh before it counts.
 TOKEN_CODES = frozenset({"INVALID_TOKEN", "INVALID_OAUTHTOKEN", "AUTHENTICATION_FAILURE"})
 
@@ -246,6 +248,10 @@ def zoho_error(
     details = dict(details or {})
     detail = _detail(details)
     rule = ZOHO_ERRORS.get(code or "")
+    if "credit" in message.lower() and code in (None, *LIMIT_CODES):
+        # Spent API credits come back as a limit or throttle code whose message names them:
+        # waiting for the next retry cannot help.
+        rule = ZOHO_ERRORS["LIMIT_REACHED"]
     if rule is None and code in RECORD_CODES:
         text = _RECORD_FIX.format(code=code, detail=detail, report=_REPORT)
         return RemoteError(text, code=code, status=status, details=details)
