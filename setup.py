@@ -35,6 +35,11 @@ setup(
             "pytest>=7",
             "ruff>=0.4",
             "pylint-odoo>=9",
+            # Type-checks the SDK in tier 1 (tests/test_typecheck.py).
+            "mypy>=1.11,<2",
+            # From 2.31.0.7 on the stubs require urllib3 2, which Odoo 18 pins below 2 on
+            # Python < 3.12: these stubs install beside either.
+            "types-requests>=2.31,<2.31.0.7",
         ],
         "postgres": ["psycopg2>=2.9"],
     },

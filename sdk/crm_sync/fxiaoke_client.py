@@ -215,7 +215,7 @@ class FxiaokeClient:
         if fields:
             data["search_query_info"]["fieldProjection"] = list(fields)
         body = self.call(data_path(object_api_name, "query"), data)
-        result = body.get("data") if isinstance(body.get("data"), dict) else {}
+        result = found if isinstance(found := body.get("data"), dict) else {}
         rows = result.get("dataList") or []
         return [row for row in rows if isinstance(row, dict)]
 
@@ -282,8 +282,8 @@ class FxiaokeClient:
         body = self.call(
             "crm/v2/object/describe", None, apiName=object_api_name, includeDetail=True
         )
-        data = body.get("data") if isinstance(body.get("data"), dict) else {}
-        describe = data.get("describe") if isinstance(data.get("describe"), dict) else {}
+        data = found if isinstance(found := body.get("data"), dict) else {}
+        describe = found if isinstance(found := data.get("describe"), dict) else {}
         fields = describe.get("fields") or {}
         items = fields.values() if isinstance(fields, dict) else fields
         return [item for item in items if isinstance(item, dict)]

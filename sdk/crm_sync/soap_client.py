@@ -25,6 +25,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from importlib import resources
 from typing import Any, TypeVar
 
@@ -198,10 +199,7 @@ class SoapClient:
             method = getattr(self._service, operation)
             try:
                 return self._with_retries(
-                    operation,
-                    lambda method=method, headers=headers: method(
-                        **arguments, _soapheaders=headers
-                    ),
+                    operation, partial(method, **arguments, _soapheaders=headers)
                 )
             except AuthError as exc:
                 if exc.code in SESSION_FAULTS and not relogged:

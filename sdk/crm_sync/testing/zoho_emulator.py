@@ -705,6 +705,8 @@ class ZohoEmulator(LoopbackEmulator):
 
         if not isinstance(record, dict):
             return fail("INVALID_DATA", "invalid data", "data", expected_data_type="jsonobject")
+        existing_id: str | None
+        matched_on: str | None
         if "id" in record:
             existing_id, matched_on = str(record["id"]), "id"
             if existing_id not in self._records[module]:
