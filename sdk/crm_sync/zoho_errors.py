@@ -7,13 +7,14 @@ metadata. Each row says
 
 - the exit code of a run it stops: configuration 2, authentication 3, a limit 4, remote 5;
 - whether it is transient (retried with backoff, ``Retry-After`` honoured, before failing);
-- whether, reported for one record of an upsert, it is that record's problem only: the record
-  goes to the dead letters (exit 7 at the end of the run) and the run goes on;
 - ONE message naming what the administrator must do. Placeholders: ``{module}`` (the Zoho
   module), ``{setting}`` (the configuration key naming it), ``{client_id}``, ``{token_env}``
   (the variable holding the refresh token), ``{detail}`` (what Zoho's ``details`` name).
 
-A code the table does not know stops the run with exit 5 and Zoho's own message.
+Record-level codes (:data:`RECORD_CODES`: ``INVALID_DATA``, ``MANDATORY_NOT_FOUND``,
+``DUPLICATE_DATA`` …) reported for one record of an upsert concern that record only: it goes to
+the dead letters (exit 7 at the end of the run) and the run goes on. A code the table does not
+know stops the run with exit 5 and Zoho's own message.
 """
 
 from __future__ import annotations
@@ -47,44 +48,39 @@ class ZohoErrorRule:
     exit_code: int
     fix: str
     transient: bool = False
-    record_level: bool = False
-
-
-def _rule(code: str, exit_code: int, fix: str, **flags: bool) -> ZohoErrorRule:
-    return ZohoErrorRule(code, exit_code, fix, **flags)
 
 
 _RULES = [
     # -- authentication (3): after the one refresh a refused token gets ----------------------
-    _rule(
+    ZohoErrorRule(
         "INVALID_TOKEN",
         EXIT_AUTH,
         "Zoho CRM refused a freshly refreshed access token (INVALID_TOKEN): set "
         "crm.data_centre to the data centre of the Zoho org, then generate a new refresh "
         "token for client {client_id} and set it in {token_env}",
     ),
-    _rule(
+    ZohoErrorRule(
         "INVALID_OAUTHTOKEN",
         EXIT_AUTH,
         "Zoho CRM refused a freshly refreshed access token (INVALID_OAUTHTOKEN): set "
         "crm.data_centre to the data centre of the Zoho org, then generate a new refresh "
         "token for client {client_id} and set it in {token_env}",
     ),
-    _rule(
+    ZohoErrorRule(
         "AUTHENTICATION_FAILURE",
         EXIT_AUTH,
         "Zoho CRM could not authenticate the call (AUTHENTICATION_FAILURE): generate a new "
         "refresh token for client {client_id} in the Zoho API console and set it in "
         "{token_env}",
     ),
-    _rule(
+    ZohoErrorRule(
         "OAUTH_SCOPE_MISMATCH",
         EXIT_AUTH,
         "the refresh token lacks a scope crm-sync needs (OAUTH_SCOPE_MISMATCH): generate a "
         f"new one for client {{client_id}} with the scopes {SCOPES} and set it in "
         "{token_env}",
     ),
-    _rule(
+    ZohoErrorRule(
         "NO_PERMISSION",
         EXIT_AUTH,
         "the Zoho user who granted the refresh token has no permission on module {module} "
@@ -92,7 +88,7 @@ _RULES = [
         "module (Zoho: Setup > Users and Control > Security Control > Profiles), or grant the "
         "token as a user who has them",
     ),
-    _rule(
+    ZohoErrorRule(
         "AUTHORIZATION_FAILED",
         EXIT_AUTH,
         "the Zoho user who granted the refresh token lacks a privilege the call needs "
@@ -100,27 +96,27 @@ _RULES = [
         "the module permissions (Zoho: Setup > Security Control > Profiles)",
     ),
     # -- configuration (2) ------------------------------------------------------------------
-    _rule(
+    ZohoErrorRule(
         "INVALID_MODULE",
         EXIT_CONFIG,
         "Zoho CRM has no module {module!r} (INVALID_MODULE): set {setting} to the module's "
         "API name (Zoho: Setup > Developer Hub > APIs > API names)",
     ),
-    _rule(
+    ZohoErrorRule(
         "INVALID_URL_PATTERN",
         EXIT_CONFIG,
         "Zoho CRM does not know the URL called (INVALID_URL_PATTERN): check that "
         "crm.data_centre (or crm.accounts_url) is the Zoho org's data centre and that "
         "{setting} is a module's API name",
     ),
-    _rule(
+    ZohoErrorRule(
         "FEATURE_NOT_SUPPORTED",
         EXIT_CONFIG,
         "the Zoho CRM edition of the org does not offer this API on module {module} "
         "(FEATURE_NOT_SUPPORTED): upgrade the edition, or set {setting} to a module the "
         "edition offers through the API",
     ),
-    _rule(
+    ZohoErrorRule(
         "FEATURE_NOT_ENABLED",
         EXIT_CONFIG,
         "a Zoho CRM feature the call needs is switched off in the org "
@@ -128,7 +124,7 @@ _RULES = [
         "a module that does not need it",
     ),
     # -- limits (4) -------------------------------------------------------------------------
-    _rule(
+    ZohoErrorRule(
         "TOO_MANY_REQUESTS",
         EXIT_LIMIT,
         "Zoho CRM kept refusing calls as too many at once (TOO_MANY_REQUESTS, the org's "
@@ -136,7 +132,7 @@ _RULES = [
         "other integrations share that limit)",
         transient=True,
     ),
-    _rule(
+    ZohoErrorRule(
         "LIMIT_REACHED",
         EXIT_LIMIT,
         "the Zoho CRM org's API credits for the rolling 24 hours are spent (LIMIT_REACHED): "
@@ -144,56 +140,56 @@ _RULES = [
         "credits or spread the org's integrations (Zoho: Setup > Developer Hub > APIs > "
         "Dashboard) if it recurs",
     ),
-    _rule(
+    ZohoErrorRule(
         "LIMIT_EXCEEDED",
         EXIT_LIMIT,
         "a call went over a Zoho CRM limit of the org's edition (LIMIT_EXCEEDED{detail}): the "
         "run stopped with its cursors saved; raise the limit in Zoho (edition or add-on, "
         "Setup > Developer Hub > APIs > Dashboard) or run crm-sync less often",
     ),
-    _rule(
+    ZohoErrorRule(
         "PAGINATION_LIMIT_EXCEEDED",
         EXIT_LIMIT,
         "Zoho CRM refused to page further in one read (PAGINATION_LIMIT_EXCEEDED{detail}): the "
         "run stopped with its cursors saved; run it again to go on from them",
     ),
-    _rule(
+    ZohoErrorRule(
         "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
         EXIT_LIMIT,
         "Zoho CRM refused to page beyond 2,000 records of module {module} "
         "(DISCRETE_PAGINATION_LIMIT_EXCEEDED): the run stopped with its cursors saved; run it "
         "again to go on from them",
     ),
-    _rule(
+    ZohoErrorRule(
         "STORAGE_SPACE_EXCEEDED",
         EXIT_LIMIT,
         "the Zoho CRM org's data storage is full (STORAGE_SPACE_EXCEEDED): free space or buy "
         "more storage (Zoho: Setup > Data Administration > Storage), then run again",
     ),
     # -- remote (5) -------------------------------------------------------------------------
-    _rule(
+    ZohoErrorRule(
         "INTERNAL_ERROR",
         EXIT_UNAVAILABLE,
         "Zoho CRM kept failing with an internal error (INTERNAL_ERROR) after the retries: "
         "run again later; if it persists, give Zoho support the time of the run",
         transient=True,
     ),
-    _rule(
+    ZohoErrorRule(
         "REQUIRED_PARAM_MISSING",
         EXIT_UNAVAILABLE,
         f"Zoho CRM refused the request (REQUIRED_PARAM_MISSING{{detail}}): {_REPORT}",
     ),
-    _rule(
+    ZohoErrorRule(
         "INVALID_REQUEST_METHOD",
         EXIT_UNAVAILABLE,
         f"Zoho CRM refused the request (INVALID_REQUEST_METHOD): {_REPORT}",
     ),
-    _rule(
+    ZohoErrorRule(
         "INVALID_REQUEST",
         EXIT_UNAVAILABLE,
         f"Zoho CRM refused the request (INVALID_REQUEST{{detail}}): {_REPORT}",
     ),
-    _rule(
+    ZohoErrorRule(
         "INVALID_QUERY",
         EXIT_UNAVAILABLE,
         f"Zoho CRM refused the query (INVALID_QUERY{{detail}}): {_REPORT}",

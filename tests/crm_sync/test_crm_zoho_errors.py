@@ -183,3 +183,15 @@ def test_token_endpoint_throttle_that_persists_exits_4(setup, zoho_emulator, cap
     assert got == EXIT_LIMIT
     assert 50 - fault.count == ATTEMPTS  # waited and retried, no more
     assert "kept refusing the token refresh as too many requests: run crm-sync less often" in err
+
+
+def test_a_record_level_code_refusing_the_whole_call_is_a_remote_error(
+    setup, zoho_emulator: ZohoEmulator, capsys
+) -> None:
+    fault = zoho_emulator.inject(
+        Fault(count=5, status=400, code="INVALID_DATA", details={"param_name": "fields"})
+    )
+    got, _, err = run(capsys)
+    assert got == EXIT_UNAVAILABLE
+    assert "refused the whole call as invalid (INVALID_DATA: param_name fields)" in err
+    assert fault.count == 4  # not retried
