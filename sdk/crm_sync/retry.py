@@ -94,7 +94,7 @@ def call_with_retry(
             (error.code or getattr(error, "status", None)) if error else None,
             state.attempt_number,
             policy.max_attempts - 1,
-            state.upcoming_sleep,
+            state.next_action.sleep if state.next_action else 0.0,
         )
 
     retrying = Retrying(
