@@ -26,6 +26,8 @@ setup(
         "urllib3>=1.26,<3",
         "zeep>=4.1,<5",
         "lxml>=4.8",
+        # One retry loop for every client; 8.2 and later support Python 3.10-3.12.
+        "tenacity>=8.2,<10",
         "tomli>=1.1; python_version<'3.11'",
     ],
     extras_require={
@@ -36,6 +38,11 @@ setup(
             "pytest>=7",
             "ruff>=0.4",
             "pylint-odoo>=9",
+            # Type-checks the SDK in tier 1 (tests/test_typecheck.py).
+            "mypy>=1.11,<2",
+            # From 2.31.0.7 on the stubs require urllib3 2, which Odoo 18 pins below 2 on
+            # Python < 3.12: these stubs install beside either.
+            "types-requests>=2.31,<2.31.0.7",
         ],
         "postgres": ["psycopg2>=2.9"],
     },

@@ -148,20 +148,22 @@ class BucketSet:
                 field="upper_bounds",
                 code="not_ascending",
             )
-        ranges: list[tuple[int | None, int | None]] = [(None, 0)]
+        # The buckets after "not due": from ``low`` days overdue to ``high`` (None: no end).
+        overdue: list[tuple[int, int | None]] = []
         start = 1
         for bound in bounds:
-            ranges.append((start, bound))
+            overdue.append((start, bound))
             start = bound + 1
-        ranges.append((start, None))
+        overdue.append((start, None))
+        ranges: list[tuple[int | None, int | None]] = [(None, 0), *overdue]
         if labels is None:
             labels = ["Not due"] + [
                 f"{0 if low == 1 else low}-{high}" if high is not None else f"{low - 1}+"
-                for low, high in ranges[1:]
+                for low, high in overdue
             ]
         if keys is None:
             keys = ["not_due"] + [
-                f"{low}_{high}" if high is not None else f"{low}_plus" for low, high in ranges[1:]
+                f"{low}_{high}" if high is not None else f"{low}_plus" for low, high in overdue
             ]
         if len(labels) != len(ranges) or len(keys) != len(ranges):
             raise InvalidInputError(

@@ -45,6 +45,11 @@ class InvalidInputError(ArEngineError, ValueError):
 
 def require_finite(value: object, field: str) -> None:
     """Reject NaN, infinities and anything that is not a number."""
+    _finite(value, field)
+
+
+def _finite(value: object, field: str) -> int | float | Decimal:
+    """``value`` as the finite number it must be."""
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise InvalidInputError(
             f"expected a number, got {value!r}", field=field, code="not_a_number"
@@ -54,12 +59,12 @@ def require_finite(value: object, field: str) -> None:
         raise InvalidInputError(
             f"must be a finite number, got {value!r}", field=field, code="not_finite"
         )
+    return value
 
 
 def require_non_negative(value: object, field: str) -> None:
     """Reject negative, NaN and infinite values."""
-    require_finite(value, field)
-    if value < 0:  # type: ignore[operator]
+    if _finite(value, field) < 0:
         raise InvalidInputError(
             f"must not be negative, got {value!r}", field=field, code="negative"
         )
@@ -67,8 +72,7 @@ def require_non_negative(value: object, field: str) -> None:
 
 def require_fraction(value: object, field: str) -> None:
     """Reject values outside [0, 1] (a share, not a percentage)."""
-    require_finite(value, field)
-    if not 0 <= value <= 1:  # type: ignore[operator]
+    if not 0 <= _finite(value, field) <= 1:
         raise InvalidInputError(
             f"must be a share between 0 and 1, got {value!r}",
             field=field,

@@ -523,7 +523,7 @@ def backtest(
         assert prediction.predicted_date is not None
         model_dates.append(prediction.predicted_date)
         naive_dates.append(max(past.due_date, as_of))
-    actual_dates = [past.settled_date for past in tested]
+    actual_dates = [past.settled_date for past in tested if past.settled_date is not None]
     amounts = [past.amount for past in tested]
 
     def mae_days(predicted: list[date]) -> float:
@@ -538,7 +538,7 @@ def backtest(
             sums[week] = sums.get(week, 0.0) + amount
         return sums
 
-    actual_weeks = weekly(actual_dates)  # type: ignore[arg-type]
+    actual_weeks = weekly(actual_dates)
     model_weeks = weekly(model_dates)
     naive_weeks = weekly(naive_dates)
     span = max(max(actual_weeks), max(model_weeks), max(naive_weeks)) + 1

@@ -452,7 +452,7 @@ class Matcher:
         references = self._references
         minimum = self.config.min_reference_digits
         for index, item in enumerate(items):
-            texts = (item.invoice_number,)
+            texts: tuple[str, ...] = (item.invoice_number,)
             if item.payment_reference and item.payment_reference != item.invoice_number:
                 texts = (item.invoice_number, item.payment_reference)
             keys: list[str] = []

@@ -131,11 +131,11 @@ def compute_provision(
         amount = open_amounts.get(key, 0)
         require_finite(amount, f"open_amounts[{key}]")
         open_amount = _decimal(amount)
-        required = (max(open_amount, Decimal(0)) * rate / _HUNDRED).quantize(
+        required = (max(open_amount, Decimal(0)) * _decimal(rate) / _HUNDRED).quantize(
             quantum, rounding=ROUND_HALF_UP
         )
         total += required
-        lines.append(ProvisionLine(key, open_amount, rate, required))
+        lines.append(ProvisionLine(key, open_amount, _decimal(rate), required))
     existing = _decimal(existing_allowance).quantize(quantum, rounding=ROUND_HALF_UP)
     return ProvisionResult(
         lines=tuple(lines),

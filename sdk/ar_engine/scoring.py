@@ -414,11 +414,13 @@ def _score(facts: CreditFacts, config: ScoringConfig, index: int | None) -> Cred
             )
         )
 
-    if paid_count:
+    share_paid_on_time, avg_days_late = facts.share_paid_on_time, facts.avg_days_late
+    max_days_late = facts.max_days_late
+    # With payments, the three are set (checked by _looks_valid / _raise_for_facts).
+    if paid_count and share_paid_on_time is not None and avg_days_late is not None:
         # Ratios are rounded to 9 places so that a value meant to sit exactly on a threshold
         # (1 - 0.9 = 0.09999999999999998) is not pushed across it by binary noise.
-        late_share = round(1.0 - facts.share_paid_on_time, 9)  # type: ignore[operator]
-        avg_days_late: float = facts.avg_days_late  # type: ignore[assignment]
+        late_share = round(1.0 - share_paid_on_time, 9)
         points = _band(bands["late_share_bands"], late_share) + _band(
             bands["avg_days_late_bands"], avg_days_late
         )
@@ -434,7 +436,7 @@ def _score(facts: CreditFacts, config: ScoringConfig, index: int | None) -> Cred
                     },
                 )
             )
-        max_days_late: float = facts.max_days_late  # type: ignore[assignment]
+    if paid_count and max_days_late is not None:
         points = _band(bands["max_days_late_bands"], max_days_late)
         if points:
             reasons.append(
@@ -609,9 +611,12 @@ def _looks_valid(f: CreditFacts) -> bool:
             return False
         if f.paid_instalment_count:
             return (
-                0 <= f.avg_days_late < _INF  # type: ignore[operator]
-                and 0 <= f.share_paid_on_time <= 1  # type: ignore[operator]
-                and 0 <= f.max_days_late < _INF  # type: ignore[operator]
+                f.avg_days_late is not None
+                and f.share_paid_on_time is not None
+                and f.max_days_late is not None
+                and 0 <= f.avg_days_late < _INF
+                and 0 <= f.share_paid_on_time <= 1
+                and 0 <= f.max_days_late < _INF
             )
         return True
     except TypeError:

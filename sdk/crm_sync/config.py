@@ -12,7 +12,7 @@ import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, overload
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -54,6 +54,10 @@ def is_secure_url(url: str) -> bool:
         return False
 
 
+@overload
+def _secure_url(value: str, what: str) -> str: ...
+@overload
+def _secure_url(value: str | None, what: str) -> str | None: ...
 def _secure_url(value: str | None, what: str) -> str | None:
     if value is not None and not is_secure_url(value):
         raise ValueError(
@@ -234,7 +238,7 @@ class SoapSettings(_Section):
     @field_validator("login_url")
     @classmethod
     def _secure_login_url(cls, value: str) -> str:
-        return _secure_url(value, "login URL")  # type: ignore[return-value]
+        return _secure_url(value, "login URL")
 
 
 class FxiaokeFields(_Section):
@@ -325,7 +329,7 @@ class FxiaokeSettings(_Section):
     @field_validator("base_url")
     @classmethod
     def _secure_base_url(cls, value: str) -> str:
-        return _secure_url(value, "open-API host")  # type: ignore[return-value]
+        return _secure_url(value, "open-API host")
 
     @property
     def resolved_base_url(self) -> str:
@@ -360,11 +364,15 @@ class StateSettings(_Section):
     dsn_env: str = "CRM_SYNC_PG_DSN"
 
 
+DuplicateRule = Literal["vat", "email", "name"]
+DEFAULT_DUPLICATE_RULES: tuple[DuplicateRule, ...] = ("vat", "email", "name")
+
+
 class SyncSettings(_Section):
     overlap_seconds: float = Field(default=300.0, ge=0)
     erp_page_size: int = Field(default=500, ge=1, le=10_000)
-    duplicate_rules: list[Literal["vat", "email", "name"]] = Field(
-        default_factory=lambda: ["vat", "email", "name"]
+    duplicate_rules: list[DuplicateRule] = Field(
+        default_factory=lambda: list(DEFAULT_DUPLICATE_RULES)
     )
     create_in_odoo: bool = True
     create_in_crm: bool = True

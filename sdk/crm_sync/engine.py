@@ -23,6 +23,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
@@ -60,6 +61,21 @@ DL_PAYMENTS = "crm.payments"
 
 Progress = Callable[[str, int], None]
 StateOp = Callable[[StateTransaction], None]
+
+
+# State operations bound now and applied when the page commits (``partial`` of these).
+def _save_mapping(entry: MapEntry, txn: StateTransaction) -> None:
+    txn.save_mapping(entry)
+
+
+def _resolve_dead_letter(stream: str, key: str, txn: StateTransaction) -> None:
+    txn.resolve_dead_letter(stream, key)
+
+
+def _add_dead_letter(
+    stream: str, key: str, payload: dict[str, Any], error: str, code: str, txn: StateTransaction
+) -> None:
+    txn.add_dead_letter(stream, key, payload, error, code)
 
 
 @dataclass
@@ -207,16 +223,16 @@ class SyncEngine:
         self, customer: ErpCustomer, entry: MapEntry | None, *, force: bool = False
     ) -> tuple[CustomerWrite, str] | None:
         """What to send for a customer, with its hash; None when there is nothing to send."""
-        mapped = entry is not None and entry.remote_id
+        mapped = entry.remote_id if entry is not None else None
         mark = self.options.archived_in_odoo == "mark"
         if not customer.active:
             if not (mapped and mark):
                 return None
-            write = CustomerWrite(erp_id=customer.erp_id, crm_id=entry.remote_id, archived=True)  # type: ignore[union-attr]
+            write = CustomerWrite(erp_id=customer.erp_id, crm_id=mapped, archived=True)
         elif mapped:
             write = CustomerWrite(
                 erp_id=customer.erp_id,
-                crm_id=entry.remote_id,  # type: ignore[union-attr]
+                crm_id=mapped,
                 credit=customer.credit,
                 archived=False if mark else None,
             )
@@ -265,8 +281,8 @@ class SyncEngine:
             with self.state.transaction() as txn:
                 for op in ops:
                     op(txn)
-                if move:
-                    txn.set_value(CURSOR_ERP_CUSTOMERS, position.encode())  # type: ignore[union-attr]
+                if move and position is not None:
+                    txn.set_value(CURSOR_ERP_CUSTOMERS, position.encode())
             if move:
                 committed = position
 
@@ -327,8 +343,8 @@ class SyncEngine:
                     if created
                     else (entry.pull_hash if entry else ""),
                 )
-                ops.append(lambda txn, e=new_entry: txn.save_mapping(e))
-                ops.append(lambda txn, k=key: txn.resolve_dead_letter(DL_PUSH, k))
+                ops.append(partial(_save_mapping, new_entry))
+                ops.append(partial(_resolve_dead_letter, DL_PUSH, key))
             else:
                 report.dead_letters += 1
                 error = f"{result.code}: {result.message}"
@@ -336,11 +352,8 @@ class SyncEngine:
                     error += f" {json.dumps(result.details, sort_keys=True, default=str)}"
                 log.warning("crm rejected customer %s: %s", key, result.code)
                 payload = write.model_dump(mode="json")
-                ops.append(
-                    lambda txn, k=key, p=payload, e=error, c=result.code or "REJECTED": (
-                        txn.add_dead_letter(DL_PUSH, k, p, e, c)
-                    )
-                )
+                code = result.code or "REJECTED"
+                ops.append(partial(_add_dead_letter, DL_PUSH, key, payload, error, code))
         return ops
 
     # -- CRM -> Odoo ---------------------------------------------------------------------
@@ -371,10 +384,11 @@ class SyncEngine:
                 report.dead_letters += 1
                 log.warning("malformed crm customer %s quarantined", rejected.key)
                 ops.append(
-                    lambda txn, r=rejected: txn.add_dead_letter(
-                        DL_PULL, r.key, r.payload, r.error, r.code
+                    partial(
+                        _add_dead_letter, DL_PULL, rejected.key, rejected.payload,
+                        rejected.error, rejected.code,
                     )
-                )
+                )  # fmt: skip
             entries = self.state.mappings_by_remote(CUSTOMERS, [c.crm_id for c in page.items])
             ops.extend(self._apply_customers(page.items, entries, report, dry_run))
             self._commit_page(CURSOR_CRM_CUSTOMERS, page.high_water, ops, dry_run)
@@ -495,7 +509,7 @@ class SyncEngine:
                         log.warning("crm deletion of %s not applied: %s", deleted.crm_id, exc.code)
                 # Unlink: if the partner comes back to life it is created afresh in the CRM.
                 unlinked = MapEntry(CUSTOMERS, entry.local_id, None)
-                ops.append(lambda txn, e=unlinked: txn.save_mapping(e))
+                ops.append(partial(_save_mapping, unlinked))
             self._commit_page(CURSOR_CRM_DELETED, page.high_water, ops, dry_run)
 
     def pull_payments(self, report: RunReport, *, dry_run: bool = False) -> None:
@@ -504,10 +518,11 @@ class SyncEngine:
             for rejected in page.rejected:
                 report.dead_letters += 1
                 ops.append(
-                    lambda txn, r=rejected: txn.add_dead_letter(
-                        DL_PAYMENTS, r.key, r.payload, r.error, r.code
+                    partial(
+                        _add_dead_letter, DL_PAYMENTS, rejected.key, rejected.payload,
+                        rejected.error, rejected.code,
                     )
-                )
+                )  # fmt: skip
             known = self.state.mappings_by_remote(PAYMENTS, [p.crm_id for p in page.items])
             customers = self.state.mappings_by_remote(
                 CUSTOMERS, [p.crm_customer_id for p in page.items if p.crm_customer_id]
@@ -555,11 +570,8 @@ class SyncEngine:
         except ValidationError as exc:
             report.dead_letters += 1
             log.warning("crm payment %s quarantined: %s", payment.crm_id, exc.code)
-            return [
-                lambda txn, e=str(exc), c=exc.code or "invalid": txn.add_dead_letter(
-                    DL_PAYMENTS, payment.crm_id, payload, e, c
-                )
-            ]
+            code = exc.code or "invalid"
+            return [partial(_add_dead_letter, DL_PAYMENTS, payment.crm_id, payload, str(exc), code)]
         mapping = MapEntry(PAYMENTS, str(erp_id), payment.crm_id)
         return [
             lambda txn: txn.save_mapping(mapping),

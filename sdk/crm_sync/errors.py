@@ -65,7 +65,21 @@ class RemoteError(CrmSyncError):
 
 
 class RemoteUnavailable(RemoteError):
-    """The remote system stayed unavailable (5xx, timeouts, refused connections) after retries."""
+    """The remote system stayed unavailable (5xx, timeouts, refused connections) after retries.
+
+    ``retry_after`` is the wait the remote system asked for (``Retry-After``), if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, code=code, status=status)
+        self.retry_after = retry_after
 
 
 class RateLimited(RemoteUnavailable):
@@ -81,19 +95,27 @@ class RateLimited(RemoteUnavailable):
         status: int | None = 429,
         retry_after: float | None = None,
     ) -> None:
-        super().__init__(message, code=code, status=status)
-        self.retry_after = retry_after
+        super().__init__(message, code=code, status=status, retry_after=retry_after)
 
 
-class DailyLimitExceeded(RateLimited):
-    """The CRM's daily API allowance is spent: retrying today cannot help, so the run stops.
+class LimitReached(RateLimited):
+    """A CRM limit that waiting within this run cannot lift: no retry, the run stops at once.
 
-    Pages committed before the refusal keep their cursors; the next run after the allowance
-    resets resumes from them. Exit 4 like every rate limit: the scheduler runs it again later.
+    Pages committed before the refusal keep their cursors; a later run resumes from them.
+    Exit 4 like every limit: the scheduler runs it again later.
     """
 
+    def __init__(
+        self, message: str, *, code: str | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, code=code, status=None, retry_after=retry_after)
+
+
+class DailyLimitExceeded(LimitReached):
+    """The CRM's daily API allowance is spent: retrying today cannot help, so the run stops."""
+
     def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message, code=code, status=None)
+        super().__init__(message, code=code)
 
 
 class ValidationError(CrmSyncError, ValueError):

@@ -9,8 +9,9 @@ Rules of the API this client keeps (from the published open-API documentation):
 - each interface takes at most 100 calls in 20 s (页面「频率限制」): a :class:`Pacer` is asked
   before each send, and a :class:`DailyBudget` caps the calls of a day;
 - errors come back with HTTP 200 and a non-zero ``errorCode`` in the body: 20016 (token
-  missing or expired) is answered by one token renewal, rate-limit codes by backoff, the daily
-  quota code fails the run at once (retrying today will not help);
+  missing or expired) is answered by one token renewal, rate-limit codes by backoff
+  (:func:`crm_sync.retry.call_with_retry`), the daily quota code fails the run at once
+  (retrying today will not help), all with exit 4;
 - ``query`` takes ``search_query_info`` with ``filters`` (``field_name``, ``operator``,
   ``field_values``), ``orders`` and ``limit`` ≤ 100 with ``offset`` a multiple of ``limit``.
   Paging re-filters from the last modification time seen instead of growing the offset, so a
@@ -36,6 +37,7 @@ import requests
 
 from .errors import (
     AuthError,
+    CrmSyncError,
     DailyLimitExceeded,
     RateLimited,
     RemoteError,
@@ -45,7 +47,7 @@ from .errors import (
 from .fxiaoke_auth import FxiaokeAuth
 from .pacing import DailyBudget, Pacer
 from .redaction import redact
-from .retry import RetryPolicy, parse_retry_after
+from .retry import RetryPolicy, call_with_retry, parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -109,80 +111,45 @@ class FxiaokeClient:
     def call(self, path: str, data: dict[str, Any] | None, **options: Any) -> dict[str, Any]:
         """One API call; returns the body (``errorCode`` 0) or raises. ``data=None`` for the
         calls whose parameters are all top-level (``object/describe``)."""
-        attempt = 0
         renewed = False
-        while True:
-            attempt += 1
-            self.pacer.acquire(path)  # first: a wait must not age the token about to be sent
-            access_token, tenant = self.auth.access()
-            headers, body = self._envelope(access_token, tenant)
-            body.update(options)
-            if data is not None:
-                body["data"] = data
-            if self.budget is not None:
-                self.budget.spend()
-            self.calls[path] += 1
-            try:
-                response = self._session.post(
-                    f"{self.auth.base_url}/cgi/{path}",
-                    params={"thirdTraceId": str(uuid.uuid4())},
-                    json=body,
-                    headers=headers,
-                    timeout=self._timeout,
-                )
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                error: RemoteError = RemoteUnavailable(
-                    f"FXiaoKe unreachable ({type(exc).__name__})", code="unreachable"
-                )
-                self._wait_or_raise(path, attempt, None, error)
-                continue
-            if response.status_code == 429 or response.status_code >= 500:
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                error = (
-                    RateLimited("FXiaoKe throttled the calls (HTTP 429)", retry_after=retry_after)
-                    if response.status_code == 429
-                    else RemoteUnavailable(
-                        f"FXiaoKe server error (HTTP {response.status_code})",
-                        status=response.status_code,
+
+        def send() -> dict[str, Any]:
+            nonlocal renewed
+            while True:
+                self.pacer.acquire(path)  # first: a wait must not age the token about to be sent
+                access_token, tenant = self.auth.access()
+                headers, body = self._envelope(access_token, tenant)
+                body.update(options)
+                if data is not None:
+                    body["data"] = data
+                if self.budget is not None:
+                    self.budget.spend()
+                self.calls[path] += 1
+                try:
+                    response = self._session.post(
+                        f"{self.auth.base_url}/cgi/{path}",
+                        params={"thirdTraceId": str(uuid.uuid4())},
+                        json=body,
+                        headers=headers,
+                        timeout=self._timeout,
                     )
-                )
-                self._wait_or_raise(path, attempt, retry_after, error)
-                continue
-            payload = _json(response)
-            code = payload.get("errorCode")
-            if code == 0:
-                return payload
-            if code in self.token_codes and not renewed:
-                log.info("fxiaoke token refused (%s); renewing once", code)
-                self.auth.invalidate(access_token)
-                renewed = True
-                attempt -= 1  # a renewal is not a failed attempt
-                continue
-            message = redact(str(payload.get("errorMessage") or ""))[:300]
-            if code in self.token_codes or code in AUTH_CODES:
-                raise AuthError(f"FXiaoKe refused the token (errorCode {code})", code=f"{code}")
-            if code in self.quota_codes:
-                raise DailyLimitExceeded(
-                    f"FXiaoKe daily quota exhausted (errorCode {code})", code=str(code)
-                )
-            if code in self.rate_limit_codes:
-                error = RateLimited(
-                    f"FXiaoKe rate limit persisted (errorCode {code})", code=str(code), status=None
-                )
-                self._wait_or_raise(path, attempt, None, error)
-                continue
-            if code in self.transient_codes or response.status_code >= 400 and code is None:
-                error = RemoteUnavailable(
-                    f"FXiaoKe busy (errorCode {code})", code=str(code), status=response.status_code
-                )
-                self._wait_or_raise(path, attempt, None, error)
-                continue
-            raise FxiaokeApiError(
-                f"FXiaoKe errorCode {code}: {message}",
-                code=f"FXIAOKE_{code}",
-                status=response.status_code,
-                details={"errorCode": code, "traceId": payload.get("traceId")},
-            )
+                except (requests.ConnectionError, requests.Timeout) as exc:
+                    raise RemoteUnavailable(
+                        f"FXiaoKe unreachable ({type(exc).__name__})", code="unreachable"
+                    ) from None
+                payload = _json(response)
+                code = payload.get("errorCode")
+                if code in self.token_codes and not renewed:
+                    # A renewal is not a failed attempt: resend at once, once.
+                    log.info("fxiaoke token refused (%s); renewing once", code)
+                    self.auth.invalidate(access_token)
+                    renewed = True
+                    continue
+                if code == 0 and response.status_code < 400:
+                    return payload
+                raise self._error(response, payload)
+
+        return call_with_retry(self.retry, send, what=f"fxiaoke {path}")
 
     def _envelope(self, access_token: str, tenant: str) -> tuple[dict[str, str], dict[str, Any]]:
         """The headers and top-level body keys that carry the token in the auth scheme."""
@@ -203,21 +170,57 @@ class FxiaokeClient:
             "currentOpenUserId": self.open_user_id,
         }
 
-    def _wait_or_raise(
-        self, path: str, attempt: int, retry_after: float | None, error: RemoteError
-    ) -> None:
-        if attempt >= self.retry.max_attempts:
-            raise error
-        delay = self.retry.delay(attempt, retry_after)
-        log.warning(
-            "fxiaoke %s failed (%s); retry %d/%d in %.2fs",
-            path,
-            error.code or error.status,
-            attempt,
-            self.retry.max_attempts - 1,
-            delay,
+    def _error(self, response: requests.Response, payload: dict[str, Any]) -> CrmSyncError:
+        """The error an answer stands for: token 3, quota and rate limits 4, the rest 5."""
+        status = response.status_code
+        code = payload.get("errorCode")
+        if status == 429 or status >= 500:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if status == 429:
+                return RateLimited(
+                    "FXiaoKe kept throttling the calls (HTTP 429) after the retries: run "
+                    "crm-sync alone or less often",
+                    retry_after=retry_after,
+                )
+            return RemoteUnavailable(
+                f"FXiaoKe server error (HTTP {status}) after the retries: run again later",
+                status=status,
+                retry_after=retry_after,
+            )
+        if code in self.token_codes or code in AUTH_CODES:
+            return AuthError(
+                f"FXiaoKe refused the credentials (errorCode {code}): check crm.app_id, the "
+                "variables crm.app_secret_env and crm.permanent_code_env name, and that the app "
+                "is still authorised for the tenant (FXiaoKe open platform)",
+                code=f"{code}",
+            )
+        if code in self.quota_codes:
+            return DailyLimitExceeded(
+                f"FXiaoKe's daily API quota is spent (errorCode {code}): the run stopped with its "
+                "cursors saved and resumes after the quota resets; ask FXiaoKe for a larger "
+                "quota if it recurs",
+                code=str(code),
+            )
+        if code in self.rate_limit_codes:
+            return RateLimited(
+                f"FXiaoKe kept refusing calls as too frequent (errorCode {code}) after the "
+                "retries: run crm-sync alone or less often",
+                code=str(code),
+                status=None,
+            )
+        if code in self.transient_codes or status >= 400 and code is None:
+            return RemoteUnavailable(
+                f"FXiaoKe stayed busy (errorCode {code}) after the retries: run again later",
+                code=str(code),
+                status=status,
+            )
+        message = redact(str(payload.get("errorMessage") or ""))[:300]
+        return FxiaokeApiError(
+            f"FXiaoKe errorCode {code}: {message}",
+            code=f"FXIAOKE_{code}",
+            status=status,
+            details={"errorCode": code, "traceId": payload.get("traceId")},
         )
-        self.retry.sleep(delay)
 
     # -- data ----------------------------------------------------------------------------
     def query(
@@ -247,7 +250,7 @@ class FxiaokeClient:
         if fields:
             data["search_query_info"]["fieldProjection"] = list(fields)
         body = self.call(data_path(object_api_name, "query"), data)
-        result = body.get("data") if isinstance(body.get("data"), dict) else {}
+        result = found if isinstance(found := body.get("data"), dict) else {}
         rows = result.get("dataList") or []
         return [row for row in rows if isinstance(row, dict)]
 
@@ -314,8 +317,8 @@ class FxiaokeClient:
         body = self.call(
             "crm/v2/object/describe", None, apiName=object_api_name, includeDetail=True
         )
-        data = body.get("data") if isinstance(body.get("data"), dict) else {}
-        describe = data.get("describe") if isinstance(data.get("describe"), dict) else {}
+        data = found if isinstance(found := body.get("data"), dict) else {}
+        describe = found if isinstance(found := data.get("describe"), dict) else {}
         fields = describe.get("fields") or {}
         items = fields.values() if isinstance(fields, dict) else fields
         return [item for item in items if isinstance(item, dict)]

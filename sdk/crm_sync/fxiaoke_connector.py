@@ -196,11 +196,13 @@ class FxiaokeConnector(FieldMappedCrmConnector):
         modified = from_epoch_ms(raw.get(MODIFIED_FIELD))
         if modified is None:
             raise ValueError(f"{MODIFIED_FIELD}: not an epoch-milliseconds time stamp")
-        return CrmCustomer(
-            crm_id=raw.get(ID_FIELD),  # type: ignore[arg-type]
-            erp_id=external if external not in (None, "") else None,
-            modified_at=modified,
-            contact=ContactData(**contact),
+        return CrmCustomer.model_validate(
+            {
+                "crm_id": raw.get(ID_FIELD),
+                "erp_id": external if external not in (None, "") else None,
+                "modified_at": modified,
+                "contact": ContactData(**contact),
+            }
         )
 
     def iter_customers(self, since: dt.datetime | None) -> Iterator[Page[CrmCustomer]]:
@@ -226,9 +228,11 @@ class FxiaokeConnector(FieldMappedCrmConnector):
         )
 
         def parse(raw: dict[str, Any]) -> DeletedRecord:
-            return DeletedRecord(
-                crm_id=raw.get(ID_FIELD),  # type: ignore[arg-type]
-                deleted_at=from_epoch_ms(raw.get(MODIFIED_FIELD)),  # type: ignore[arg-type]
+            return DeletedRecord.model_validate(
+                {
+                    "crm_id": raw.get(ID_FIELD),
+                    "deleted_at": from_epoch_ms(raw.get(MODIFIED_FIELD)),
+                }
             )
 
         return self._pages(raw_pages, parse)
@@ -238,13 +242,15 @@ class FxiaokeConnector(FieldMappedCrmConnector):
         if modified is None:
             raise ValueError(f"{MODIFIED_FIELD}: not an epoch-milliseconds time stamp")
         memo = raw.get(self.fields.payment_memo) if self.fields.payment_memo else None
-        return CrmPayment(
-            crm_id=raw.get(ID_FIELD),  # type: ignore[arg-type]
-            crm_customer_id=raw.get(self.fields.payment_account),
-            amount=raw.get(self.fields.payment_amount),  # type: ignore[arg-type]
-            date=self._date(raw.get(self.fields.payment_date)),
-            memo=memo,
-            modified_at=modified,
+        return CrmPayment.model_validate(
+            {
+                "crm_id": raw.get(ID_FIELD),
+                "crm_customer_id": raw.get(self.fields.payment_account),
+                "amount": raw.get(self.fields.payment_amount),
+                "date": self._date(raw.get(self.fields.payment_date)),
+                "memo": memo,
+                "modified_at": modified,
+            }
         )
 
     def iter_payments(self, since: dt.datetime | None) -> Iterator[Page[CrmPayment]]:

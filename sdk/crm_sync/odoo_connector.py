@@ -222,11 +222,12 @@ class OdooConnector:
         summaries = self._summaries([int(row["id"]) for row in rows])
         customers = []
         for row in rows:
+            user_id = _m2o_id(row.get("user_id"))
             contact = ContactData(
                 **{name: _falsy_none(row.get(name)) for name in TEXT_FIELDS},
                 country=_m2o_name(row.get("country_id")),
                 industry=_m2o_name(row.get("industry_id")),
-                salesperson=user_emails.get(_m2o_id(row.get("user_id"))),  # type: ignore[arg-type]
+                salesperson=user_emails.get(user_id) if user_id is not None else None,
             )
             credit_values = {name: _falsy_none(row.get(name)) for name in self.credit_fields()}
             if "credit_hold" in credit_values:

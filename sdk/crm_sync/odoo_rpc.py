@@ -9,9 +9,9 @@ from typing import Any
 import requests
 from pydantic import SecretStr
 
-from .errors import AuthError, RemoteError, RemoteUnavailable, ValidationError
+from .errors import AuthError, CrmSyncError, RemoteError, RemoteUnavailable, ValidationError
 from .redaction import redact, register_secret
-from .retry import RetryPolicy
+from .retry import RetryPolicy, call_with_retry, is_transient, never, parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -61,28 +61,22 @@ class OdooJsonRpcGateway:
             "params": {"service": service, "method": method, "args": args},
             "id": next(self._ids),
         }
-        attempt = 0
-        while True:
-            attempt += 1
+
+        def send() -> Any:
             try:
                 response = self._session.post(
                     f"{self.url}/jsonrpc", json=payload, timeout=self._timeout
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
-                # A write whose answer was lost may have happened: never resend it blindly.
-                if not idempotent or attempt >= self._retry.max_attempts:
-                    raise RemoteUnavailable(
-                        f"Odoo unreachable ({type(exc).__name__})", code="unreachable"
-                    ) from None
-                self._retry.sleep(self._retry.delay(attempt))
-                continue
+                raise RemoteUnavailable(
+                    f"Odoo unreachable ({type(exc).__name__})", code="unreachable"
+                ) from None
             if response.status_code >= 500 or response.status_code == 429:
-                if not idempotent or attempt >= self._retry.max_attempts:
-                    raise RemoteUnavailable(
-                        f"Odoo answered HTTP {response.status_code}", status=response.status_code
-                    )
-                self._retry.sleep(self._retry.delay(attempt))
-                continue
+                raise RemoteUnavailable(
+                    f"Odoo answered HTTP {response.status_code}",
+                    status=response.status_code,
+                    retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                )
             if response.status_code >= 400:
                 raise RemoteError(
                     f"Odoo answered HTTP {response.status_code}", status=response.status_code
@@ -95,8 +89,12 @@ class OdooJsonRpcGateway:
                 raise self._error(body["error"])
             return body.get("result")
 
+        # A write whose answer was lost may have happened: never resend it blindly.
+        classify = is_transient if idempotent else never
+        return call_with_retry(self._retry, send, classify, what=f"odoo {service}.{method}")
+
     @staticmethod
-    def _error(error: dict[str, Any]) -> Exception:
+    def _error(error: dict[str, Any]) -> CrmSyncError:
         data = error.get("data") or {}
         name = str(data.get("name") or "")
         message = redact(str(data.get("message") or error.get("message") or "error"))

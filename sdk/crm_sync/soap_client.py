@@ -5,6 +5,8 @@ Rules this client keeps:
   an ``INVALID_SESSION_ID`` fault (the session timed out) logs in again, once per call;
 - ``query``/``queryMore`` page with ``QueryOptions.batchSize`` (200..2000);
 - ``upsert`` takes at most 200 records and answers one result per record, in order;
+- faults map to the exit codes: credentials 3, names in the settings 2, limits 4 (a limit
+  is never a dead letter), the rest 5, each message naming the fix;
 - ``REQUEST_LIMIT_EXCEEDED`` for the daily allowance (``TotalRequests``) is not retried: it
   raises :class:`DailyLimitExceeded` (exit 4) and the run stops with its committed cursors;
   the same code for the concurrent-request limit (``ConcurrentRequests``,
@@ -22,9 +24,10 @@ import datetime as dt
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 import zeep
@@ -38,15 +41,17 @@ from .errors import (
     ConfigError,
     CrmSyncError,
     DailyLimitExceeded,
+    LimitReached,
     RateLimited,
     RemoteError,
     RemoteUnavailable,
     ValidationError,
 )
 from .redaction import RedactingFilter, redact, register_secret
-from .retry import RetryPolicy
+from .retry import RetryPolicy, call_with_retry
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 TNS = "urn:partner.soap.sforce.com"
 ENS = "urn:sobject.partner.soap.sforce.com"
@@ -60,6 +65,7 @@ RATE_FAULTS = {"REQUEST_LIMIT_EXCEEDED"}
 TRANSIENT_FAULTS = {"SERVER_UNAVAILABLE", "UNKNOWN_EXCEPTION", "QUERY_TIMEOUT"}
 LOGIN_FAULTS = {"INVALID_LOGIN", "LOGIN_MUST_USE_SECURITY_TOKEN", "PASSWORD_LOCKOUT",
                 "INVALID_OPERATION_WITH_EXPIRED_PASSWORD", "API_DISABLED_FOR_ORG"}  # fmt: skip
+LIMIT_FAULTS = {"EXCEEDED_ID_LIMIT"}
 CONFIG_FAULTS = {"INVALID_FIELD", "INVALID_TYPE", "MALFORMED_QUERY", "INVALID_SOBJECT",
                  "INVALID_QUERY_FILTER_OPERATOR"}  # fmt: skip
 
@@ -193,10 +199,7 @@ class SoapClient:
             method = getattr(self._service, operation)
             try:
                 return self._with_retries(
-                    operation,
-                    lambda method=method, headers=headers: method(
-                        **arguments, _soapheaders=headers
-                    ),
+                    operation, partial(method, **arguments, _soapheaders=headers)
                 )
             except AuthError as exc:
                 if exc.code in SESSION_FAULTS and not relogged:
@@ -205,42 +208,26 @@ class SoapClient:
                     continue
                 raise
 
-    def _with_retries(self, operation: str, send: Any) -> Any:
-        attempt = 0
-        while True:
-            attempt += 1
+    def _with_retries(self, operation: str, send: Callable[[], T]) -> T:
+        def attempt() -> T:
+            self.calls[operation] += 1
             try:
-                self.calls[operation] += 1
                 return send()
             except zeep.exceptions.Fault as fault:
-                error = _fault_error(fault, operation)
+                raise _fault_error(fault, operation) from None
             except zeep.exceptions.TransportError as exc:
-                error = _transport_error(exc.status_code)
+                raise _transport_error(exc.status_code) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
-                error = RemoteUnavailable(
+                raise RemoteUnavailable(
                     f"SOAP CRM unreachable ({type(exc).__name__})", code="unreachable"
-                )
+                ) from None
             except (zeep.exceptions.Error, etree.XMLSyntaxError) as exc:
                 raise RemoteError(
                     f"SOAP CRM answered something unreadable ({type(exc).__name__})",
                     code="INVALID_RESPONSE",
                 ) from None
-            if (
-                not isinstance(error, RemoteUnavailable)
-                or isinstance(error, DailyLimitExceeded)
-                or attempt >= self.retry.max_attempts
-            ):
-                raise error
-            delay = self.retry.delay(attempt, getattr(error, "retry_after", None))
-            log.warning(
-                "soap %s failed (%s); retry %d/%d in %.2fs",
-                operation,
-                error.code or error.status,
-                attempt,
-                self.retry.max_attempts - 1,
-                delay,
-            )
-            self.retry.sleep(delay)
+
+        return call_with_retry(self.retry, attempt, what=f"soap {operation}")
 
     # -- reads ---------------------------------------------------------------------------
     def query(self, soql: str, *, batch_size: int = 500) -> Iterator[list[dict[str, Any]]]:
@@ -388,35 +375,68 @@ def _fault_code(fault: zeep.exceptions.Fault) -> str:
 
 
 def _fault_error(fault: zeep.exceptions.Fault, operation: str) -> CrmSyncError:
+    """The error a fault stands for: credentials 3, configuration 2, limits 4, the rest 5."""
     code = _fault_code(fault)
     # The fault text comes from the server; mask any registered secret it might echo.
     text = redact(str(fault.message or code))[:300]
     if code in SESSION_FAULTS:
-        return AuthError(f"SOAP CRM refused the session ({code})", code=code)
-    if operation == "login" and code not in RATE_FAULTS | TRANSIENT_FAULTS:
-        return AuthError(f"SOAP CRM refused the login ({code})", code=code)
-    if code in LOGIN_FAULTS:
-        return AuthError(f"SOAP CRM refused the credentials ({code})", code=code)
+        return AuthError(
+            f"SOAP CRM refused the session ({code}) even after a new login: check that the "
+            "CRM user's profile allows API sessions",
+            code=code,
+        )
+    refused_login = operation == "login" and code not in RATE_FAULTS | TRANSIENT_FAULTS
+    if refused_login or code in LOGIN_FAULTS:
+        return AuthError(
+            f"SOAP CRM refused the login ({code}): check crm.username, the password in the "
+            "variable crm.password_env names (for Salesforce: password then security token) "
+            "and that the user and org may use the API",
+            code=code,
+        )
     if code in RATE_FAULTS and "concurrent" not in text.lower():
         return DailyLimitExceeded(
             f"the SOAP CRM's daily API request limit is spent ({code}): the run stopped with "
-            "its cursor saved; it resumes after the limit resets",
+            "its cursor saved and resumes after the limit resets; raise the org's allowance "
+            "if it recurs",
             code=code,
         )
     if code in RATE_FAULTS:
-        return RateLimited(f"SOAP CRM request limit persisted ({code})", code=code, status=None)
+        return RateLimited(
+            f"the SOAP CRM kept refusing concurrent requests ({code}) after the retries: run "
+            "crm-sync alone or less often",
+            code=code,
+            status=None,
+        )
     if code in TRANSIENT_FAULTS:
-        return RemoteUnavailable(f"SOAP CRM unavailable ({code})", code=code)
+        return RemoteUnavailable(
+            f"the SOAP CRM stayed unavailable ({code}) after the retries: run again later",
+            code=code,
+        )
     if code in CONFIG_FAULTS:
-        return ConfigError(f"SOAP CRM refused {operation}: {text}", code=code)
-    if code == "EXCEEDED_ID_LIMIT":
-        return ValidationError(f"SOAP CRM refused {operation}: {text}", code=code)
+        return ConfigError(
+            f"SOAP CRM refused {operation} ({code}: {text}): fix the object or field name in "
+            "the crm settings",
+            code=code,
+        )
+    if code in LIMIT_FAULTS:
+        return LimitReached(
+            f"SOAP CRM refused {operation} as over one of its limits ({code}: {text}): lower "
+            "crm.query_batch_size or crm.upsert_batch_size",
+            code=code,
+        )
     return RemoteError(f"SOAP CRM fault {code} in {operation}: {text}", code=code)
 
 
 def _transport_error(status: int) -> RemoteError:
     if status == 429:
-        return RateLimited("SOAP CRM throttled the request (HTTP 429)", code="HTTP_429")
+        return RateLimited(
+            "the SOAP CRM kept throttling the requests (HTTP 429) after the retries: run "
+            "crm-sync alone or less often",
+            code="HTTP_429",
+        )
     if status >= 500:
-        return RemoteUnavailable(f"SOAP CRM server error (HTTP {status})", status=status)
+        return RemoteUnavailable(
+            f"the SOAP CRM kept failing (HTTP {status}) after the retries: run again later",
+            status=status,
+        )
     return RemoteError(f"SOAP CRM answered HTTP {status}", code=f"HTTP_{status}", status=status)

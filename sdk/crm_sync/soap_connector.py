@@ -158,11 +158,13 @@ class SoapConnector(FieldMappedCrmConnector):
     def _parse_customer(self, raw: dict[str, Any]) -> CrmCustomer:
         contact = self._mapped_contact(raw)
         external = raw.get(self.fields.external_id)
-        return CrmCustomer(
-            crm_id=raw.get("Id"),  # type: ignore[arg-type]
-            erp_id=external if external not in (None, "") else None,
-            modified_at=raw.get(self.settings.modified_field),  # type: ignore[arg-type]
-            contact=ContactData(**contact),
+        return CrmCustomer.model_validate(
+            {
+                "crm_id": raw.get("Id"),
+                "erp_id": external if external not in (None, "") else None,
+                "modified_at": raw.get(self.settings.modified_field),
+                "contact": ContactData(**contact),
+            }
         )
 
     def iter_customers(self, since: dt.datetime | None) -> Iterator[Page[CrmCustomer]]:
@@ -202,13 +204,15 @@ class SoapConnector(FieldMappedCrmConnector):
         return self.client.get_updated(self.settings.customer_object, since, self._clock())
 
     def _parse_payment(self, raw: dict[str, Any]) -> CrmPayment:
-        return CrmPayment(
-            crm_id=raw.get("Id"),  # type: ignore[arg-type]
-            crm_customer_id=raw.get(self.fields.payment_account),
-            amount=raw.get(self.fields.payment_amount),  # type: ignore[arg-type]
-            date=raw.get(self.fields.payment_date),  # type: ignore[arg-type]
-            memo=raw.get(self.fields.payment_memo) if self.fields.payment_memo else None,
-            modified_at=raw.get(self.settings.modified_field),  # type: ignore[arg-type]
+        return CrmPayment.model_validate(
+            {
+                "crm_id": raw.get("Id"),
+                "crm_customer_id": raw.get(self.fields.payment_account),
+                "amount": raw.get(self.fields.payment_amount),
+                "date": raw.get(self.fields.payment_date),
+                "memo": raw.get(self.fields.payment_memo) if self.fields.payment_memo else None,
+                "modified_at": raw.get(self.settings.modified_field),
+            }
         )
 
     def iter_payments(self, since: dt.datetime | None) -> Iterator[Page[CrmPayment]]:

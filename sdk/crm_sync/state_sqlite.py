@@ -15,8 +15,10 @@ from .state import DeadLetter, MapEntry, chunked, dump_payload, unique, utcnow_t
 
 try:  # POSIX advisory locks are released by the kernel when the process dies.
     import fcntl
+
+    HAS_FLOCK = True
 except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
+    HAS_FLOCK = False
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sync_state (
@@ -151,10 +153,7 @@ class SqliteStateStore:
             query += " WHERE stream = ?"
             args = (stream,)
         rows = self._db.execute(query + " ORDER BY id", args).fetchall()
-        return [
-            DeadLetter(row[0], row[1], row[2], json.loads(row[3]), *row[4:])  # type: ignore[arg-type]
-            for row in rows
-        ]
+        return [DeadLetter(row[0], row[1], row[2], json.loads(row[3]), *row[4:]) for row in rows]
 
     def counts(self) -> dict[str, int]:
         result = dict(self._db.execute("SELECT stream, COUNT(*) FROM id_map GROUP BY stream"))
@@ -175,7 +174,7 @@ class SqliteStateStore:
 
     @contextmanager
     def lock(self) -> Iterator[None]:
-        if fcntl is None or self.path == ":memory:":
+        if not HAS_FLOCK or self.path == ":memory:":
             yield
             return
         handle = open(self.path + ".lock", "a+")  # held for the whole run

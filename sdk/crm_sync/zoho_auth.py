@@ -18,14 +18,15 @@ from typing import Any, Protocol
 import requests
 from pydantic import SecretStr
 
-from .errors import AuthError, RateLimited, RemoteUnavailable
+from .errors import AuthError, LimitReached, RateLimited, RemoteUnavailable
 from .redaction import register_secret
+from .retry import RetryPolicy, call_with_retry, parse_retry_after
 from .state import StateStore
 
 REFRESH_LIMIT = 10
 REFRESH_WINDOW_SECONDS = 600.0
 EXPIRY_MARGIN_SECONDS = 60.0
-THROTTLE_MARKER = "too many requests"
+THROTTLE_MARKER = "too many requests"  # in error_description of the throttle answer
 
 
 class TokenStore(Protocol):
@@ -81,6 +82,7 @@ class ZohoAuth:
         session: requests.Session | None = None,
         timeout: float = 30.0,
         clock: Callable[[], float] = time.time,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.accounts_url = accounts_url.rstrip("/")
         self.client_id = client_id
@@ -94,6 +96,7 @@ class ZohoAuth:
         self._session = session or requests.Session()
         self._timeout = timeout
         self._clock = clock
+        self._retry = retry or RetryPolicy()
         self._lock = threading.Lock()
         # The key ties a cached token to its data centre, client and credentials: a token from
         # another data centre, or issued for another refresh token, is never reused (a changed
@@ -108,6 +111,11 @@ class ZohoAuth:
 
     def __repr__(self) -> str:
         return f"ZohoAuth(accounts_url={self.accounts_url!r}, client_id={self.client_id!r})"
+
+    @property
+    def refresh_token_env(self) -> str:
+        """The variable that holds the refresh token (named in messages, never its value)."""
+        return self._refresh_token_env
 
     def _cached(self) -> dict[str, Any]:
         if self._token is None:
@@ -156,16 +164,34 @@ class ZohoAuth:
         return f"Zoho refused the refresh token: {error or 'no access token'}"
 
     def _refresh(self, token: dict[str, Any]) -> tuple[str, str]:
+        """Refresh, waiting out Zoho's throttle answer with the retry policy (then exit 4).
+
+        Other failures are left to the caller's retry loop, so no call is retried twice over.
+        """
+        try:
+            return call_with_retry(
+                self._retry,
+                lambda: self._refresh_once(token),
+                lambda error: error.code == "token_throttled",
+                what="zoho token refresh",
+            )
+        except RateLimited as exc:
+            if isinstance(exc, LimitReached):
+                raise
+            raise LimitReached(exc.message, code=exc.code) from None
+
+    def _refresh_once(self, token: dict[str, Any]) -> tuple[str, str]:
         now = self._clock()
         recent = [
             stamp for stamp in token.get("refreshes", []) if now - stamp < REFRESH_WINDOW_SECONDS
         ]
         if len(recent) >= REFRESH_LIMIT:
             wait = REFRESH_WINDOW_SECONDS - (now - min(recent))
-            raise RateLimited(
-                "Zoho token refresh budget exhausted (10 per 10 minutes)",
+            raise LimitReached(
+                "Zoho's token refresh budget is spent (10 per 10 minutes for a refresh token): "
+                f"run again in {wait:.0f} s; if it recurs, give each integration its own "
+                "refresh token",
                 code="token_refresh_budget",
-                status=None,
                 retry_after=wait,
             )
         recent.append(now)
@@ -196,8 +222,16 @@ class ZohoAuth:
         if error or response.status_code >= 400 or "access_token" not in body:
             described = f"{error or ''} {body.get('error_description', '')}".lower()
             if THROTTLE_MARKER in described or response.status_code == 429:
+                # Zoho's answer to refreshing too often: HTTP 400, ``error: Access Denied``,
+                # "You have made too many requests continuously. Please try again after some
+                # time." It names no wait: the policy's backoff spaces the retries.
                 raise RateLimited(
-                    "Zoho refused the token refresh: too many requests", code="token_throttled"
+                    "Zoho's accounts server kept refusing the token refresh as too many "
+                    "requests: run crm-sync less often, and give each integration its own "
+                    f"refresh token for client {self.client_id}",
+                    code="token_throttled",
+                    status=response.status_code,
+                    retry_after=parse_retry_after(response.headers.get("Retry-After")),
                 )
             if response.status_code >= 500:
                 raise RemoteUnavailable(

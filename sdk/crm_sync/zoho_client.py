@@ -6,7 +6,8 @@ Rules of the API this client keeps (see Zoho's v8 OpenAPI and API limits):
 - ``If-Modified-Since`` restricts a read to changed records (HTTP 304 when there are none);
 - upsert takes at most 100 records and answers per record (HTTP 200/201/207/400);
 - 401 ``INVALID_TOKEN`` is answered by one refresh; 429 and 5xx by backoff with jitter that
-  honours ``Retry-After``.
+  honours ``Retry-After`` (:func:`crm_sync.retry.call_with_retry`); every other error code
+  maps to the exit code and the fix of :mod:`crm_sync.zoho_errors`.
 """
 
 from __future__ import annotations
@@ -18,17 +19,10 @@ from typing import Any
 
 import requests
 
-from .errors import (
-    AuthError,
-    ConfigError,
-    CrmSyncError,
-    RateLimited,
-    RemoteError,
-    RemoteUnavailable,
-    ValidationError,
-)
-from .retry import RetryPolicy, parse_retry_after
+from .errors import CrmSyncError, RemoteError, RemoteUnavailable, ValidationError
+from .retry import RetryPolicy, call_with_retry, parse_retry_after
 from .zoho_auth import ZohoAuth
+from .zoho_errors import TOKEN_CODES, ErrorContext, is_record_level, zoho_error
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +31,6 @@ MAX_FIELDS = 50
 MAX_PER_PAGE = 200
 MAX_UPSERT = 100
 DISCRETE_PAGINATION_LIMIT = 2000
-TOKEN_ERRORS = {"INVALID_TOKEN", "AUTHENTICATION_FAILURE", "INVALID_OAUTHTOKEN"}
 
 
 def zoho_time(value: dt.datetime) -> str:
@@ -80,71 +73,54 @@ class ZohoClient:
         json: Any = None,
         headers: dict[str, str] | None = None,
     ) -> requests.Response:
-        """Send one API call; retries transient failures and refreshes a refused token once."""
-        attempt = 0
+        """Send one API call; retries transient failures and refreshes a refused token once.
+
+        Answers below 400 are returned; an error answer raises the error of
+        :mod:`crm_sync.zoho_errors`, except a 400 to an upsert, which answers per record."""
         refreshed = False
-        while True:
-            attempt += 1
-            access_token, api_domain = self.auth.access()
-            all_headers = {"Authorization": f"Zoho-oauthtoken {access_token}", **(headers or {})}
-            try:
-                response = self._session.request(
-                    method,
-                    f"{api_domain}/crm/{API_VERSION}{path}",
-                    params=params,
-                    json=json,
-                    headers=all_headers,
-                    timeout=self._timeout,
-                )
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                self._wait_or_raise(
-                    attempt,
-                    None,
-                    RemoteUnavailable(
+        # The module the call concerns, for the messages: the first path segment, or the
+        # ``module`` parameter of the metadata calls.
+        module = str((params or {}).get("module") or path.strip("/").split("/")[0])
+
+        def send() -> requests.Response:
+            nonlocal refreshed
+            while True:
+                access_token, api_domain = self.auth.access()
+                all_headers = {
+                    "Authorization": f"Zoho-oauthtoken {access_token}",
+                    **(headers or {}),
+                }
+                try:
+                    response = self._session.request(
+                        method,
+                        f"{api_domain}/crm/{API_VERSION}{path}",
+                        params=params,
+                        json=json,
+                        headers=all_headers,
+                        timeout=self._timeout,
+                    )
+                except (requests.ConnectionError, requests.Timeout) as exc:
+                    raise RemoteUnavailable(
                         f"Zoho CRM unreachable ({type(exc).__name__})", code="unreachable"
-                    ),
-                )
-                continue
-            self.calls[f"{method} {path}"] = self.calls.get(f"{method} {path}", 0) + 1
-            status = response.status_code
-            if status == 401:
-                code = _error_body(response).get("code")
-                if code in TOKEN_ERRORS and not refreshed:
+                    ) from None
+                self.calls[f"{method} {path}"] = self.calls.get(f"{method} {path}", 0) + 1
+                if response.status_code < 400:
+                    return response
+                body = _error_body(response)
+                code = body.get("code")
+                if code in TOKEN_CODES and not refreshed:
+                    # A token refresh is not a failed attempt: resend at once, once.
                     log.info("zoho access token refused (%s); refreshing once", code)
                     self.auth.invalidate(access_token)
                     refreshed = True
-                    attempt -= 1  # a token refresh is not a failed attempt
                     continue
-                raise AuthError(f"Zoho CRM refused the access token ({code})", code=code)
-            if status == 429 or status >= 500:
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                error: RemoteError
-                if status == 429:
-                    error = RateLimited(
-                        "Zoho CRM rate limit persisted",
-                        code="TOO_MANY_REQUESTS",
-                        retry_after=retry_after,
-                    )
-                else:
-                    error = RemoteUnavailable(
-                        f"Zoho CRM server error persisted (HTTP {status})", status=status
-                    )
-                self._wait_or_raise(attempt, retry_after, error)
-                continue
-            return response
+                if response.status_code == 400 and path.endswith("/upsert"):
+                    data = body.get("data")
+                    if isinstance(data, list) and data:
+                        return response  # per-record answers: the caller sorts them
+                raise self._as_error(response, body, module)
 
-    def _wait_or_raise(self, attempt: int, retry_after: float | None, error: RemoteError) -> None:
-        if attempt >= self.retry.max_attempts:
-            raise error
-        delay = self.retry.delay(attempt, retry_after)
-        log.warning(
-            "zoho call failed (%s); retry %d/%d in %.2fs",
-            error.code or error.status,
-            attempt,
-            self.retry.max_attempts - 1,
-            delay,
-        )
-        self.retry.sleep(delay)
+        return call_with_retry(self.retry, send, what=f"zoho {method} {path}")
 
     # -- reads ---------------------------------------------------------------------------
     def iter_records(
@@ -262,7 +238,13 @@ class ZohoClient:
                     code="RESULT_MISMATCH",
                     status=response.status_code,
                 )
-            return [item if isinstance(item, dict) else {} for item in results]
+            answers = [item if isinstance(item, dict) else {} for item in results]
+            for answer in answers:
+                code = answer.get("code")
+                if answer.get("status") == "error" and not is_record_level(code):
+                    # Not this record's problem (a permission, a limit): it stops the run.
+                    raise self._as_error(response, answer, module)
+            return answers
         raise self._as_error(response, payload, module)
 
     def _json_or_raise(self, response: requests.Response, module: str) -> dict[str, Any]:
@@ -274,15 +256,21 @@ class ZohoClient:
     def _as_error(
         self, response: requests.Response, body: dict[str, Any], module: str
     ) -> CrmSyncError:
-        if body.get("code") == "INVALID_MODULE":
-            # Zoho's answer to a module name it does not know: a setting to fix, not a retry.
-            setting = self.module_settings.get(module, "the module setting")
-            return ConfigError(
-                f"Zoho CRM has no module {module!r} (INVALID_MODULE): set {setting} to the "
-                "module's API name (Zoho: Setup > Developer Hub > APIs > API names)",
-                code="INVALID_MODULE",
-            )
-        return _as_error(response, body)
+        """The error of :mod:`crm_sync.zoho_errors` for this answer, naming the fix."""
+        details = body.get("details")
+        return zoho_error(
+            str(body["code"]) if body.get("code") else None,
+            status=response.status_code,
+            message=str(body.get("message") or response.reason or ""),
+            details=details if isinstance(details, dict) else None,
+            context=ErrorContext(
+                module=module,
+                setting=self.module_settings.get(module, "the module setting"),
+                client_id=self.auth.client_id,
+                token_env=self.auth.refresh_token_env,
+            ),
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        )
 
 
 def _error_body(response: requests.Response) -> dict[str, Any]:
@@ -291,12 +279,3 @@ def _error_body(response: requests.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
-
-
-def _as_error(response: requests.Response, body: dict[str, Any]) -> RemoteError:
-    code = str(body.get("code") or f"HTTP_{response.status_code}")
-    message = str(body.get("message") or response.reason or "error")
-    details = body.get("details") if isinstance(body.get("details"), dict) else {}
-    return RemoteError(
-        f"Zoho CRM error {code}: {message}", code=code, status=response.status_code, details=details
-    )

@@ -108,6 +108,7 @@ class ZohoConnector(FieldMappedCrmConnector):
             store=token_store,
             session=session,
             timeout=settings.timeout_seconds,
+            retry=retry,
         )
         client = ZohoClient(auth, session=session, timeout=settings.timeout_seconds, retry=retry)
         return cls(settings, client)
@@ -144,11 +145,13 @@ class ZohoConnector(FieldMappedCrmConnector):
         if isinstance(contact.get("salesperson"), dict):
             contact["salesperson"] = contact["salesperson"].get("email")
         external = raw.get(self.fields.external_id)
-        return CrmCustomer(
-            crm_id=str(raw.get("id", "")) or None,  # type: ignore[arg-type]
-            erp_id=external if external not in (None, "") else None,
-            modified_at=raw.get("Modified_Time"),  # type: ignore[arg-type]
-            contact=ContactData(**contact),
+        return CrmCustomer.model_validate(
+            {
+                "crm_id": str(raw.get("id", "")) or None,
+                "erp_id": external if external not in (None, "") else None,
+                "modified_at": raw.get("Modified_Time"),
+                "contact": ContactData(**contact),
+            }
         )
 
     def _wire(self, value: Any) -> Any:
@@ -172,7 +175,9 @@ class ZohoConnector(FieldMappedCrmConnector):
         raw_pages = self.client.iter_deleted(self.settings.accounts_module, since=since)
 
         def parse(raw: dict[str, Any]) -> DeletedRecord:
-            return DeletedRecord(crm_id=str(raw.get("id", "")), deleted_at=raw.get("deleted_time"))  # type: ignore[arg-type]
+            return DeletedRecord.model_validate(
+                {"crm_id": str(raw.get("id", "")), "deleted_at": raw.get("deleted_time")}
+            )
 
         return _pages(raw_pages, parse, "deleted_time")
 
@@ -184,7 +189,7 @@ class ZohoConnector(FieldMappedCrmConnector):
         )
         results = []
         for raw in raw_results:
-            details = raw.get("details") if isinstance(raw.get("details"), dict) else {}
+            details = found if isinstance(found := raw.get("details"), dict) else {}
             if raw.get("status") == "success":
                 results.append(
                     WriteResult(
@@ -207,13 +212,15 @@ class ZohoConnector(FieldMappedCrmConnector):
 
     # -- payments ------------------------------------------------------------------------
     def _parse_payment(self, raw: dict[str, Any]) -> CrmPayment:
-        return CrmPayment(
-            crm_id=str(raw.get("id", "")) or None,  # type: ignore[arg-type]
-            crm_customer_id=_lookup_id(raw.get(self.fields.payment_account)),
-            amount=raw.get(self.fields.payment_amount),  # type: ignore[arg-type]
-            date=raw.get(self.fields.payment_date),  # type: ignore[arg-type]
-            memo=raw.get(self.fields.payment_memo),
-            modified_at=raw.get("Modified_Time"),  # type: ignore[arg-type]
+        return CrmPayment.model_validate(
+            {
+                "crm_id": str(raw.get("id", "")) or None,
+                "crm_customer_id": _lookup_id(raw.get(self.fields.payment_account)),
+                "amount": raw.get(self.fields.payment_amount),
+                "date": raw.get(self.fields.payment_date),
+                "memo": raw.get(self.fields.payment_memo),
+                "modified_at": raw.get("Modified_Time"),
+            }
         )
 
     def iter_payments(self, since: dt.datetime | None) -> Iterator[Page[CrmPayment]]:

@@ -373,7 +373,8 @@ def test_daily_request_limit_stops_the_cli_with_exit_4_and_the_next_run_resumes(
     assert "DailyLimitExceeded" in err
     assert (
         "the SOAP CRM's daily API request limit is spent (REQUEST_LIMIT_EXCEEDED): the run "
-        "stopped with its cursor saved; it resumes after the limit resets"
+        "stopped with its cursor saved and resumes after the limit resets; raise the org's "
+        "allowance if it recurs"
     ) in err
     assert crm.calls["upsert"] == 3  # the third was refused once and never retried
     assert len(crm.records("Account")) == 400

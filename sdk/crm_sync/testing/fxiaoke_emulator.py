@@ -40,6 +40,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from .http_server import LoopbackEmulator, LoopbackServer, Request, Response
@@ -317,22 +318,20 @@ class FxiaokeEmulator(LoopbackEmulator):
                     return self._ok(self._describe(body.get("apiName")))
                 except _Invalid as invalid:
                     return _error(invalid.code, invalid.message)
-            data = body.get("data") if isinstance(body.get("data"), dict) else {}
+            data = found if isinstance(found := body.get("data"), dict) else {}
             base, _, operation = path.rpartition("/")
-            handler = {
-                "query": self._query,
-                "get": self._get,
-                "create": self._create,
-                "update": self._update,
-            }.get(operation)
-            if handler is None or base not in (PRESET_PATH, CUSTOM_PATH):
+            reader = {"query": self._query, "get": self._get}.get(operation)
+            writer = {"create": self._create, "update": self._update}.get(operation)
+            if (reader is None and writer is None) or base not in (PRESET_PATH, CUSTOM_PATH):
                 return _error(15002, "接口不存在")
             try:
                 self._check_family(base, data)
-                if operation in ("create", "update"):
-                    result = handler(data, body, path)  # type: ignore[call-arg]
-                else:
-                    result = handler(data)
+                if writer is not None:
+                    result = writer(data, body, path)
+                elif reader is not None:
+                    result = reader(data)
+                else:  # pragma: no cover - refused above
+                    return _error(15002, "接口不存在")
             except _Invalid as invalid:
                 return _error(invalid.code, invalid.message)
         return self._ok(result)
@@ -484,13 +483,7 @@ class FxiaokeEmulator(LoopbackEmulator):
             rows = [r for r in rows if _matches(r.get(field_name), operator, values)]
         for order in reversed(info.get("orders") or []):
             key = order.get("fieldName")
-            rows.sort(
-                key=lambda r, k=key: (
-                    r.get(k) is None,
-                    str(r.get(k)) if not isinstance(r.get(k), (int, float)) else r.get(k),
-                ),
-                reverse=not order.get("isAsc", True),
-            )
+            rows.sort(key=partial(_order_key, key), reverse=not order.get("isAsc", True))
         total = len(rows)
         chunk = rows[offset : offset + limit]
         projection = info.get("fieldProjection")
@@ -660,3 +653,9 @@ def _coerce(kind: str, name: str, value: Any) -> Any:
             raise _Invalid(32000, f"{name}: 文本格式不正确")
         return value
     return value
+
+
+def _order_key(name: str, row: dict[str, Any]) -> tuple[bool, Any]:
+    """Sort key of ``row`` by ``name``: numbers as numbers, the rest as text, empty last."""
+    value = row.get(name)
+    return value is None, value if isinstance(value, (int, float)) else str(value)

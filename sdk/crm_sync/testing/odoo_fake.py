@@ -14,6 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from .http_server import LoopbackEmulator, LoopbackServer, Request, Response
@@ -209,8 +210,7 @@ class FakeOdoo(LoopbackEmulator):
         ]
         for clause in reversed((order or "id asc").split(",")):
             name, _, direction = clause.strip().partition(" ")
-            rows.sort(key=lambda r, n=name: (r.get(n) is None, r.get(n) or 0),
-                      reverse=direction.strip().lower() == "desc")  # fmt: skip
+            rows.sort(key=partial(_nulls_last, name), reverse=direction.strip().lower() == "desc")
         rows = rows[offset:]
         return rows[:limit] if limit else rows
 
@@ -326,3 +326,8 @@ class FakeOdoo(LoopbackEmulator):
                     group[name] = sum(float(r.get(name) or 0) for r in rows)
             result.append(group)
         return result
+
+
+def _nulls_last(name: str, record: dict[str, Any]) -> tuple[bool, Any]:
+    """Sort key of ``record`` by ``name``, empty values last."""
+    return record.get(name) is None, record.get(name) or 0

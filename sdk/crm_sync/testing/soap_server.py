@@ -32,6 +32,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
@@ -552,9 +553,7 @@ class SoapCrmServer(LoopbackEmulator):
             if all(_compare(r.get(n), op, v) for n, op, v in query.conditions)
         ]
         for name, ascending in reversed(query.order):
-            rows.sort(
-                key=lambda r, n=name: (r.get(n) is None, r.get(n) or 0), reverse=not ascending
-            )
+            rows.sort(key=partial(_nulls_last, name), reverse=not ascending)
         if query.limit is not None:
             rows = rows[: query.limit]
         cursor = _Cursor(
@@ -853,3 +852,8 @@ def _soap_handler(
             pass  # keep test output clean
 
     return _Handler
+
+
+def _nulls_last(name: str, record: dict[str, Any]) -> tuple[bool, Any]:
+    """Sort key of ``record`` by ``name``, empty values last."""
+    return record.get(name) is None, record.get(name) or 0

@@ -17,8 +17,9 @@ Behaviour follows Zoho's published v8 OpenAPI (record.json, common.json) and API
   (``POST /{module}``) and updated (``PUT /{module}`` and ``/{module}/{id}``) per record;
 - the metadata Zoho's own SDK reads before it touches records: ``settings/modules``
   (modules.json), ``settings/fields`` (fields.json), ``/users?type=CurrentUser`` and ``/org``;
-- faults can be injected: 5xx bursts, 429 storms with ``Retry-After``, token expiry mid-run,
-  malformed records, latency.
+- faults can be injected: 5xx bursts, 429 storms with ``Retry-After``, any of Zoho's error
+  codes (whole call or record by record), the token endpoint's throttle answer, token expiry
+  mid-run, malformed records, latency.
 """
 
 from __future__ import annotations
@@ -158,20 +159,71 @@ def default_modules() -> dict[str, ModuleSchema]:
 
 @dataclass
 class Fault:
-    """Answer the next ``count`` matching API calls with ``status`` (429 or 5xx)."""
+    """Answer the next ``count`` matching calls with an error, in the shape Zoho sends it.
+
+    ``status`` 429 answers ``TOO_MANY_REQUESTS`` and other statuses ``INTERNAL_ERROR``, unless
+    ``code`` (with ``message`` and ``details``) names another of Zoho's error codes.
+    ``per_record`` answers an upsert record by record (HTTP 400, every record refused with the
+    code), as Zoho does for record-level errors. ``endpoint="token"`` makes the accounts
+    server's token endpoint answer instead, with Zoho's throttle answer (HTTP 400,
+    ``error: Access Denied``). ``retry_after`` becomes the ``Retry-After`` header, in seconds
+    or as an HTTP date (a string).
+    """
 
     count: int
     status: int = 503
-    retry_after: float | None = None
+    retry_after: float | str | None = None
     method: str | None = None
     path_contains: str | None = None
+    code: str | None = None
+    message: str | None = None
+    details: dict[str, Any] | None = None
+    per_record: bool = False
+    endpoint: str = "api"
 
-    def matches(self, request: Request) -> bool:
+    def matches(self, request: Request, endpoint: str = "api") -> bool:
         return (
             self.count > 0
+            and self.endpoint == endpoint
             and (self.method is None or self.method == request.method)
             and (self.path_contains is None or self.path_contains in request.path)
         )
+
+    def answer(self, request: Request) -> Response:
+        headers = {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
+        if self.endpoint == "token":
+            return _token_throttled(self.status, headers)
+        code = self.code or ("TOO_MANY_REQUESTS" if self.status == 429 else "INTERNAL_ERROR")
+        message = self.message or _FAULT_MESSAGES.get(code, code.lower().replace("_", " "))
+        error = {"code": code, "details": self.details or {}, "message": message,
+                 "status": "error"}  # fmt: skip
+        if self.per_record:
+            try:
+                records = request.json().get("data") or []
+            except (ValueError, AttributeError):
+                records = []
+            return Response(self.status, {"data": [dict(error) for _ in records]}, headers)
+        return Response(self.status, error, headers)
+
+
+_FAULT_MESSAGES = {
+    "TOO_MANY_REQUESTS": "too many requests",
+    "INTERNAL_ERROR": "Internal server error occurred.",
+}
+
+
+def _token_throttled(status: int = 400, headers: dict[str, str] | None = None) -> Response:
+    """Zoho's answer to refreshing a token too often (HTTP 400 from accounts.zoho.com)."""
+    return Response(
+        status,
+        {
+            "error_description": "You have made too many requests continuously. "
+            "Please try again after some time.",
+            "error": "Access Denied",
+            "status": "failure",
+        },
+        headers or {},
+    )
 
 
 def _error(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> Response:
@@ -375,6 +427,10 @@ class ZohoEmulator(LoopbackEmulator):
         params = {**request.query, **request.form()}
         with self._lock:
             self.token_requests += 1
+            for fault in self.faults:
+                if fault.matches(request, "token"):
+                    fault.count -= 1
+                    return fault.answer(request)
             if data_centre not in self.data_centres:
                 return Response(404, None)
             if params.get("grant_type") != "refresh_token":
@@ -391,15 +447,7 @@ class ZohoEmulator(LoopbackEmulator):
             now = self.clock()
             client.refreshes = [t for t in client.refreshes if now - t < self.refresh_window]
             if len(client.refreshes) >= self.refresh_limit:
-                return Response(
-                    400,
-                    {
-                        "error_description": "You have made too many requests continuously. "
-                        "Please try again after some time.",
-                        "error": "Access Denied",
-                        "status": "failure",
-                    },
-                )
+                return _token_throttled()
             client.refreshes.append(now)
             token = self.issue_token(data_centre)
             return Response(
@@ -428,22 +476,7 @@ class ZohoEmulator(LoopbackEmulator):
             for fault in self.faults:
                 if fault.matches(request):
                     fault.count -= 1
-                    headers = {}
-                    if fault.retry_after is not None:
-                        headers["Retry-After"] = str(fault.retry_after)
-                    if fault.status == 429:
-                        return Response(
-                            429,
-                            {"code": "TOO_MANY_REQUESTS", "details": {},
-                             "message": "too many requests", "status": "error"},
-                            headers,
-                        )  # fmt: skip
-                    return Response(
-                        fault.status,
-                        {"code": "INTERNAL_ERROR", "details": {},
-                         "message": "Internal server error occurred.", "status": "error"},
-                        headers,
-                    )  # fmt: skip
+                    return fault.answer(request)
             if route == ["settings", "fields"] and request.method == "GET":
                 return self._fields(request)
             metadata = self._metadata_route(route, request)
@@ -759,6 +792,8 @@ class ZohoEmulator(LoopbackEmulator):
 
         if not isinstance(record, dict):
             return fail("INVALID_DATA", "invalid data", "data", expected_data_type="jsonobject")
+        existing_id: str | None
+        matched_on: str | None
         if "id" in record:
             existing_id, matched_on = str(record["id"]), "id"
             if existing_id not in self._records[module]:
