@@ -106,8 +106,9 @@ class TestReportPdfHttp(DunningCommon, HttpCase):
         self.assertNotIn("Not due", text)
 
     def test_statements_in_each_customer_language(self):
-        """One print of both customers' statements (as from the customer list, by a collector
-        working in English): each in its customer's language, labels of the data included."""
+        """One print of both customers' statements, outstanding then activity (as from the
+        customer list, by a collector working in English): each in its customer's language,
+        labels of the data included."""
         customers = self.customer_en | self.customer_zh
         pdf, kind = (
             self.env["ir.actions.report"]
@@ -131,6 +132,27 @@ class TestReportPdfHttp(DunningCommon, HttpCase):
             self.assertIn(expected, chinese)
         self.assertNotIn("Not due", chinese)
         self.assertNotIn("Invoice ", chinese)
+
+        pdf, kind = (
+            self.env["ir.actions.report"]
+            .with_user(self.collector)
+            .with_context(force_report_rendering=True)
+            ._render_qweb_pdf(
+                "ar_credit_control.report_ar_statement_activity",
+                customers.ids,
+                data={
+                    "company_id": self.company.id,
+                    "date_from": "2026-03-01",
+                    "date_to": "2026-03-16",
+                },
+            )
+        )
+        english, chinese = self.assert_printable(pdf, 2)
+        for expected in ("Pemberton Trading Ltd", "Account activity", "Invoice", "4,321.50"):
+            self.assertIn(expected, english)
+        for expected in ("Shenzhen Huaxin Trading", "往来明细", "期初余额", "发票", "4,321.50"):
+            self.assertIn(expected, chinese)
+        self.assertNotIn("Invoice", chinese)
 
 
 @tagged("post_install", "-at_install")
