@@ -96,6 +96,8 @@ def ensure_postgresql() -> None:
 def ensure_wkhtmltopdf() -> None:
     if not shutil.which("wkhtmltopdf"):
         _apt_install(["wkhtmltopdf"])
+    if shutil.which("dpkg-query"):  # a CJK font: Chinese letters and statements print
+        _apt_install(["fonts-noto-cjk"])
 
 
 def _current_user() -> str:

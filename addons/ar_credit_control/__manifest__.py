@@ -57,4 +57,7 @@
         "views/ar_dunning_menus.xml",
     ],
     "demo": ["demo/ar_credit_control_demo.xml"],
+    "assets": {
+        "web.report_assets_common": ["ar_credit_control/static/src/css/ar_report_fonts.css"],
+    },
 }

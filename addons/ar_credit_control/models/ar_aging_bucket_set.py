@@ -11,9 +11,15 @@ from odoo.exceptions import ValidationError
 from ar_engine.aging import Bucket, BucketSet
 from ar_engine.errors import InvalidInputError
 
+# Labels written by this module in English and translated into every installed language
+# (ArAgingBucketSet._default_labels).
+DEFAULT_SET_NAME = "Standard (30/60/90)"
+NOT_DUE_LABEL = "Not due"
+IN_PAYMENT_LABEL = "In payment"
+DEFAULT_LABELS = (DEFAULT_SET_NAME, NOT_DUE_LABEL, IN_PAYMENT_LABEL)
 DEFAULT_LINES = (
     # (label, last day or None for the open-ended bucket)
-    ("Not due", 0),
+    (NOT_DUE_LABEL, 0),
     ("0-30", 30),
     ("31-60", 60),
     ("61-90", 90),
@@ -63,16 +69,58 @@ class ArAgingBucketSet(models.Model):
         return result
 
     def _ensure_in_payment_line(self):
-        for bucket_set in self:
-            if not bucket_set.line_ids.filtered(lambda line: line.kind == "in_payment"):
-                self.env["ar.aging.bucket.set.line"].create(
-                    {
-                        "bucket_set_id": bucket_set.id,
-                        "kind": "in_payment",
-                        "name": self.env._("In payment"),
-                        "sequence": 0,
-                    }
-                )
+        missing = self.filtered(
+            lambda bucket_set: (
+                not bucket_set.line_ids.filtered(lambda line: line.kind == "in_payment")
+            )
+        )
+        # Written in English, then translated: in the user's language it would be the English
+        # value too, and every other language would show it.
+        self.env["ar.aging.bucket.set.line"].with_context(lang="en_US").create(
+            [
+                {
+                    "bucket_set_id": bucket_set.id,
+                    "kind": "in_payment",
+                    "name": IN_PAYMENT_LABEL,
+                    "sequence": 0,
+                }
+                for bucket_set in missing
+            ]
+        )
+        missing._translate_default_labels()
+
+    def _default_labels(self):
+        """{English label: its translation in the env's language} of the labels written by
+        this module: the default set's name and the buckets named in words."""
+        _ = self.env._
+        return {
+            DEFAULT_SET_NAME: _("Standard (30/60/90)"),
+            NOT_DUE_LABEL: _("Not due"),
+            IN_PAYMENT_LABEL: _("In payment"),
+        }
+
+    def _translate_default_labels(self, langs=None):
+        """Give the labels written by this module (in English) their translation in each
+        installed language (or `langs`) that has none yet. They are data: Odoo's loading of the
+        .po files does not reach them. A label a user renamed or translated is kept."""
+        langs = [
+            lang
+            for lang in langs or [code for code, _name in self.env["res.lang"].get_installed()]
+            if lang != "en_US"
+        ]
+        translations = {lang: self.with_context(lang=lang)._default_labels() for lang in langs}
+        for records in (self, self.line_ids):
+            for record in records.with_context(lang="en_US"):
+                english = record.name
+                if english not in DEFAULT_LABELS:
+                    continue
+                missing = {
+                    lang: labels[english]
+                    for lang, labels in translations.items()
+                    if labels[english] != english and record.with_context(lang=lang).name == english
+                }
+                if missing:
+                    record.update_field_translations("name", missing)
 
     # ------------------------------------------------------------------ engine
 
@@ -155,11 +203,9 @@ class ArAgingBucketSet(models.Model):
 
     @api.model
     def _create_default(self, company):
-        _ = self.env._
-        labels = {"Not due": _("Not due")}
-        return self.create(
+        bucket_set = self.with_context(lang="en_US").create(
             {
-                "name": _("Standard (30/60/90)"),
+                "name": DEFAULT_SET_NAME,
                 "company_id": company.id,
                 "is_default": True,
                 "line_ids": [
@@ -168,7 +214,7 @@ class ArAgingBucketSet(models.Model):
                         0,
                         {
                             "sequence": index + 1,
-                            "name": labels.get(label, label),
+                            "name": label,
                             "max_days": max_days or 0,
                             "open_ended": max_days is None,
                         },
@@ -177,6 +223,8 @@ class ArAgingBucketSet(models.Model):
                 ],
             }
         )
+        bucket_set._translate_default_labels()
+        return bucket_set.with_env(self.env)
 
     @api.model
     def _install_defaults(self):

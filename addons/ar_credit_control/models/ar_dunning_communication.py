@@ -410,7 +410,12 @@ class ArDunningCommunication(models.Model):
     def _aging_summary(self):
         """(columns, amounts) of the customer's aging on the communication's date."""
         self.ensure_one()
-        bucket_set = self.env["ar.aging.bucket.set"]._get_default(self.company_id)
+        # The column labels in the letter's language, as the rest of the letter.
+        bucket_set = (
+            self.env["ar.aging.bucket.set"]
+            ._get_default(self.company_id)
+            .with_context(lang=self.lang)
+        )
         columns, rows = self.env["ar.aging.report"]._summary_rows(
             bucket_set, self.date, [self.company_id.id], [self.partner_id.id]
         )

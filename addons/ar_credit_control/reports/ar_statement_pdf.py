@@ -22,6 +22,18 @@ class ReportArStatementCommon(models.AbstractModel):
         partners = self.env["res.partner"].browse(docids or []).commercial_partner_id
         return company, partners, data
 
+    @api.model
+    def _in_customer_languages(self, partners, compute):
+        """`compute(ar.statement, partners)` once per language of `partners`, merged: the labels
+        the data carries (document types, aging columns) in each customer's language, as the
+        rest of the statement."""
+        statements = {}
+        for lang in set(partners.mapped("lang")):
+            group = partners.filtered(lambda partner, lang=lang: partner.lang == lang)
+            statement = self.env["ar.statement"].with_context(lang=lang or self.env.lang)
+            statements.update(compute(statement, group))
+        return statements
+
 
 class ReportArStatementOutstanding(models.AbstractModel):
     _name = "report.ar_credit_control.report_ar_statement_outstanding"
@@ -32,7 +44,9 @@ class ReportArStatementOutstanding(models.AbstractModel):
     def _get_report_values(self, docids, data=None):
         company, partners, data = self._statement_context(docids, data)
         as_of = fields.Date.to_date(data.get("as_of")) or fields.Date.context_today(self)
-        statements = self.env["ar.statement"]._outstanding_data(partners, company, as_of)
+        statements = self._in_customer_languages(
+            partners, lambda statement, group: statement._outstanding_data(group, company, as_of)
+        )
         return {
             "doc_ids": partners.ids,
             "doc_model": "res.partner",
@@ -54,7 +68,10 @@ class ReportArStatementActivity(models.AbstractModel):
         company, partners, data = self._statement_context(docids, data)
         date_to = fields.Date.to_date(data.get("date_to")) or fields.Date.context_today(self)
         date_from = fields.Date.to_date(data.get("date_from")) or date_to.replace(day=1)
-        statements = self.env["ar.statement"]._activity_data(partners, company, date_from, date_to)
+        statements = self._in_customer_languages(
+            partners,
+            lambda statement, group: statement._activity_data(group, company, date_from, date_to),
+        )
         return {
             "doc_ids": partners.ids,
             "doc_model": "res.partner",

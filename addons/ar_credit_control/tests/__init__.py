@@ -30,6 +30,7 @@ from . import test_credit_warning_figures
 from . import test_payment_matching_batch
 from . import test_write_off_tax_grids
 from . import test_statement_batch_pdf
+from . import test_report_pdf_http
 from . import test_statement_targets
 from . import test_security_rpc_surface
 from . import test_security_sales
