@@ -115,6 +115,14 @@ class ZohoClient:
                     refreshed = True
                     attempt -= 1  # a token refresh is not a failed attempt
                     continue
+                if code == "OAUTH_SCOPE_MISMATCH":
+                    raise AuthError(
+                        f"the Zoho token's scopes do not allow {method} {path} "
+                        "(OAUTH_SCOPE_MISMATCH): generate the refresh token again with the "
+                        "scopes the README lists for this command (crm-sync check names the "
+                        "missing ones)",
+                        code=code,
+                    )
                 raise AuthError(f"Zoho CRM refused the access token ({code})", code=code)
             if status == 429 or status >= 500:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -228,6 +236,24 @@ class ZohoClient:
             return []
         body = self._json_or_raise(response, module)
         return [item for item in body.get("fields") or [] if isinstance(item, dict)]
+
+    def create_field(self, module: str, definition: dict[str, Any]) -> str:
+        """Create one custom field (``POST /settings/fields?module=``, Zoho's "Create Custom
+        Fields" API); returns the new field's id. Zoho answers per field under ``fields``."""
+        response = self.request(
+            "POST", "/settings/fields", params={"module": module}, json={"fields": [definition]}
+        )
+        body = _error_body(response)
+        results = body.get("fields")
+        result = results[0] if isinstance(results, list) and results else {}
+        if not isinstance(result, dict):
+            result = {}
+        if response.status_code in (200, 201) and result.get("status") == "success":
+            details = result.get("details") if isinstance(result.get("details"), dict) else {}
+            return str(details.get("id") or "")
+        if result.get("status") == "error":
+            body = result  # the field's own error, not the envelope
+        raise self._as_error(response, body, module)
 
     # -- writes --------------------------------------------------------------------------
     def upsert(
