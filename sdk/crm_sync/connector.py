@@ -245,8 +245,9 @@ class FieldMappedCrmConnector:
         raise_problems(self.system_label, problems)
 
     # -- setup (crm-sync setup) -------------------------------------------------------------
-    def field_creation_refusal(self) -> str | None:
-        """Why ``crm-sync setup`` cannot create fields in this CRM (``None``: it can)."""
+    def field_creation_refusal(self, spec: FieldSpec | None = None) -> str | None:
+        """Why ``crm-sync setup`` cannot create fields in this CRM, or the field ``spec``
+        (``None``: it can)."""
         return f"crm-sync cannot create fields through {self.system_label}'s API"
 
     def create_field(self, spec: FieldSpec) -> None:

@@ -22,6 +22,7 @@ from .connector import CONTACT_FIELDS, FieldMappedCrmConnector, Page, RawRecord,
 from .errors import ConfigError
 from .fxiaoke_auth import FxiaokeAuth
 from .fxiaoke_client import ID_FIELD, MODIFIED_FIELD, FxiaokeApiError, FxiaokeClient
+from .provisioning import FieldSpec
 from .records import (
     ContactData,
     CrmCustomer,
@@ -123,7 +124,7 @@ class FxiaokeConnector(FieldMappedCrmConnector):
 
     system_label = "FXiaoKe"
 
-    def field_creation_refusal(self) -> str | None:
+    def field_creation_refusal(self, spec: FieldSpec | None = None) -> str | None:
         # The open API's object-description calls only read metadata (查询对象描述 /
         # 查询对象列表); custom fields are created in the web admin console.
         return (

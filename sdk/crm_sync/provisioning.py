@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .errors import ConfigError
-from .schema import CANONICAL_KINDS, COMPATIBLE, MappedField, RemoteField, mapping_problems
+from .schema import (
+    CANONICAL_KINDS,
+    COMPATIBLE,
+    KIND_LABELS,
+    MappedField,
+    RemoteField,
+    mapping_problems,
+)
 
 # Canonical kinds setup can create; the others (a user, a system date-time) belong to the CRM.
 CREATABLE_KINDS = frozenset(
@@ -81,8 +88,8 @@ class ProvisionableCrm(Protocol):
 
     def describe(self, obj: str) -> dict[str, RemoteField]: ...
 
-    def field_creation_refusal(self) -> str | None:
-        """Why this CRM's API cannot create fields (``None``: it can)."""
+    def field_creation_refusal(self, spec: FieldSpec | None = None) -> str | None:
+        """Why this CRM's API cannot create fields, or this one (``None``: it can)."""
 
     def create_field(self, spec: FieldSpec) -> None: ...
 
@@ -95,22 +102,12 @@ class SetupPlan:
 
     system: str
     present: list[FieldSpec] = field(default_factory=list)
-    missing: list[FieldSpec] = field(default_factory=list)
+    #: Missing fields setup creates.
+    creatable: list[FieldSpec] = field(default_factory=list)
+    #: Missing fields only an administrator can create, each with the reason.
+    manual: list[tuple[FieldSpec, str]] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
-    manual_reason: str | None = None
     created: list[FieldSpec] = field(default_factory=list)
-
-    @property
-    def creatable(self) -> list[FieldSpec]:
-        if self.manual_reason:
-            return []
-        return [spec for spec in self.missing if spec.kind in CREATABLE_KINDS]
-
-    @property
-    def by_hand(self) -> list[FieldSpec]:
-        """Missing fields setup cannot create: the administrator creates them in the CRM."""
-        creatable = self.creatable
-        return [spec for spec in self.missing if spec not in creatable]
 
     def as_dict(self, *, dry_run: bool) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -118,20 +115,19 @@ class SetupPlan:
             "dry_run": dry_run,
             "present": len(self.present),
             "conflicts": self.conflicts,
-            "create_by_hand": [spec.as_dict() for spec in self.by_hand],
+            "create_by_hand": [{**spec.as_dict(), "why": reason} for spec, reason in self.manual],
         }
         if dry_run:
             data["would_create"] = [spec.as_dict() for spec in self.creatable]
         else:
             data["created"] = [spec.as_dict() for spec in self.created]
-        if self.manual_reason and self.by_hand:
-            data["why_by_hand"] = self.manual_reason
         return data
 
 
 def plan_setup(crm: ProvisionableCrm, *, payments: bool, archived: bool) -> SetupPlan:
     """Compare the fields the sync needs with the CRM's metadata: one describe per object."""
-    plan = SetupPlan(system=crm.system_label, manual_reason=crm.field_creation_refusal())
+    plan = SetupPlan(system=crm.system_label)
+    refusal = crm.field_creation_refusal()
     objects = crm.mapped_objects(payments=payments, archived=archived)
     customer_object = objects[0][0]
     for obj, mapped in objects:
@@ -152,7 +148,13 @@ def plan_setup(crm: ProvisionableCrm, *, payments: bool, archived: bool) -> Setu
             )
             existing = remote.get(item.api_name)
             if existing is None:
-                plan.missing.append(spec)
+                reason = refusal or crm.field_creation_refusal(spec)
+                if reason is None and kind not in CREATABLE_KINDS:
+                    reason = f"{crm.system_label} owns the fields holding {KIND_LABELS[kind]}"
+                if reason is None:
+                    plan.creatable.append(spec)
+                else:
+                    plan.manual.append((spec, reason))
             elif existing.family in COMPATIBLE[kind]:
                 plan.present.append(spec)
             else:
@@ -176,18 +178,18 @@ def conflict_error(plan: SetupPlan) -> ConfigError | None:
 
 def by_hand_error(plan: SetupPlan) -> ConfigError | None:
     """The error while fields that only the administrator can create are missing."""
-    if not plan.by_hand:
+    if not plan.manual:
         return None
-    count = len(plan.by_hand)
+    count = len(plan.manual)
+    reasons = "; ".join(dict.fromkeys(reason for _spec, reason in plan.manual))
     listed = "\n  ".join(
-        f'{spec.obj}: {spec.api_name} (label "{spec.label}", {spec.kind}'
+        f'{spec.obj}: {spec.api_name} (label "{spec.label}", {KIND_LABELS[spec.kind]}'
         f"{', unique' if spec.unique else ''}; {spec.setting})"
-        for spec in plan.by_hand
+        for spec, _reason in plan.manual
     )
-    reason = f": {plan.manual_reason}" if plan.manual_reason else ""
     return ConfigError(
-        f"{count} field{'s' if count > 1 else ''} must be created by hand in {plan.system}"
-        f"{reason}; create them, then run setup again:\n  {listed}",
+        f"{count} field{'s' if count > 1 else ''} must be created by hand in {plan.system} "
+        f"({reasons}); create them, then run setup again:\n  {listed}",
         code="setup_manual",
     )
 

@@ -180,7 +180,7 @@ class ZohoConnector(FieldMappedCrmConnector):
         return result
 
     # -- setup ---------------------------------------------------------------------------
-    def field_creation_refusal(self) -> str | None:
+    def field_creation_refusal(self, spec: FieldSpec | None = None) -> str | None:
         return None
 
     def create_field(self, spec: FieldSpec) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from conftest import add_customers, config_for, env_for, sync_config
 from test_crm_cli import write_config
+from test_soap_engine import soap_config
 
 from crm_sync import cli
 from crm_sync.config import ZohoFields
@@ -23,7 +24,10 @@ from crm_sync.testing.fxiaoke_emulator import (
     ACCOUNT_FIELDS as FX_ACCOUNT_FIELDS,
 )
 from crm_sync.testing.fxiaoke_emulator import FxiaokeEmulator, ObjectSchema
-from crm_sync.testing.pytest_plugin import make_fxiaoke_emulator
+from crm_sync.testing.pytest_plugin import make_fxiaoke_emulator, make_soap_crm_server
+from crm_sync.testing.soap_server import ObjectSchema as ObjectSchemaSoap
+from crm_sync.testing.soap_server import SoapCrmServer
+from crm_sync.testing.soap_server import default_objects as default_soap_objects
 from crm_sync.testing.zoho_emulator import (
     ACCOUNTS_FIELDS,
     PAYMENTS_FIELDS,
@@ -31,7 +35,7 @@ from crm_sync.testing.zoho_emulator import (
     ModuleSchema,
 )
 
-__all__ = ["make_fxiaoke_emulator"]
+__all__ = ["make_fxiaoke_emulator", "make_soap_crm_server"]
 
 # What a new Zoho org has: the standard fields only.
 NEW_ORG = {
@@ -219,3 +223,68 @@ def test_fxiaoke_setup_lists_the_fields_to_create_by_hand(
     crm.objects["AccountObj"] = ObjectSchema(dict(FX_ACCOUNT_FIELDS), ("name",), ())  # by hand
     code, plan, _err = cli_json(capsys, "--config", str(path), "setup")
     assert code == EXIT_OK and plan["create_by_hand"] == [] and plan["created"] == []
+
+
+@pytest.fixture
+def soap_cli(make_soap_crm_server, fake_odoo: FakeOdoo, tmp_path: Path, monkeypatch):
+    """``soap_cli(**server_options)`` → a SOAP CRM whose objects have their standard fields
+    only, and the path of a configuration against it."""
+
+    def start(**options: Any) -> tuple[SoapCrmServer, Path]:
+        standard = {
+            name: ObjectSchemaSoap(
+                {k: v for k, v in schema.fields.items() if not k.endswith("__c")},
+                schema.required,
+                (),
+                schema.prefix,
+            )
+            for name, schema in default_soap_objects().items()
+        }
+        crm = make_soap_crm_server(objects=standard, **options)
+        config = soap_config(crm, fake_odoo, tmp_path / "state.sqlite3")
+        path = write_config(tmp_path / "crm-sync.toml", config)
+        monkeypatch.setenv("SOAP_CRM_PASSWORD", crm.password)
+        monkeypatch.setenv("ODOO_API_KEY", fake_odoo.api_key)
+        return crm, path
+
+    return start
+
+
+def test_soap_setup_creates_custom_fields_through_the_metadata_api(
+    soap_cli, fake_odoo: FakeOdoo, capsys
+) -> None:
+    crm, path = soap_cli()
+    add_customers(fake_odoo, 2)
+    config = ("--config", str(path))
+    code, plan, _err = cli_json(capsys, *config, "setup", "--dry-run")
+    assert code == EXIT_OK and crm.created_fields == []
+    wanted = {(item["object"], item["field"]) for item in plan["would_create"]}
+    assert ("Account", "Credit_Limit__c") in wanted and ("Payment__c", "Account__c") in wanted
+    assert all(name.endswith("__c") for _obj, name in wanted)
+
+    code, done, _err = cli_json(capsys, *config, "setup")
+    assert code == EXIT_OK
+    assert {(item["object"], item["field"]) for item in done["created"]} == wanted
+    kinds = {(obj, name): kind for obj, name, kind in crm.created_fields}
+    assert kinds[("Account", "Credit_Limit__c")] == "currency"
+    assert kinds[("Account", "Credit_Hold__c")] == "boolean"
+    assert kinds[("Payment__c", "Account__c")] == "reference"
+    assert "Odoo_Partner_ID__c" in crm.objects["Account"].external_ids
+    calls = crm.calls["createMetadata"]
+    code, again, _err = cli_json(capsys, *config, "setup")
+    assert code == EXIT_OK and again["created"] == [] and crm.calls["createMetadata"] == calls
+
+    code, report, _err = cli_json(capsys, *config, "run", "--no-progress")
+    assert code == EXIT_OK and report["crm_created"] == 2
+    assert {record["Credit_Grade__c"] for record in crm.records("Account")} == {"B"}
+
+
+def test_soap_crm_without_a_metadata_api_lists_the_fields_to_create_by_hand(
+    soap_cli, capsys
+) -> None:
+    crm, path = soap_cli()
+    crm.metadata_api = False
+    code, plan, err = cli_json(capsys, "--config", str(path), "setup")
+    assert code == EXIT_CONFIG and crm.created_fields == []
+    assert "no metadata server" in err and "Account: Credit_Limit__c" in err
+    assert {item["field"] for item in plan["create_by_hand"]} >= {"Credit_Limit__c"}
