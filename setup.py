@@ -27,6 +27,9 @@ setup(
         "zeep>=4.1,<5",
         "lxml>=4.8",
         "tomli>=1.1; python_version<'3.11'",
+        # crm-sync's progress bars and summary table on a terminal; Odoo 18 pins none of rich's
+        # dependencies (markdown-it-py, pygments), 13.x runs on Python 3.8+
+        "rich>=13.3,<16",
     ],
     extras_require={
         "test": [

@@ -42,27 +42,6 @@ letters).
 Secrets come from the environment variables named in the configuration file."""
 
 
-class _ProgressLine:
-    """A one-line progress display on a terminal; silent otherwise."""
-
-    def __init__(self, stream: IO[str]) -> None:
-        self.stream = stream
-        self.enabled = stream.isatty()
-        self.counts: dict[str, int] = {}
-
-    def __call__(self, phase: str, done: int) -> None:
-        if not self.enabled:
-            return
-        self.counts[phase] = done
-        text = "  ".join(f"{name}: {count:,}" for name, count in self.counts.items())
-        self.stream.write(f"\r\x1b[2Kcrm-sync {text}")
-        self.stream.flush()
-
-    def finish(self) -> None:
-        if self.enabled and self.counts:
-            self.stream.write("\n")
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crm-sync",
@@ -99,7 +78,11 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="one incremental sync pass")
     run.add_argument("--dry-run", action="store_true", help="read and compare, write nothing")
     run.add_argument("--full", action="store_true", help="rescan every Odoo customer")
-    run.add_argument("--no-progress", action="store_true", help="no progress line on a TTY")
+    run.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bars or summary table on a terminal (JSON report and log lines only)",
+    )
     commands.add_parser("status", help="cursors, id-map sizes, dead letters, last run")
     commands.add_parser("replay", help="re-send the records in the dead-letter table")
     return parser
@@ -114,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     configure_json_logging(getattr(logging, args.log_level.upper()))
     stdout, stderr = sys.stdout, sys.stderr
+    display: Any = None  # the terminal's progress bars, stopped before any error is shown
     try:
         if args.command == "init":
             path = write_default_config(args.config, overwrite=args.force, kind=args.kind)
@@ -134,10 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             finally:
                 state.close()
             return EXIT_OK
-        progress = _ProgressLine(stderr)
-        if getattr(args, "no_progress", False):
-            progress.enabled = False
-        runtime = build_runtime(config, progress=progress)
+        if args.command == "run" and not args.no_progress and stderr.isatty():
+            from .progress import RunDisplay  # rich loads only for a person watching
+
+            display = RunDisplay()
+        runtime = build_runtime(config, progress=display)
         try:
             if args.command == "check":
                 runtime.erp.check()
@@ -163,8 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             runtime.engine.verify_schema()
             if args.command == "run":
                 report = runtime.engine.run(dry_run=args.dry_run, full=args.full)
-                progress.finish()
-                _print(stdout, report.as_dict())
+                if display is not None:
+                    display.finish(report)  # the summary table
+                if display is None or not stdout.isatty():
+                    _print(stdout, report.as_dict())  # for scripts: the report as JSON
                 return EXIT_PARTIAL if report.partial else EXIT_OK
             if args.command == "replay":
                 report = runtime.engine.replay()
@@ -173,13 +160,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             runtime.close()
     except CrmSyncError as exc:
+        if display is not None:
+            display.stop()
         extra = {"error": type(exc).__name__, "code": exc.code, "exit_code": exc.exit_code}
         log.error("crm-sync %s failed: %s", args.command, exc.message, extra=extra)
         stderr.write(redact(f"crm-sync: {type(exc).__name__}: {exc.message}") + "\n")
         return exc.exit_code
     except KeyboardInterrupt:
+        if display is not None:
+            display.stop()
         return 130
     except Exception as exc:  # the last line of defence: never leak a traceback's locals
+        if display is not None:
+            display.stop()
         log.exception("crm-sync %s crashed", args.command)
         stderr.write(redact(f"crm-sync: internal error: {type(exc).__name__}: {exc}") + "\n")
         return EXIT_INTERNAL

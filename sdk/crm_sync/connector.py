@@ -115,6 +115,9 @@ class ErpConnector(Protocol):
         the engine quarantines it as a dead letter rather than create or match another.
         """
 
+    def count_customers(self, after: ErpPosition | None) -> int:
+        """How many customers ``iter_customers(after, …)`` yields (a progress total)."""
+
     def create_customer(self, contact: ContactData, crm_id: str) -> int: ...
 
     def update_customers(self, updates: Sequence[tuple[int, ContactData]]) -> int:

@@ -317,14 +317,13 @@ class SoapClient:
             if self._session_id is None:
                 self.login()
                 relogged = True
-            assert self._session_id is not None  # login() set it or raised
             if not self.metadata_url:
                 raise ConfigError(
                     "the SOAP CRM's login answer names no metadata server (metadataServerUrl): "
                     "it offers no metadata API to create fields with",
                     code="NO_METADATA_API",
                 )
-            envelope = _metadata_envelope(self._session_id, components)
+            envelope = _metadata_envelope(str(self._session_id), components)  # login() set it
             try:
                 answer = self._with_retries(
                     "createMetadata",
