@@ -48,12 +48,17 @@ PHASE_COUNTERS: dict[str, dict[str, tuple[str, ...]]] = {
         "created": ("crm_created",),
         "updated": ("crm_updated",),
         "skipped": ("push_unchanged",),
+        "would_write": ("push_would_send",),
         "api_calls": ("push_calls",),
     },
-    "payments": {"created": ("payments_created",), "skipped": ("payments_unchanged",)},
+    "payments": {
+        "created": ("payments_created",),
+        "skipped": ("payments_unchanged",),
+        "would_write": ("payments_would_create",),
+    },
 }
-COLUMNS = ("read", "pages", "created", "updated", "skipped", "dead_letters", "api_calls",
-           "credits", "elapsed")  # fmt: skip
+COLUMNS = ("read", "pages", "created", "updated", "skipped", "would_write", "dead_letters",
+           "api_calls", "credits", "elapsed")  # fmt: skip
 
 
 class RateColumn(ProgressColumn):
@@ -171,7 +176,8 @@ class RunDisplay:
                 "elapsed": f"{phase.seconds:.1f} s",
             }
             for column, keys in PHASE_COUNTERS.get(name, {}).items():
-                values[column] = sum(counters.get(key, 0) for key in keys)
+                if column != "would_write" or report.dry_run:  # a dry run's own counters
+                    values[column] = sum(counters.get(key, 0) for key in keys)
                 used.update(keys)
             for key, value in counters.items():  # calls and credits other code counts
                 if key.startswith(f"{name}_") and key not in used:
