@@ -41,7 +41,7 @@ def command_scopes(command: str, accounts_module: str, payments_module: str | No
     needed = [fields_read, module_scope(accounts_module, "READ")]
     if command in ("run", "replay"):
         needed += [module_scope(accounts_module, "CREATE"), module_scope(accounts_module, "UPDATE")]
-    if payments_module and command in ("run", "check"):
+    if payments_module and command == "run":
         needed.append(module_scope(payments_module, "READ"))
     return list(dict.fromkeys(needed))
 
