@@ -214,7 +214,7 @@ def _setup(config: Any, *, dry_run: bool, stdout: IO[str], stderr: IO[str]) -> i
         crm: Any = build_crm_connector(config, secrets, state=state, retry=retry_policy(config))
         try:
             missing = _missing_scopes(crm, ("setup",), stderr)
-            if missing:
+            if missing and not dry_run:  # a dry run only reads the field metadata
                 raise AuthError(
                     f"the token lacks the scopes setup needs: {', '.join(missing['setup'])}",
                     code="OAUTH_SCOPE_MISMATCH",

@@ -167,6 +167,9 @@ def test_check_names_the_missing_scopes_and_setup_needs_the_create_scope(zoho_cl
     assert code == EXIT_OK  # the sync's scopes are all there: only setup lacks one
     assert result["scopes_missing"] == {"setup": ["ZohoCRM.settings.fields.CREATE"]}
     assert "the token lacks scopes setup needs: ZohoCRM.settings.fields.CREATE" in err
+    code, plan, err = cli_json(capsys, "setup", "--dry-run")  # reading needs no CREATE scope
+    assert code == EXIT_OK and plan["would_create"] == []
+    assert "ZohoCRM.settings.fields.CREATE" in err
     code, _out, err = cli_json(capsys, "setup")
     assert code == EXIT_AUTH and "ZohoCRM.settings.fields.CREATE" in err
     assert crm.calls["POST /settings/fields"] == 0
