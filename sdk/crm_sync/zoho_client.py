@@ -249,8 +249,8 @@ class ZohoClient:
         if not isinstance(result, dict):
             result = {}
         if response.status_code in (200, 201) and result.get("status") == "success":
-            details = result.get("details") if isinstance(result.get("details"), dict) else {}
-            return str(details.get("id") or "")
+            details = result.get("details")
+            return str(details.get("id") or "") if isinstance(details, dict) else ""
         if result.get("status") == "error":
             body = result  # the field's own error, not the envelope
         raise self._as_error(response, body, module)

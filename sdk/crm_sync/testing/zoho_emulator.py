@@ -107,9 +107,8 @@ def _module_scopes(module: str, operation: str) -> list[tuple[str, ...]]:
     ZohoCRM.modules.ALL, or the module's own scope, or ZohoCRM.modules.custom for a custom
     module)."""
     name = module.lower() if module.lower() in STANDARD_MODULES else "custom"
-    return [(f"ZohoCRM.modules.{op}",) for op in ("ALL", operation)] + [
-        (f"ZohoCRM.modules.{name}.{op}",) for op in ("ALL", operation)
-    ]
+    options: list[tuple[str, ...]] = [(f"ZohoCRM.modules.{op}",) for op in ("ALL", operation)]
+    return options + [(f"ZohoCRM.modules.{name}.{op}",) for op in ("ALL", operation)]
 
 
 def required_scopes(route: list[str], method: str) -> list[tuple[str, ...]] | None:
