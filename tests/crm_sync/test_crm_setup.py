@@ -12,13 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from conftest import add_customers, config_for, env_for, sync_config
+from crm_oas import SPEC_DIR, Spec
 from test_crm_cli import write_config
 from test_soap_engine import soap_config
 
 from crm_sync import cli
 from crm_sync.config import ZohoFields
 from crm_sync.errors import EXIT_AUTH, EXIT_CONFIG, EXIT_OK
+from crm_sync.provisioning import FieldSpec
 from crm_sync.testing import FakeOdoo, ZohoEmulator
 from crm_sync.testing.fxiaoke_emulator import (
     ACCOUNT_FIELDS as FX_ACCOUNT_FIELDS,
@@ -34,6 +37,7 @@ from crm_sync.testing.zoho_emulator import (
     STANDARD_FIELDS,
     ModuleSchema,
 )
+from crm_sync.zoho_connector import zoho_field_definition
 
 __all__ = ["make_fxiaoke_emulator", "make_soap_crm_server"]
 
@@ -291,3 +295,56 @@ def test_soap_crm_without_a_metadata_api_lists_the_fields_to_create_by_hand(
     assert code == EXIT_CONFIG and crm.created_fields == []
     assert "no metadata server" in err and "Account: Credit_Limit__c" in err
     assert {item["field"] for item in plan["create_by_hand"]} >= {"Credit_Limit__c"}
+
+
+@pytest.mark.skipif(not (SPEC_DIR / "fields.json").exists(), reason="Zoho's OpenAPI spec absent")
+def test_field_creation_request_and_answers_follow_zohos_openapi(make_zoho_emulator) -> None:
+    """What setup sends to "Create Field" and what the emulator answers, against fields.json."""
+    spec = Spec()
+    crm: ZohoEmulator = make_zoho_emulator(modules=new_org())
+    session = requests.Session()
+    session.headers["Authorization"] = f"Zoho-oauthtoken {crm.issue_token()}"
+    url = f"{crm.api_domain()}/crm/v8/settings/fields"
+    kinds = {
+        "amount": "credit_limit",
+        "count": "oldest_overdue_days",
+        "boolean": "credit_hold",
+        "date": "last_payment_date",
+        "text": "external_id",
+        "reference": "payment_account",
+    }
+    for kind, canonical in kinds.items():
+        module = "Payments" if kind == "reference" else "Accounts"
+        api_name = getattr(ZohoFields(), canonical)
+        field_spec = FieldSpec(
+            module,
+            api_name,
+            canonical,
+            f"crm.fields.{canonical}",
+            reference_to="Accounts" if kind == "reference" else None,
+        )
+        definition = zoho_field_definition(field_spec)
+        spec.check_subset(definition, "fields.json", "fields", ["field_label", "data_type"])
+        answer = session.post(url, params={"module": module}, json={"fields": [definition]})
+        assert answer.status_code == 201, answer.text
+        spec.check(answer.json(), "fields.json", "SuccessWrapper")
+        created = session.get(url, params={"module": module}).json()["fields"]
+        [meta] = [item for item in created if item["api_name"] == api_name]
+        assert meta["custom_field"] is True
+    again = session.post(
+        url,
+        params={"module": "Accounts"},
+        json={"fields": [{"field_label": "Credit Limit", "data_type": "currency"}]},
+    )
+    assert again.status_code == 400 and again.json()["fields"][0]["code"] == "DUPLICATE_DATA"
+    missing = session.post(
+        url, params={"module": "Accounts"}, json={"fields": [{"data_type": "text"}]}
+    )
+    assert missing.status_code == 400
+    spec.check(missing.json(), "fields.json", "MandatoryErrorWrapper")
+    bad_type = session.post(
+        url,
+        params={"module": "Accounts"},
+        json={"fields": [{"field_label": "X", "data_type": "bogus"}]},
+    )
+    spec.check(bad_type.json(), "fields.json", "InvalidValueErrorWrapper")
