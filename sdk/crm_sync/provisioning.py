@@ -5,9 +5,9 @@ The fields come from the same list the schema check reads
 what the sync reads and writes. It is idempotent: a field that exists with a compatible type is
 left alone, so a second run creates nothing. A field that exists with the wrong type is reported
 and the whole setup refused (``ConfigError``, exit 2) before anything is created: setup never
-alters or deletes a field. Kinds no metadata API creates (the record owner, system timestamps)
-and CRMs whose API creates no field are listed for the administrator to create by hand (exit 2
-while they are missing).
+alters or deletes a field. Fields setup cannot create (the record owner, system timestamps,
+a SOAP CRM's standard fields, every field of a CRM whose API creates none) are listed for the
+administrator to create by hand, each with the reason (exit 2 while they are missing).
 """
 
 from __future__ import annotations
@@ -49,12 +49,9 @@ class FieldSpec:
 
     @property
     def label(self) -> str:
-        """The display label: the API name without a custom suffix, ``_`` read as a space
-        (Zoho derives the API name from the label the same way back)."""
-        name = self.api_name
-        for suffix in ("__c",):
-            name = name.removesuffix(suffix)
-        return name.replace("_", " ").strip()
+        """The display label: the API name without the custom-field suffix (``__c``), ``_``
+        read as a space (Zoho derives the API name from the label the same way back)."""
+        return self.api_name.removesuffix("__c").replace("_", " ").strip()
 
     @property
     def unique(self) -> bool:
