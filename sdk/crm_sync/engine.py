@@ -59,6 +59,8 @@ DL_PULL = "crm.customers"
 DL_PUSH = "erp.customers"
 DL_PAYMENTS = "crm.payments"
 
+# ``progress(phase, done)``: records read so far in a phase (0 marks its start). A callback that
+# also has ``total(phase, count)`` is told a phase's record count up front where it is cheap.
 Progress = Callable[[str, int], None]
 StateOp = Callable[[StateTransaction], None]
 
