@@ -29,6 +29,9 @@ setup(
         # One retry loop for every client; 8.2 and later support Python 3.10-3.12.
         "tenacity>=8.2,<10",
         "tomli>=1.1; python_version<'3.11'",
+        # crm-sync's progress bars and summary table on a terminal; Odoo 18 pins none of rich's
+        # dependencies (markdown-it-py, pygments), 13.x runs on Python 3.8+
+        "rich>=13.3,<16",
     ],
     extras_require={
         # Zoho's official SDK (zohocrmsdk8-0), which a tier-1 test runs against the emulator, is

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from pydantic import ValidationError as PydanticValidationError
 
@@ -28,6 +28,9 @@ from .records import (
     describe_error,
 )
 from .schema import MappedField, RemoteField, mapping_problems, raise_problems
+
+if TYPE_CHECKING:
+    from .provisioning import FieldSpec
 
 T = TypeVar("T")
 
@@ -111,6 +114,9 @@ class ErpConnector(Protocol):
         Raises ``ValidationError`` when the record names an Odoo id the sync may not write to:
         the engine quarantines it as a dead letter rather than create or match another.
         """
+
+    def count_customers(self, after: ErpPosition | None) -> int:
+        """How many customers ``iter_customers(after, …)`` yields (a progress total)."""
 
     def create_customer(self, contact: ContactData, crm_id: str) -> int: ...
 
@@ -208,31 +214,48 @@ class FieldMappedCrmConnector:
         """Fields of every object read besides the field map (e.g. the cursor field)."""
         return []
 
-    def verify_schema(self, *, payments: bool = True, archived: bool = True) -> None:
-        """Refuse (``ConfigError``, exit 2) a field map naming fields the CRM lacks or fields
-        of the wrong type: one metadata call per object, all problems in one error."""
-        customer_names = ("external_id", *CONTACT_FIELDS, *CREDIT_FIELDS)
+    def mapped_objects(
+        self, *, payments: bool = True, archived: bool = True
+    ) -> list[tuple[str, list[MappedField]]]:
+        """Every CRM object the sync reads or writes, with the fields of the map it uses there:
+        the one list the schema check and ``crm-sync setup`` both work from."""
+        customer_names: tuple[str, ...] = ("external_id", *CONTACT_FIELDS, *CREDIT_FIELDS)
         if archived:
             customer_names += ("archived",)
         customer = [
             MappedField(f"crm.fields.{name}", self._field(name), name) for name in customer_names
         ] + self._extra_schema_fields()
-        objects = [(getattr(self.settings, self.customer_object_setting), customer)]
+        objects = [(str(getattr(self.settings, self.customer_object_setting)), customer)]
         payment_object = getattr(self.settings, self.payment_object_setting)
         if payments and payment_object:
             payment_names = ("payment_account", "payment_amount", "payment_date", "payment_memo")
             objects.append(
                 (
-                    payment_object,
+                    str(payment_object),
                     [MappedField(f"crm.fields.{n}", self._field(n), n) for n in payment_names]
                     + self._extra_schema_fields(),
                 )
             )
+        return objects
+
+    def verify_schema(self, *, payments: bool = True, archived: bool = True) -> None:
+        """Refuse (``ConfigError``, exit 2) a field map naming fields the CRM lacks or fields
+        of the wrong type: one metadata call per object, all problems in one error."""
         problems: list[str] = []
-        for obj, mapped in objects:
+        for obj, mapped in self.mapped_objects(payments=payments, archived=archived):
             where = f"{self.system_label} {self.object_label} {obj}"
             problems += mapping_problems(where, self.describe(obj), mapped)
         raise_problems(self.system_label, problems)
+
+    # -- setup (crm-sync setup) -------------------------------------------------------------
+    def field_creation_refusal(self, spec: FieldSpec | None = None) -> str | None:
+        """Why ``crm-sync setup`` cannot create fields in this CRM, or the field ``spec``
+        (``None``: it can)."""
+        return f"crm-sync cannot create fields through {self.system_label}'s API"
+
+    def create_field(self, spec: FieldSpec) -> None:
+        """Create one field through the CRM's metadata API (connectors that can)."""
+        raise NotImplementedError
 
     def _field(self, canonical: str) -> str:
         """The CRM field of a canonical field; empty where the CRM has none."""

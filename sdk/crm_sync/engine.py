@@ -17,11 +17,12 @@ splits the Odoo-to-CRM work into independent chunks of partner ids and
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -59,6 +60,8 @@ DL_PULL = "crm.customers"
 DL_PUSH = "erp.customers"
 DL_PAYMENTS = "crm.payments"
 
+# ``progress(phase, done)``: records read so far in a phase (0 marks its start). A callback that
+# also has ``total(phase, count)`` is told a phase's record count up front where it is cheap.
 Progress = Callable[[str, int], None]
 StateOp = Callable[[StateTransaction], None]
 
@@ -79,11 +82,32 @@ def _add_dead_letter(
 
 
 @dataclass
+class PhaseReport:
+    """One phase of a run (``pull``, ``deletions``, ``push``, ``payments``): its duration and
+    the dead letters it quarantined."""
+
+    seconds: float = 0.0
+    dead_letters: int = 0
+
+
+@dataclass
 class RunReport:
     dry_run: bool = False
     counters: dict[str, int] = field(default_factory=dict)
     dead_letters: int = 0
     seconds: float = 0.0
+    phases: dict[str, PhaseReport] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Time a phase and count the dead letters it adds."""
+        started, letters = time.monotonic(), self.dead_letters
+        try:
+            yield
+        finally:
+            self.phases[name] = PhaseReport(
+                seconds=time.monotonic() - started, dead_letters=self.dead_letters - letters
+            )
 
     def add(self, name: str, amount: int = 1) -> None:
         self.counters[name] = self.counters.get(name, 0) + amount
@@ -152,11 +176,15 @@ class SyncEngine:
         report = RunReport(dry_run=dry_run)
         started = time.monotonic()
         with self.state.lock():
-            self.pull_customers(report, dry_run=dry_run)
-            self.pull_deletions(report, dry_run=dry_run)
-            self.push_customers(report, dry_run=dry_run, full=full)
+            with self._phase(report, "pull"):
+                self.pull_customers(report, dry_run=dry_run)
+            with self._phase(report, "deletions"):
+                self.pull_deletions(report, dry_run=dry_run)
+            with self._phase(report, "push"):
+                self.push_customers(report, dry_run=dry_run, full=full)
             if self.options.sync_payments:
-                self.pull_payments(report, dry_run=dry_run)
+                with self._phase(report, "payments"):
+                    self.pull_payments(report, dry_run=dry_run)
             report.seconds = time.monotonic() - started
             if not dry_run:
                 summary = {"finished_at": dt.datetime.now(dt.timezone.utc).isoformat(),
@@ -165,6 +193,13 @@ class SyncEngine:
                     txn.set_value(LAST_RUN, json.dumps(summary))
         log.info("sync run finished", extra={"report": report.as_dict()})
         return report
+
+    @contextlib.contextmanager
+    def _phase(self, report: RunReport, name: str) -> Iterator[None]:
+        """A phase of ``run``: timed in the report; ``progress(name, 0)`` marks its start."""
+        self.progress(name, 0)
+        with report.phase(name):
+            yield
 
     def plan_push(self, chunk_size: int = 1000, *, full: bool = False) -> PushPlan:
         """The Odoo customers the next push would send, split into independent chunks, and
@@ -286,6 +321,7 @@ class SyncEngine:
             if move:
                 committed = position
 
+        self._announce_total("push", lambda: self.erp.count_customers(start), ids)
         for page in self.erp.iter_customers(start, self.options.erp_page_size, ids):
             entries = self.state.mappings_by_local(CUSTOMERS, [str(c.erp_id) for c in page])
             for customer in page:
@@ -305,6 +341,15 @@ class SyncEngine:
                 commit(scanned)  # a page with nothing left to send still moves the cursor
         if pending:
             commit(scanned, self._send_batch(pending, report, dry_run))
+
+    def _announce_total(
+        self, phase: str, count: Callable[[], int], ids: Sequence[int] | None = None
+    ) -> None:
+        """Tell a progress display that wants totals (``progress.total``) how many records a
+        phase reads: one count query, spent only when someone is watching."""
+        announce = getattr(self.progress, "total", None)
+        if announce is not None:
+            announce(phase, len(ids) if ids is not None else count())
 
     def _send_batch(
         self,
@@ -490,6 +535,7 @@ class SyncEngine:
         ]
 
     def pull_deletions(self, report: RunReport, *, dry_run: bool = False) -> None:
+        done = 0
         for page in self.crm.iter_deleted_customers(self._since(CURSOR_CRM_DELETED)):
             entries = self.state.mappings_by_remote(CUSTOMERS, [d.crm_id for d in page.items])
             ops: list[StateOp] = []
@@ -511,8 +557,11 @@ class SyncEngine:
                 unlinked = MapEntry(CUSTOMERS, entry.local_id, None)
                 ops.append(partial(_save_mapping, unlinked))
             self._commit_page(CURSOR_CRM_DELETED, page.high_water, ops, dry_run)
+            done += len(page.items)
+            self.progress("deletions", done)
 
     def pull_payments(self, report: RunReport, *, dry_run: bool = False) -> None:
+        done = 0
         for page in self.crm.iter_payments(self._since(CURSOR_CRM_PAYMENTS)):
             ops: list[StateOp] = []
             for rejected in page.rejected:
@@ -533,6 +582,8 @@ class SyncEngine:
                     continue
                 ops.extend(self._apply_payment(payment, customers, report, dry_run))
             self._commit_page(CURSOR_CRM_PAYMENTS, page.high_water, ops, dry_run)
+            done += len(page.items) + len(page.rejected)
+            self.progress("payments", done)
 
     def _apply_payment(
         self,

@@ -23,6 +23,7 @@ from .errors import ConfigError
 from .fxiaoke_auth import FxiaokeAuth
 from .fxiaoke_client import ID_FIELD, MODIFIED_FIELD, FxiaokeApiError, FxiaokeClient
 from .pacing import DailyBudget, Pacer
+from .provisioning import FieldSpec
 from .records import (
     ContactData,
     CrmCustomer,
@@ -140,6 +141,15 @@ class FxiaokeConnector(FieldMappedCrmConnector):
         return f"FxiaokeConnector(object={self.settings.customer_object!r}, client={self.client!r})"
 
     system_label = "FXiaoKe"
+
+    def field_creation_refusal(self, spec: FieldSpec | None = None) -> str | None:
+        # The open API's object-description calls only read metadata (查询对象描述 /
+        # 查询对象列表); custom fields are created in the web admin console.
+        return (
+            "FXiaoKe's open API has no call that creates fields (its object-description API "
+            "only reads them): a CRM administrator adds them in the web admin console "
+            "(管理后台, 对象管理: the object, its fields) with the API names below"
+        )
 
     def describe(self, obj: str) -> dict[str, RemoteField]:
         try:

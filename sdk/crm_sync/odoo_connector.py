@@ -197,10 +197,7 @@ class OdooConnector:
             domain: list[Any] = self.customers_domain()
             if ids is not None:
                 domain.append(["id", "in", list(ids)])
-            if position is not None:
-                stamp = to_odoo_datetime(position.write_date)
-                domain += ["|", ["write_date", ">", stamp], "&", ["write_date", "=", stamp],
-                           ["id", ">", position.record_id]]  # fmt: skip
+            domain += _after_terms(position)
             rows = self.gateway.search_read(
                 "res.partner",
                 domain,
@@ -216,6 +213,12 @@ class OdooConnector:
             position = ErpPosition(from_odoo_datetime(last["write_date"]), int(last["id"]))
             if len(rows) < page_size:
                 return
+
+    def count_customers(self, after: ErpPosition | None) -> int:
+        """How many customers a pass from ``after`` reads (one ``search``): the total a
+        progress display shows; archived ones included, as the pass reads them."""
+        domain = [*self.customers_domain(), *_after_terms(after)]
+        return len(self.gateway.search("res.partner", domain, active_test=False))
 
     def _to_customers(self, rows: list[dict[str, Any]]) -> list[ErpCustomer]:
         user_emails = self._user_emails({_m2o_id(row.get("user_id")) for row in rows})
@@ -432,3 +435,12 @@ class OdooConnector:
                 self.payment_ref_field: payment.external_ref,
             },
         )
+
+
+def _after_terms(position: ErpPosition | None) -> list[Any]:
+    """Domain terms for the customers after ``position`` in ``(write_date, id)`` order."""
+    if position is None:
+        return []
+    stamp = to_odoo_datetime(position.write_date)
+    return ["|", ["write_date", ">", stamp], "&", ["write_date", "=", stamp],
+            ["id", ">", position.record_id]]  # fmt: skip

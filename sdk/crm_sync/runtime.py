@@ -32,6 +32,15 @@ class Runtime:
         self.state.close()
 
 
+def retry_policy(config: Config) -> RetryPolicy:
+    """The retry policy the configuration's ``[retry]`` section describes."""
+    return RetryPolicy(
+        max_attempts=config.retry.max_attempts,
+        base_delay=config.retry.base_delay,
+        max_delay=config.retry.max_delay,
+    )
+
+
 def build_runtime(
     config: Config,
     *,
@@ -48,11 +57,7 @@ def build_runtime(
     the Odoo side then runs in-process and no Odoo API key is needed.
     """
     secrets = secrets or resolve_secrets(config, environ)
-    retry = retry or RetryPolicy(
-        max_attempts=config.retry.max_attempts,
-        base_delay=config.retry.base_delay,
-        max_delay=config.retry.max_delay,
-    )
+    retry = retry or retry_policy(config)
     if state is None:
         dsn = secrets.postgres_dsn.get_secret_value() if secrets.postgres_dsn else None
         state = open_state_store(config.state.backend, path=config.state.path, dsn=dsn)

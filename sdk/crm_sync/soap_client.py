@@ -21,6 +21,7 @@ Rules this client keeps:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 from collections import Counter
@@ -57,6 +58,10 @@ TNS = "urn:partner.soap.sforce.com"
 ENS = "urn:sobject.partner.soap.sforce.com"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 BINDING = f"{{{TNS}}}SoapBinding"
+# The metadata API (Salesforce's Metadata WSDL): createMetadata takes at most 10 components.
+MDNS = "http://soap.sforce.com/2006/04/metadata"
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+MAX_METADATA = 10
 MAX_UPSERT = 200
 MIN_BATCH, MAX_BATCH = 200, 2000
 
@@ -143,6 +148,7 @@ class SoapClient:
         self._password = password
         register_secret(password.get_secret_value())
         self._http = session or requests.Session()
+        self._timeout = (timeout, operation_timeout)  # connect, read: as the transport's
         transport = _Transport(
             session=self._http, timeout=timeout, operation_timeout=operation_timeout
         )
@@ -155,6 +161,8 @@ class SoapClient:
         self._service: Any = None
         self._session_id: str | None = None
         self.server_url: str | None = None
+        #: Where the metadata API answers (login's ``metadataServerUrl``); None: it has none.
+        self.metadata_url: str | None = None
         self.retry = retry or RetryPolicy()
         self.calls: Counter[str] = Counter()
         self.logins = 0
@@ -183,6 +191,7 @@ class SoapClient:
         register_secret(result.sessionId)
         self._session_id = result.sessionId
         self.server_url = result.serverUrl
+        self.metadata_url = getattr(result, "metadataServerUrl", None) or None
         self._service = self._zeep.create_service(BINDING, result.serverUrl)
         log.info("soap crm session opened", extra={"server_url": result.serverUrl})
 
@@ -275,6 +284,69 @@ class SoapClient:
             for item in ((result.fields if result is not None else None) or [])
         ]
 
+    # -- metadata ------------------------------------------------------------------------
+    def create_metadata(self, components: Sequence[dict[str, str]]) -> list[dict[str, Any]]:
+        """Metadata API ``createMetadata`` of ``CustomField`` components (each a dict of its
+        elements, ``fullName`` first): one result ``{fullName, success, errors}`` each.
+
+        The metadata API has its own WSDL, so the envelope is written here rather than
+        through the partner WSDL's client; faults and the session are handled as for
+        partner calls (an expired session logs in again once)."""
+        if not components:
+            return []
+        if len(components) > MAX_METADATA:
+            raise ValidationError(
+                f"createMetadata takes at most {MAX_METADATA} components, got {len(components)}",
+                field="metadata",
+                code="too_many_components",
+            )
+        relogged = False
+        while True:
+            if self._session_id is None:
+                self.login()
+                relogged = True
+            if not self.metadata_url:
+                raise ConfigError(
+                    "the SOAP CRM's login answer names no metadata server (metadataServerUrl): "
+                    "it offers no metadata API to create fields with",
+                    code="NO_METADATA_API",
+                )
+            envelope = _metadata_envelope(str(self._session_id), components)  # login() set it
+            try:
+                answer = self._with_retries(
+                    "createMetadata", functools.partial(self._post_metadata, envelope)
+                )
+            except AuthError as exc:
+                if exc.code in SESSION_FAULTS and not relogged:
+                    self._session_id = None
+                    continue
+                raise
+            return [_metadata_result(item) for item in answer.iter(f"{{{MDNS}}}result")]
+
+    def _post_metadata(self, envelope: bytes) -> etree._Element:
+        """One metadata call; a SOAP fault or a bare HTTP error is raised as zeep does for
+        partner calls, so the same retry and fault mapping apply."""
+        response = self._http.post(
+            str(self.metadata_url),
+            data=envelope,
+            headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'},
+            timeout=self._timeout,
+        )
+        try:
+            root = etree.fromstring(response.content, etree.XMLParser(resolve_entities=False))
+        except etree.XMLSyntaxError:
+            raise zeep.exceptions.TransportError(status_code=response.status_code) from None
+        fault = root.find(f"{{{SOAP_ENV}}}Body/{{{SOAP_ENV}}}Fault")
+        if fault is not None:
+            raise zeep.exceptions.Fault(
+                fault.findtext("faultstring") or "fault",
+                code=fault.findtext("faultcode"),
+                detail=fault.find("detail"),
+            )
+        if response.status_code >= 400:
+            raise zeep.exceptions.TransportError(status_code=response.status_code)
+        return root
+
     # -- writes --------------------------------------------------------------------------
     def upsert(
         self,
@@ -335,6 +407,37 @@ class SoapClient:
             Id=[record_id] if record_id else [],
             _value_1=fields,
         )
+
+
+def _metadata_envelope(session_id: str, components: Sequence[dict[str, str]]) -> bytes:
+    envelope = etree.Element(
+        f"{{{SOAP_ENV}}}Envelope", nsmap={"soapenv": SOAP_ENV, "met": MDNS, "xsi": XSI}
+    )
+    header = etree.SubElement(envelope, f"{{{SOAP_ENV}}}Header")
+    session = etree.SubElement(header, f"{{{MDNS}}}SessionHeader")
+    etree.SubElement(session, f"{{{MDNS}}}sessionId").text = session_id
+    body = etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body")
+    create = etree.SubElement(body, f"{{{MDNS}}}createMetadata")
+    for component in components:
+        item = etree.SubElement(create, f"{{{MDNS}}}metadata")
+        item.set(f"{{{XSI}}}type", "met:CustomField")
+        for name, value in component.items():
+            etree.SubElement(item, f"{{{MDNS}}}{name}").text = value
+    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+
+
+def _metadata_result(item: etree._Element) -> dict[str, Any]:
+    return {
+        "fullName": item.findtext(f"{{{MDNS}}}fullName"),
+        "success": item.findtext(f"{{{MDNS}}}success") == "true",
+        "errors": [
+            {
+                "statusCode": error.findtext(f"{{{MDNS}}}statusCode"),
+                "message": redact(error.findtext(f"{{{MDNS}}}message") or "")[:300],
+            }
+            for error in item.iter(f"{{{MDNS}}}errors")
+        ],
+    }
 
 
 def record_values(record: Any) -> dict[str, Any]:

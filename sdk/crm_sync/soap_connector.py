@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from .config import SoapSettings
 from .connector import CONTACT_FIELDS, FieldMappedCrmConnector, Page, RawRecord, read_pages
 from .errors import ConfigError, RemoteError
+from .provisioning import FieldSpec
 from .records import (
     ContactData,
     CrmCustomer,
@@ -63,6 +64,32 @@ SOAP_FAMILIES = {
     "datetime": "datetime",
     "reference": "lookup",
 }
+
+
+# Canonical kinds (crm_sync.schema) → the metadata API's CustomField type and its settings.
+SOAP_CREATE_TYPES: dict[str, dict[str, str]] = {
+    "text": {"length": "255", "type": "Text"},
+    "email": {"type": "Email"},
+    "phone": {"type": "Phone"},
+    "amount": {"precision": "18", "scale": "2", "type": "Currency"},
+    "count": {"precision": "18", "scale": "0", "type": "Number"},
+    "boolean": {"defaultValue": "false", "type": "Checkbox"},
+    "date": {"type": "Date"},
+    "reference": {"deleteConstraint": "SetNull", "type": "Lookup"},
+}
+
+
+def soap_custom_field(spec: FieldSpec) -> dict[str, str]:
+    """A ``CustomField`` component for ``createMetadata``: ``fullName`` first, the other
+    elements in the order of the metadata WSDL's CustomField sequence (alphabetical)."""
+    elements = {"label": spec.label, **SOAP_CREATE_TYPES[spec.kind]}
+    if spec.unique:
+        elements.update(externalId="true", unique="true")
+    if spec.reference_to:
+        # The related list's API name on the referenced object (unique there).
+        relationship = f"{spec.obj.removesuffix('__c')}_{spec.api_name.removesuffix('__c')}"
+        elements.update(referenceTo=spec.reference_to, relationshipName=relationship)
+    return {"fullName": f"{spec.obj}.{spec.api_name}", **dict(sorted(elements.items()))}
 
 
 class SoapConnector(FieldMappedCrmConnector):
@@ -127,6 +154,32 @@ class SoapConnector(FieldMappedCrmConnector):
     def _extra_schema_fields(self) -> list[MappedField]:
         # Every query selects and filters on it: a datetime field of each object read.
         return [MappedField("crm.modified_field", self.settings.modified_field, "modified")]
+
+    # -- setup (metadata API) ----------------------------------------------------------------
+    def field_creation_refusal(self, spec: FieldSpec | None = None) -> str | None:
+        if spec is None:
+            if self.client.server_url is None:
+                self.client.login()  # the login answer names the metadata server, if any
+            if not self.client.metadata_url:
+                return (
+                    "the SOAP CRM's login answer names no metadata server "
+                    "(metadataServerUrl): it offers no API to create fields with"
+                )
+            return None
+        if not spec.api_name.endswith("__c"):
+            return "only custom fields (API names ending in __c) can be created"
+        return None
+
+    def create_field(self, spec: FieldSpec) -> None:
+        [result] = self.client.create_metadata([soap_custom_field(spec)])
+        if not result["success"]:
+            errors = "; ".join(
+                f"{error['statusCode']}: {error['message']}" for error in result["errors"]
+            )
+            raise RemoteError(
+                f"the SOAP CRM refused to create {spec.obj}.{spec.api_name}: {errors}",
+                code=(result["errors"] or [{}])[0].get("statusCode") or "CREATE_FAILED",
+            )
 
     def check(self) -> None:
         self.client.login()

@@ -22,6 +22,7 @@ from .errors import AuthError, LimitReached, RateLimited, RemoteUnavailable
 from .redaction import register_secret
 from .retry import RetryPolicy, call_with_retry, parse_retry_after
 from .state import StateStore
+from .zoho_scopes import parse_scopes
 
 REFRESH_LIMIT = 10
 REFRESH_WINDOW_SECONDS = 600.0
@@ -108,6 +109,8 @@ class ZohoAuth:
             refresh_token.get_secret_value(),
         )
         self._token: dict[str, Any] | None = None
+        #: Whether ``verify`` proved the credentials in this process (``check`` needs it once).
+        self.verified = False
 
     def __repr__(self) -> str:
         return f"ZohoAuth(accounts_url={self.accounts_url!r}, client_id={self.client_id!r})"
@@ -139,7 +142,20 @@ class ZohoAuth:
         Uses one refresh of the budget, so it is meant for ``crm-sync check``, not for runs.
         """
         with self._lock:
-            return self._refresh(self._cached())[1]
+            domain = self._refresh(self._cached())[1]
+            self.verified = True
+            return domain
+
+    def granted_scopes(self, *, fresh: bool = False) -> frozenset[str] | None:
+        """The scopes of the current token as the token endpoint listed them; ``None`` when
+        the endpoint did not list them. ``fresh`` refreshes first (``verify``), otherwise
+        the cached token's answer serves while it is valid."""
+        if fresh:
+            self.verify()
+        else:
+            self.access()
+        with self._lock:
+            return parse_scopes(self._cached().get("scope"))
 
     def invalidate(self, access_token: str) -> None:
         """Forget ``access_token`` after the API refused it (only if it is still current)."""
@@ -246,6 +262,8 @@ class ZohoAuth:
             access_token=access_token,
             api_domain=str(body.get("api_domain", "")).rstrip("/"),
             expires_at=now + float(body.get("expires_in", 3600)),
+            # The scopes the refresh token grants, when the answer says (None otherwise).
+            scope=str(body["scope"]) if body.get("scope") else None,
         )
         self._store.save(self._key, token)
         return access_token, token["api_domain"]

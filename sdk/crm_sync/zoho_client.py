@@ -205,6 +205,24 @@ class ZohoClient:
         body = self._json_or_raise(response, module)
         return [item for item in body.get("fields") or [] if isinstance(item, dict)]
 
+    def create_field(self, module: str, definition: dict[str, Any]) -> str:
+        """Create one custom field (``POST /settings/fields?module=``, Zoho's "Create Custom
+        Fields" API); returns the new field's id. Zoho answers per field under ``fields``."""
+        response = self.request(
+            "POST", "/settings/fields", params={"module": module}, json={"fields": [definition]}
+        )
+        body = _error_body(response)
+        results = body.get("fields")
+        result = results[0] if isinstance(results, list) and results else {}
+        if not isinstance(result, dict):
+            result = {}
+        if response.status_code in (200, 201) and result.get("status") == "success":
+            details = result.get("details")
+            return str(details.get("id") or "") if isinstance(details, dict) else ""
+        if result.get("status") == "error":
+            body = result  # the field's own error, not the envelope
+        raise self._as_error(response, body, module)
+
     # -- writes --------------------------------------------------------------------------
     def upsert(
         self,

@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from .config import ZohoSettings
 from .connector import CONTACT_FIELDS, FieldMappedCrmConnector, Page, RawRecord, read_pages
+from .provisioning import FieldSpec
 from .records import (
     ContactData,
     CrmCustomer,
@@ -25,6 +26,7 @@ from .retry import RetryPolicy
 from .schema import RemoteField, remote_field
 from .zoho_auth import TokenStore, ZohoAuth
 from .zoho_client import ZohoClient
+from .zoho_scopes import command_scopes, missing_scopes
 
 T = TypeVar("T")
 
@@ -49,6 +51,37 @@ ZOHO_FAMILIES = {
     "ownerlookup": "user",
     "userlookup": "user",
 }
+
+# Canonical kinds (crm_sync.schema) → the Zoho data type setup creates for them.
+ZOHO_CREATE_TYPES: dict[str, dict[str, Any]] = {
+    "text": {"data_type": "text", "length": 255},
+    "email": {"data_type": "email"},
+    "phone": {"data_type": "phone"},
+    "amount": {
+        "data_type": "currency",
+        "length": 16,
+        "decimal_place": 2,
+        "currency": {"rounding_option": "normal", "precision": 2},
+    },
+    "count": {"data_type": "integer", "length": 9},
+    "boolean": {"data_type": "boolean"},
+    "date": {"data_type": "date"},
+    "reference": {"data_type": "lookup"},
+}
+
+
+def zoho_field_definition(spec: FieldSpec) -> dict[str, Any]:
+    """The "Create Custom Fields" input for a field the sync needs.
+
+    Zoho derives the API name from ``field_label`` (spaces become ``_``), so the label is the
+    configured API name read with spaces; the schema check after setup proves the result.
+    """
+    definition: dict[str, Any] = {"field_label": spec.label, **ZOHO_CREATE_TYPES[spec.kind]}
+    if spec.unique:
+        definition["unique"] = {"casesensitive": "false"}
+    if spec.reference_to:
+        definition["lookup"] = {"module": {"api_name": spec.reference_to}}
+    return definition
 
 
 def _lookup_id(value: Any) -> str | None:
@@ -128,8 +161,35 @@ class ZohoConnector(FieldMappedCrmConnector):
             if item.get("api_name")
         }
 
+    def missing_scopes(
+        self, commands: Sequence[str], *, fresh: bool = False
+    ) -> dict[str, list[str]] | None:
+        """Per command, the scopes it needs that the token lacks (commands lacking none are
+        left out); ``None`` when Zoho's token answer did not list the granted scopes.
+        ``fresh`` asks the token endpoint now (``check``) instead of the cached token's answer."""
+        granted = self.client.auth.granted_scopes(fresh=fresh)
+        if granted is None:
+            return None
+        result = {}
+        for command in commands:
+            needed = command_scopes(
+                command, self.settings.accounts_module, self.settings.payments_module
+            )
+            lacking = missing_scopes(granted, needed)
+            if lacking:
+                result[command] = lacking
+        return result
+
+    # -- setup ---------------------------------------------------------------------------
+    def field_creation_refusal(self, spec: FieldSpec | None = None) -> str | None:
+        return None
+
+    def create_field(self, spec: FieldSpec) -> None:
+        self.client.create_field(spec.obj, zoho_field_definition(spec))
+
     def check(self) -> None:
-        self.client.auth.verify()
+        if not self.client.auth.verified:  # the scope report may have proved them already
+            self.client.auth.verify()
         for _page in self.client.iter_records(
             self.settings.accounts_module, ["id"], per_page=1, sort_by="id"
         ):

@@ -38,7 +38,6 @@ from .errors import (
 )
 
 #: The OAuth scopes crm-sync needs (records of the modules, and their field metadata).
-SCOPES = "ZohoCRM.modules.ALL,ZohoCRM.settings.fields.READ"
 _REPORT = "no setting fixes it: report this line to crm-sync's maintainers"
 
 
@@ -77,8 +76,8 @@ _RULES = [
         "OAUTH_SCOPE_MISMATCH",
         EXIT_AUTH,
         "the refresh token lacks a scope crm-sync needs (OAUTH_SCOPE_MISMATCH): generate a "
-        f"new one for client {{client_id}} with the scopes {SCOPES} and set it in "
-        "{token_env}",
+        "new one for client {client_id} with the scopes the README lists for this command "
+        "(crm-sync check names the missing ones) and set it in {token_env}",
     ),
     ZohoErrorRule(
         "NO_PERMISSION",

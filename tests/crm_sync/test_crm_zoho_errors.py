@@ -20,7 +20,7 @@ from crm_sync.errors import (
     EXIT_UNAVAILABLE,
 )
 from crm_sync.testing import FakeOdoo, Fault, ZohoEmulator
-from crm_sync.zoho_errors import RECORD_CODES, SCOPES, ZOHO_ERRORS
+from crm_sync.zoho_errors import RECORD_CODES, ZOHO_ERRORS
 
 ATTEMPTS = 3
 
@@ -49,8 +49,9 @@ ROWS: list[tuple[str, int, int, str]] = [
     ("AUTHENTICATION_FAILURE", 401, EXIT_AUTH,
      "(AUTHENTICATION_FAILURE): generate a new refresh token for client"),
     ("OAUTH_SCOPE_MISMATCH", 401, EXIT_AUTH,
-     f"(OAUTH_SCOPE_MISMATCH): generate a new one for client {{client_id}} with the scopes "
-     f"{SCOPES} and set it in ZOHO_REFRESH_TOKEN"),
+     "(OAUTH_SCOPE_MISMATCH): generate a new one for client {client_id} with the scopes the "
+     "README lists for this command (crm-sync check names the missing ones) and set it in "
+     "ZOHO_REFRESH_TOKEN"),
     ("NO_PERMISSION", 403, EXIT_AUTH,
      "no permission on module Accounts (NO_PERMISSION): give that user's profile view, create "
      "and edit on the module"),

@@ -46,6 +46,21 @@ TNS = "urn:partner.soap.sforce.com"
 ENS = "urn:sobject.partner.soap.sforce.com"
 FNS = "urn:fault.partner.soap.sforce.com"
 API_PATH = "/services/Soap/u/59.0"
+METADATA_PATH = "/services/Soap/m/59.0"
+MDNS = "http://soap.sforce.com/2006/04/metadata"
+MAX_METADATA = 10
+# createMetadata CustomField types → the field type describeSObject then reports, with the
+# elements each type requires (as the metadata API refuses a component without them).
+CUSTOM_FIELD_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "Text": ("string", ("length",)),
+    "Email": ("email", ()),
+    "Phone": ("phone", ()),
+    "Currency": ("currency", ("precision", "scale")),
+    "Number": ("double", ("precision", "scale")),
+    "Checkbox": ("boolean", ("defaultValue",)),
+    "Date": ("date", ()),
+    "Lookup": ("reference", ("referenceTo", "relationshipName")),
+}
 MAX_UPSERT = 200
 MIN_BATCH, MAX_BATCH, DEFAULT_BATCH = 200, 2000, 500
 REPLICATION_DAYS = 30
@@ -273,6 +288,8 @@ class SoapCrmServer(LoopbackEmulator):
         self.record_faults: list[RecordFault] = []
         self.calls: Counter[str] = Counter()
         self.logins = 0
+        self.created_fields: list[tuple[str, str, str]] = []
+        self.metadata_api = True  # False: login names no metadata server
         self.requests_seen: list[bytes] = []
         self.keep_requests = False
         self._last_stamp = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
@@ -286,6 +303,10 @@ class SoapCrmServer(LoopbackEmulator):
     @property
     def server_url(self) -> str:
         return f"{self.base_url}{API_PATH}/{self.org_id}"
+
+    @property
+    def metadata_url(self) -> str:
+        return f"{self.base_url}{METADATA_PATH}/{self.org_id}"
 
     # -- data helpers for tests ----------------------------------------------------------
     def _now(self) -> dt.datetime:
@@ -392,6 +413,8 @@ class SoapCrmServer(LoopbackEmulator):
             time.sleep(self.latency)
         if self.keep_requests:
             self.requests_seen.append(body)
+        if path.startswith(METADATA_PATH):
+            return self._metadata(path, body)
         if not path.startswith(API_PATH):
             return 404, b"<html><body>Not Found</body></html>", "text/html"
         try:
@@ -480,6 +503,8 @@ class SoapCrmServer(LoopbackEmulator):
         session_id = f"{self.org_id}!{secrets.token_urlsafe(48)}"
         self._sessions.add(session_id)
         result = etree.Element(f"{{{TNS}}}result")
+        if self.metadata_api:
+            etree.SubElement(result, f"{{{TNS}}}metadataServerUrl").text = self.metadata_url
         for name, value in (
             ("passwordExpired", "false"),
             ("sandbox", "true"),
@@ -489,6 +514,77 @@ class SoapCrmServer(LoopbackEmulator):
         ):
             etree.SubElement(result, f"{{{TNS}}}{name}").text = value
         return result
+
+    # -- metadata API (createMetadata of CustomField components) ------------------------------
+    def _metadata(self, path: str, body: bytes) -> tuple[int, bytes, str]:
+        """The metadata endpoint: ``createMetadata`` with up to 10 ``CustomField``s, each
+        answered with ``fullName``, ``success`` and ``errors`` (``DUPLICATE_DEVELOPER_NAME``,
+        ``FIELD_INTEGRITY_EXCEPTION`` …), the session header in the metadata namespace."""
+        if not self.metadata_api:
+            return 404, b"<html><body>Not Found</body></html>", "text/html"
+        try:
+            envelope = etree.fromstring(body, etree.XMLParser(resolve_entities=False))
+        except etree.XMLSyntaxError:
+            return self._fault("soapenv:Client", "INVALID_XML", "request is not well-formed XML")
+        request = envelope.find(f"{{{SOAP_ENV}}}Body/{{{MDNS}}}createMetadata")
+        with self._lock:
+            self.calls["createMetadata"] += 1
+            session_id = envelope.findtext(
+                f"{{{SOAP_ENV}}}Header/{{{MDNS}}}SessionHeader/{{{MDNS}}}sessionId"
+            )
+            if path != f"{METADATA_PATH}/{self.org_id}" or session_id not in self._sessions:
+                return self._fault("sf:INVALID_SESSION_ID", "INVALID_SESSION_ID",
+                                   "Invalid Session ID found in SessionHeader")  # fmt: skip
+            if request is None:
+                return self._fault("soapenv:Client", "INVALID_OPERATION", "unknown operation")
+            components = request.findall(f"{{{MDNS}}}metadata")
+            if len(components) > MAX_METADATA:
+                return self._fault("sf:LIMIT_EXCEEDED", "LIMIT_EXCEEDED",
+                                   f"Too many components: limit {MAX_METADATA}")  # fmt: skip
+            results = [self._create_custom_field(component) for component in components]
+        out = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soapenv": SOAP_ENV, None: MDNS})
+        response = etree.SubElement(
+            etree.SubElement(out, f"{{{SOAP_ENV}}}Body"), f"{{{MDNS}}}createMetadataResponse"
+        )
+        for full_name, error in results:
+            result = etree.SubElement(response, f"{{{MDNS}}}result")
+            if error:
+                errors = etree.SubElement(result, f"{{{MDNS}}}errors")
+                etree.SubElement(errors, f"{{{MDNS}}}message").text = error[1]
+                etree.SubElement(errors, f"{{{MDNS}}}statusCode").text = error[0]
+            etree.SubElement(result, f"{{{MDNS}}}fullName").text = full_name
+            etree.SubElement(result, f"{{{MDNS}}}success").text = "false" if error else "true"
+        return 200, etree.tostring(out, xml_declaration=True, encoding="UTF-8"), "text/xml"
+
+    def _create_custom_field(self, component: etree._Element) -> tuple[str, tuple[str, str] | None]:
+        values = {etree.QName(child).localname: child.text or "" for child in component}
+        full_name = values.get("fullName", "")
+        object_name, _, field_name = full_name.partition(".")
+        if component.get(f"{{{XSI}}}type", "").rpartition(":")[2] != "CustomField":
+            return full_name, ("INVALID_TYPE", "only CustomField components are supported")
+        schema = self.objects.get(object_name)
+        if schema is None:
+            return full_name, ("INVALID_CROSS_REFERENCE_KEY", f"no object {object_name}")
+        if not field_name.endswith("__c") or not values.get("label"):
+            return full_name, ("FIELD_INTEGRITY_EXCEPTION", "a custom field needs a label and "
+                               "an API name ending in __c")  # fmt: skip
+        if field_name in schema.fields:
+            return full_name, ("DUPLICATE_DEVELOPER_NAME", "This field name is already in use")
+        kind, required = CUSTOM_FIELD_TYPES.get(values.get("type", ""), ("", ()))
+        if not kind:
+            return full_name, ("FIELD_INTEGRITY_EXCEPTION", f"bad type {values.get('type')}")
+        for name in required:
+            if not values.get(name):
+                return full_name, ("FIELD_INTEGRITY_EXCEPTION", f"{name}: required")
+        if kind == "reference" and values["referenceTo"] not in self.objects:
+            return full_name, ("FIELD_INTEGRITY_EXCEPTION", "referenceTo: unknown object")
+        # A copy: the default schemas are module-level dicts shared by every server.
+        schema.fields = {**schema.fields, field_name: kind}
+        if values.get("externalId") == "true":
+            schema.external_ids = (*schema.external_ids, field_name)
+            self._external_index[(object_name, field_name)] = {}
+        self.created_fields.append((object_name, field_name, kind))
+        return full_name, None
 
     def _check_session(self, header: etree._Element | None) -> None:
         session_id = None
@@ -771,7 +867,7 @@ def _coerce(kind: str, name: str, raw: Any, server: SoapCrmServer) -> Any:
                 "INVALID_EMAIL_ADDRESS", f"{name}: invalid email address: {text}", [name]
             )
         return text
-    if kind == "double":
+    if kind in ("double", "currency"):
         try:
             return float(text)
         except ValueError:

@@ -143,6 +143,52 @@ STANDARD_FIELDS = frozenset(
 )  # fmt: skip
 
 
+# Data types "Create Custom Fields" takes that the sync's fields use.
+CREATABLE_TYPES = frozenset(
+    {"text", "email", "phone", "currency", "double", "integer", "boolean", "date", "lookup"}
+)
+
+# A refresh token generated with every scope crm-sync's commands use.
+FULL_SCOPES = (
+    "ZohoCRM.modules.ALL",
+    "ZohoCRM.settings.ALL",
+    "ZohoCRM.users.READ",
+    "ZohoCRM.org.READ",
+    "ZohoCRM.bulk.READ",
+)
+STANDARD_MODULES = frozenset(
+    {"leads", "contacts", "accounts", "deals", "products", "quotes", "invoices", "vendors",
+     "campaigns", "cases", "solutions"}
+)  # fmt: skip
+
+
+def _module_scopes(module: str, operation: str) -> list[tuple[str, ...]]:
+    """Scopes that allow ``operation`` on a module's records (Zoho's record API "Scope" lines:
+    ZohoCRM.modules.ALL, or the module's own scope, or ZohoCRM.modules.custom for a custom
+    module)."""
+    name = module.lower() if module.lower() in STANDARD_MODULES else "custom"
+    options: list[tuple[str, ...]] = [(f"ZohoCRM.modules.{op}",) for op in ("ALL", operation)]
+    return options + [(f"ZohoCRM.modules.{name}.{op}",) for op in ("ALL", operation)]
+
+
+def required_scopes(route: list[str], method: str) -> list[tuple[str, ...]] | None:
+    """The scope combinations that allow a call (any one suffices); ``None``: not checked."""
+    if route[:2] == ["settings", "fields"]:
+        operation = {"GET": "READ", "POST": "CREATE", "PATCH": "UPDATE"}.get(method, "ALL")
+        return [("ZohoCRM.settings.ALL",), ("ZohoCRM.settings.fields.ALL",),
+                (f"ZohoCRM.settings.fields.{operation}",)]  # fmt: skip
+    if route[0] in ("settings", "users", "org", "bulk", "coql"):
+        return None  # other emulated APIs check their own scopes
+    if len(route) >= 2 and route[1] == "upsert":
+        write = _module_scopes(route[0], "CREATE")
+        update = _module_scopes(route[0], "UPDATE")
+        return [option for option in write if option[0].endswith(".ALL")] + [
+            (a[0], b[0]) for a in write for b in update if not a[0].endswith(".ALL")
+        ]
+    operation = "READ" if method == "GET" else "ALL"
+    return _module_scopes(route[0], operation)
+
+
 @dataclass
 class ModuleSchema:
     fields: dict[str, str]
@@ -236,6 +282,7 @@ def _error(status: int, code: str, message: str, details: dict[str, Any] | None 
 class _Token:
     data_centre: str
     expires_at: float
+    scopes: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -276,6 +323,8 @@ class ZohoEmulator(LoopbackEmulator):
         latency: float = 0.0,
         clock: Callable[[], float] = time.time,
         modules: dict[str, ModuleSchema] | None = None,
+        granted_scopes: tuple[str, ...] = FULL_SCOPES,
+        token_reports_scope: bool = True,
     ) -> None:
         self.data_centres = data_centres
         self.client_id = client_id
@@ -288,6 +337,11 @@ class ZohoEmulator(LoopbackEmulator):
         self.latency = latency
         self.clock = clock
         self.modules = modules or default_modules()
+        # The scopes the refresh token was generated with: every token issued carries them,
+        # each API call checks them (401 OAUTH_SCOPE_MISMATCH), and the token answer lists
+        # them in ``scope`` unless ``token_reports_scope`` is off.
+        self.granted_scopes = granted_scopes
+        self.token_reports_scope = token_reports_scope
         self._clients = {
             refresh_token: _Client(client_id, client_secret, refresh_token, data_centre)
         }
@@ -304,6 +358,7 @@ class ZohoEmulator(LoopbackEmulator):
         }
         self._page_tokens: dict[str, _PageToken] = {}
         self.faults: list[Fault] = []
+        self.created_fields: list[tuple[str, str, str]] = []
         self.calls: Counter[str] = Counter()
         self.token_requests = 0
         self._server = LoopbackServer(self._handle)
@@ -406,7 +461,9 @@ class ZohoEmulator(LoopbackEmulator):
         token = f"1000.{secrets.token_hex(16)}.{secrets.token_hex(16)}"
         with self._lock:
             self._tokens[token] = _Token(
-                data_centre or self.data_centre, self.clock() + self.token_ttl
+                data_centre or self.data_centre,
+                self.clock() + self.token_ttl,
+                frozenset(scope.lower() for scope in self.granted_scopes),
             )
         return token
 
@@ -450,15 +507,15 @@ class ZohoEmulator(LoopbackEmulator):
                 return _token_throttled()
             client.refreshes.append(now)
             token = self.issue_token(data_centre)
-            return Response(
-                200,
-                {
-                    "access_token": token,
-                    "api_domain": self.api_domain(data_centre),
-                    "token_type": "Bearer",
-                    "expires_in": int(self.token_ttl),
-                },
-            )
+            answer: dict[str, Any] = {
+                "access_token": token,
+                "api_domain": self.api_domain(data_centre),
+                "token_type": "Bearer",
+                "expires_in": int(self.token_ttl),
+            }
+            if self.token_reports_scope:
+                answer["scope"] = " ".join(self.granted_scopes)
+            return Response(200, answer)
 
     def _api(self, data_centre: str, route: list[str], request: Request) -> Response:
         header = request.headers.get("Authorization", "")
@@ -472,6 +529,8 @@ class ZohoEmulator(LoopbackEmulator):
                 or token.data_centre != data_centre
             ):
                 return _error(401, "INVALID_TOKEN", "invalid oauth token")
+            if not self._scope_allows(token, route, request.method):
+                return _error(401, "OAUTH_SCOPE_MISMATCH", "invalid oauth scope to access this URL")
             self.calls[f"{request.method} /{'/'.join(route)}"] += 1
             for fault in self.faults:
                 if fault.matches(request):
@@ -479,6 +538,8 @@ class ZohoEmulator(LoopbackEmulator):
                     return fault.answer(request)
             if route == ["settings", "fields"] and request.method == "GET":
                 return self._fields(request)
+            if route == ["settings", "fields"] and request.method == "POST":
+                return self._create_fields(request)
             metadata = self._metadata_route(route, request)
             if metadata is not None:
                 return metadata
@@ -501,6 +562,73 @@ class ZohoEmulator(LoopbackEmulator):
                 "INVALID_URL_PATTERN",
                 "Please check if the URL trying to access is a correct one",
             )
+
+    # -- OAuth scopes ----------------------------------------------------------------------
+    def _scope_allows(self, token: _Token, route: list[str], method: str) -> bool:
+        """Whether the token's scopes cover the call (Zoho's per-API "Scope" lines)."""
+        needed = required_scopes(route, method)
+        return needed is None or any(
+            all(scope.lower() in token.scopes for scope in option) for option in needed
+        )
+
+    # -- field creation ("Create Custom Fields") -------------------------------------------
+    def _create_fields(self, request: Request) -> Response:
+        """``POST /settings/fields?module=``: ``{"fields": [{field_label, data_type, …}]}``;
+        the API name is the label with ``_`` for spaces. Answers per field under ``fields``."""
+        module = request.query.get("module")
+        if not module:
+            return _error(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
+                          {"param_name": "module", "param": "module"})  # fmt: skip
+        if module not in self.modules:
+            return _error(400, "INVALID_MODULE", "the module name given seems to be invalid",
+                          {"api_name": "module"})  # fmt: skip
+        try:
+            body = request.json()
+        except ValueError:
+            return _error(400, "INVALID_DATA", "body", {})
+        items = body.get("fields") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items:
+            return _error(400, "MANDATORY_NOT_FOUND", "required field not found",
+                          {"api_name": "fields", "json_path": "$.fields"})  # fmt: skip
+        schema = self.modules[module]
+        results = []
+        for index, item in enumerate(items):
+            result = self._create_field(module, schema, index, item)
+            results.append(result)
+        ok = all(result["status"] == "success" for result in results)
+        return Response(201 if ok else 400, {"fields": results})
+
+    def _create_field(
+        self, module: str, schema: ModuleSchema, index: int, item: Any
+    ) -> dict[str, Any]:
+        def fail(code: str, message: str, key: str) -> dict[str, Any]:
+            details = {"api_name": key, "json_path": f"$.fields[{index}].{key}"}
+            return {"code": code, "details": details, "message": message, "status": "error"}
+
+        if not isinstance(item, dict):
+            return fail("INVALID_DATA", "invalid data", "fields")
+        for key in ("field_label", "data_type"):
+            if not item.get(key):
+                return fail("MANDATORY_NOT_FOUND", "required field not found", key)
+        data_type = str(item["data_type"])
+        if data_type not in CREATABLE_TYPES:
+            return fail("INVALID_DATA", "invalid data", "data_type")
+        if data_type == "lookup":
+            target = (item.get("lookup") or {}).get("module") or {}
+            if target.get("api_name") not in self.modules:
+                return fail("MANDATORY_NOT_FOUND", "required field not found", "lookup")
+        api_name = re.sub(r"[^0-9A-Za-z_]", "", str(item["field_label"]).strip().replace(" ", "_"))
+        if api_name in schema.fields or api_name in SYSTEM_FIELDS:
+            return fail("DUPLICATE_DATA", "duplicate data", "field_label")
+        # A copy: the default schemas are module-level dicts shared by every emulator.
+        schema.fields = {**schema.fields, api_name: data_type}
+        if item.get("unique"):
+            schema.unique = (*schema.unique, api_name)
+            self._unique_index[(module, api_name)] = {}
+        self.created_fields.append((module, api_name, data_type))
+        field_id = str(4150868000000500001 + len(self.created_fields))
+        return {"code": "SUCCESS", "details": {"id": field_id}, "message": "field created",
+                "status": "success"}  # fmt: skip
 
     # -- field metadata ------------------------------------------------------------------
     def _fields(self, request: Request) -> Response:
