@@ -172,7 +172,7 @@ class ZohoClient:
         sort_by: str = "Modified_Time",
         sort_order: str = "asc",
     ) -> Iterator[list[dict[str, Any]]]:
-        """Yield pages of raw records, switching to ``page_token`` beyond 2,000 records."""
+        """Yield pages of raw records, however many (see :meth:`_paginate`)."""
         if not fields:
             raise ValidationError("at least one field is required", field="fields")
         if len(fields) > MAX_FIELDS:
@@ -279,7 +279,8 @@ class ZohoClient:
             response = self.request("GET", f"/{module}{suffix}", params=params, headers=headers)
             if response.status_code in (204, 304):
                 return False
-            if page_token and _error_body(response).get("code") in PAGE_TOKEN_CAP_CODES:
+            refused = page_token and response.status_code == 400
+            if refused and _error_body(response).get("code") in PAGE_TOKEN_CAP_CODES:
                 return True
             body = self._json_or_raise(response, module)
             data = [record for record in body.get("data") or [] if isinstance(record, dict)]
