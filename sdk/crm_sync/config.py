@@ -20,6 +20,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from .errors import ConfigError
 from .redaction import register_secret
+from .zoho_credits import EDITION_CONCURRENCY, ZohoEdition
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -131,6 +132,17 @@ class ZohoSettings(_Section):
     timeout_seconds: float = Field(default=30.0, gt=0)
     per_page: int = Field(default=200, ge=1, le=200)
     upsert_batch_size: int = Field(default=100, ge=1, le=100)
+    edition: ZohoEdition = Field(
+        default="standard", description="Zoho CRM edition: sets the default concurrency limit"
+    )
+    max_concurrent_calls: int | None = Field(
+        default=None, ge=1, le=25, description="calls in flight at once; default: the edition's"
+    )
+    daily_credit_budget: int | None = Field(
+        default=None,
+        ge=1,
+        description="API credits the sync may spend per UTC day; the run stops before it",
+    )
     fields: ZohoFields = ZohoFields()
 
     @field_validator("data_centre")
@@ -148,6 +160,10 @@ class ZohoSettings(_Section):
     @property
     def resolved_accounts_url(self) -> str:
         return (self.accounts_url or ZOHO_ACCOUNTS_HOSTS[self.data_centre]).rstrip("/")
+
+    @property
+    def concurrency_limit(self) -> int:
+        return self.max_concurrent_calls or EDITION_CONCURRENCY[self.edition]
 
 
 # An API name as SOQL takes it: object and field names are written into the query text.
@@ -496,6 +512,9 @@ payments_module = "Payments"               # "" disables payments from the CRM
 timeout_seconds = 30
 per_page = 200                             # Zoho's maximum
 upsert_batch_size = 100                    # Zoho's maximum
+edition = "standard"                       # free, standard, professional, enterprise, ultimate
+# max_concurrent_calls = 10                # default: the edition's limit (5/10/15/20/25)
+# daily_credit_budget = 20000              # API credits per UTC day; the run stops before it
 
 # API names of the CRM fields (defaults shown for the ones most often renamed).
 [crm.fields]

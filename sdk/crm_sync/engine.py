@@ -32,8 +32,8 @@ from pydantic import ValidationError as PydanticValidationError
 from .config import SyncSettings
 from .connector import CrmConnector, ErpConnector, ErpPosition
 from .errors import AuthError as _AuthError
+from .errors import RateLimited, RemoteUnavailable, ValidationError
 from .errors import RemoteError as _RemoteError
-from .errors import RemoteUnavailable, ValidationError
 from .records import (
     CrmCustomer,
     CrmPayment,
@@ -155,6 +155,8 @@ class SyncEngine:
         self.progress = progress or (lambda phase, done: None)
         self.overlap = dt.timedelta(seconds=self.options.overlap_seconds)
         self._schema_verified = False
+        # Credits are reported per run, the field-metadata check before it included.
+        self._credits_mark = self._credits_spent()
 
     def verify_schema(self) -> None:
         """Refuse a field map the CRM's field metadata contradicts (``ConfigError``), before
@@ -176,21 +178,22 @@ class SyncEngine:
         report = RunReport(dry_run=dry_run)
         started = time.monotonic()
         with self.state.lock():
-            with self._phase(report, "pull"):
-                self.pull_customers(report, dry_run=dry_run)
-            with self._phase(report, "deletions"):
-                self.pull_deletions(report, dry_run=dry_run)
-            with self._phase(report, "push"):
-                self.push_customers(report, dry_run=dry_run, full=full)
-            if self.options.sync_payments:
-                with self._phase(report, "payments"):
-                    self.pull_payments(report, dry_run=dry_run)
-            report.seconds = time.monotonic() - started
-            if not dry_run:
-                summary = {"finished_at": dt.datetime.now(dt.timezone.utc).isoformat(),
-                           **report.as_dict()}  # fmt: skip
-                with self.state.transaction() as txn:
-                    txn.set_value(LAST_RUN, json.dumps(summary))
+            try:
+                with self._phase(report, "pull"):
+                    self.pull_customers(report, dry_run=dry_run)
+                with self._phase(report, "deletions"):
+                    self.pull_deletions(report, dry_run=dry_run)
+                with self._phase(report, "push"):
+                    self.push_customers(report, dry_run=dry_run, full=full)
+                if self.options.sync_payments:
+                    with self._phase(report, "payments"):
+                        self.pull_payments(report, dry_run=dry_run)
+            except RateLimited as exc:
+                # A limit (rate, daily allowance, credit budget) stops the run between pages:
+                # what was committed stays, and the last-run summary says where it stopped.
+                self._finish(report, started, stopped=exc.code or "rate_limited")
+                raise
+            self._finish(report, started)
         log.info("sync run finished", extra={"report": report.as_dict()})
         return report
 
@@ -200,6 +203,34 @@ class SyncEngine:
         self.progress(name, 0)
         with report.phase(name):
             yield
+
+    def _credits_spent(self) -> int | None:
+        """API credits the CRM connector has spent so far, for CRMs that meter them (Zoho)."""
+        spent = getattr(self.crm, "credits_spent", None)
+        return spent if isinstance(spent, int) else None
+
+    def _finish(
+        self,
+        report: RunReport,
+        started: float,
+        *,
+        stopped: str | None = None,
+    ) -> None:
+        report.seconds = time.monotonic() - started
+        spent = self._credits_spent()
+        if spent is not None and self._credits_mark is not None:
+            report.counters["crm_credits"] = spent - self._credits_mark
+            self._credits_mark = spent
+        if report.dry_run:
+            return
+        summary: dict[str, Any] = {
+            "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+            **report.as_dict(),
+        }
+        if stopped:
+            summary["stopped"] = stopped
+        with self.state.transaction() as txn:
+            txn.set_value(LAST_RUN, json.dumps(summary))
 
     def plan_push(self, chunk_size: int = 1000, *, full: bool = False) -> PushPlan:
         """The Odoo customers the next push would send, split into independent chunks, and

@@ -125,4 +125,5 @@ def build_crm_connector(
         refresh_token=_secret(secrets, "zoho_refresh_token", settings.refresh_token_env),
         token_store=StateTokenStore(state),
         retry=retry,
+        state=state,
     )

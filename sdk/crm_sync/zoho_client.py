@@ -3,18 +3,24 @@
 Rules of the API this client keeps (see Zoho's v8 OpenAPI and API limits):
 - ``fields`` is required and takes at most 50 API names;
 - ``per_page`` is at most 200, and beyond 2,000 records only ``page_token`` pages further;
+  where a ``page_token`` is refused past a cap (``PAGINATION_LIMIT_EXCEEDED``) or none is
+  given, reading continues in a new window from the last modification time read (see
+  :meth:`ZohoClient._paginate`);
 - ``If-Modified-Since`` restricts a read to changed records (HTTP 304 when there are none);
 - upsert takes at most 100 records and answers per record (HTTP 200/201/207/400);
 - 401 ``INVALID_TOKEN`` is answered by one refresh; 429 and 5xx by backoff with jitter that
   honours ``Retry-After`` (:func:`crm_sync.retry.call_with_retry`); every other error code
-  maps to the exit code and the fix of :mod:`crm_sync.zoho_errors`.
+  maps to the exit code and the fix of :mod:`crm_sync.zoho_errors`;
+- every call is charged its API credits before it is sent and waits for a free slot under the
+  edition's concurrency limit (:mod:`crm_sync.zoho_credits`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -22,6 +28,7 @@ import requests
 from .errors import CrmSyncError, RemoteError, RemoteUnavailable, ValidationError
 from .retry import RetryPolicy, call_with_retry, parse_retry_after
 from .zoho_auth import ZohoAuth
+from .zoho_credits import EDITION_CONCURRENCY, ConcurrencyLimit, CreditLedger, call_cost
 from .zoho_errors import TOKEN_CODES, ErrorContext, is_record_level, zoho_error
 
 log = logging.getLogger(__name__)
@@ -31,6 +38,8 @@ MAX_FIELDS = 50
 MAX_PER_PAGE = 200
 MAX_UPSERT = 100
 DISCRETE_PAGINATION_LIMIT = 2000
+#: Codes of a page token refused past Zoho's cap on page-token paging (e.g. 100,000 records).
+PAGE_TOKEN_CAP_CODES = {"PAGINATION_LIMIT_EXCEEDED", "DISCRETE_PAGINATION_LIMIT_EXCEEDED"}
 
 
 def zoho_time(value: dt.datetime) -> str:
@@ -48,11 +57,15 @@ class ZohoClient:
         session: requests.Session | None = None,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
+        credits: CreditLedger | None = None,
+        concurrency: int = EDITION_CONCURRENCY["standard"],
     ) -> None:
         self.auth = auth
         self._session = session or requests.Session()
         self._timeout = timeout
         self.retry = retry or RetryPolicy()
+        self.credits = credits or CreditLedger()
+        self.concurrency = ConcurrencyLimit(f"{auth.accounts_url} {auth.client_id}", concurrency)
         self.calls: dict[str, int] = {}
         #: The configuration setting that names each module, for messages (``crm.…_module``).
         self.module_settings: dict[str, str] = {}
@@ -90,15 +103,17 @@ class ZohoClient:
                     "Authorization": f"Zoho-oauthtoken {access_token}",
                     **(headers or {}),
                 }
+                self.credits.charge(call_cost(method, path, json))  # a spent budget stops here
                 try:
-                    response = self._session.request(
-                        method,
-                        f"{api_domain}/crm/{API_VERSION}{path}",
-                        params=params,
-                        json=json,
-                        headers=all_headers,
-                        timeout=self._timeout,
-                    )
+                    with self.concurrency.slot():
+                        response = self._session.request(
+                            method,
+                            f"{api_domain}/crm/{API_VERSION}{path}",
+                            params=params,
+                            json=json,
+                            headers=all_headers,
+                            timeout=self._timeout,
+                        )
                 except (requests.ConnectionError, requests.Timeout) as exc:
                     raise RemoteUnavailable(
                         f"Zoho CRM unreachable ({type(exc).__name__})", code="unreachable"
@@ -133,7 +148,7 @@ class ZohoClient:
         sort_by: str = "Modified_Time",
         sort_order: str = "asc",
     ) -> Iterator[list[dict[str, Any]]]:
-        """Yield pages of raw records, switching to ``page_token`` beyond 2,000 records."""
+        """Yield pages of raw records, however many (see :meth:`_paginate`)."""
         if not fields:
             raise ValidationError("at least one field is required", field="fields")
         if len(fields) > MAX_FIELDS:
@@ -150,26 +165,85 @@ class ZohoClient:
             "sort_by": sort_by,
             "sort_order": sort_order,
         }
-        headers = {"If-Modified-Since": zoho_time(since)} if since else None
-        yield from self._paginate(module, "", base, headers, per_page, tokens=True)
+        # Windows by modification time are only sound when the answer is in that order.
+        windows = sort_by == "Modified_Time" and sort_order == "asc"
+        yield from self._paginate(module, "", base, since, "Modified_Time", windows=windows)
 
     def iter_deleted(
         self, module: str, *, since: dt.datetime | None = None, kind: str = "all"
     ) -> Iterator[list[dict[str, Any]]]:
-        headers = {"If-Modified-Since": zoho_time(since)} if since else None
+        """Yield pages of deleted records (oldest deletion first), beyond 2,000 as well."""
         params = {"type": kind, "per_page": MAX_PER_PAGE}
-        yield from self._paginate(module, "/deleted", params, headers, MAX_PER_PAGE, tokens=False)
+        yield from self._paginate(module, "/deleted", params, since, "deleted_time", windows=True)
 
     def _paginate(
         self,
         module: str,
         suffix: str,
         base: dict[str, Any],
-        headers: dict[str, str] | None,
-        per_page: int,
+        since: dt.datetime | None,
+        time_key: str,
         *,
-        tokens: bool,
+        windows: bool,
     ) -> Iterator[list[dict[str, Any]]]:
+        """Every record changed after ``since``, page by page, however many there are.
+
+        Zoho serves the first 2,000 records by page number, further ones by ``page_token``,
+        and refuses page tokens past a cap (``PAGINATION_LIMIT_EXCEEDED``, 100,000 records on
+        some v8 list endpoints). Where paging stops short like that, a new *window* starts:
+        the same read with ``If-Modified-Since`` one second before the newest modification
+        time read so far (times are to the second, so this reads that second again) and the
+        records of that second already read are dropped by id. Only the ids of the newest
+        second are kept, so memory stays flat whatever the size of the account.
+        """
+        boundary = _Boundary()
+        window_since = since
+        while True:
+            newest_before = boundary.stamp
+            more = yield from self._window(
+                module,
+                suffix,
+                base,
+                window_since,
+                time_key,
+                boundary,
+                again=newest_before is not None,
+            )
+            if not more:
+                return
+            if not windows:
+                raise RemoteError(
+                    f"Zoho CRM stopped paging {module}{suffix} and the read is not in "
+                    "modification-time order to continue by time",
+                    code="PAGINATION_LIMIT_EXCEEDED",
+                )
+            if boundary.stamp is None or boundary.stamp == newest_before:
+                raise RemoteError(
+                    f"Zoho CRM stopped paging {module}{suffix} within records that all carry "
+                    f"{time_key} {boundary.stamp}: more of them than one read can page through",
+                    code="PAGINATION_STALLED",
+                )
+            log.info(
+                "zoho paging of %s%s continues from %s %s", module, suffix, time_key, boundary.stamp
+            )
+            window_since = boundary.stamp - dt.timedelta(seconds=1)
+
+    def _window(
+        self,
+        module: str,
+        suffix: str,
+        base: dict[str, Any],
+        since: dt.datetime | None,
+        time_key: str,
+        boundary: _Boundary,
+        *,
+        again: bool,
+    ) -> Generator[list[dict[str, Any]], None, bool]:
+        """One read from ``since``: page numbers, then page tokens. Returns whether Zoho has
+        more records than it let this read page through. ``again``: a window after the first,
+        whose records up to ``boundary`` were read before and are dropped."""
+        headers = {"If-Modified-Since": zoho_time(since)} if since else None
+        per_page = int(base["per_page"])
         page = 1
         page_token: str | None = None
         while True:
@@ -178,23 +252,26 @@ class ZohoClient:
                 params["page_token"] = page_token
             else:
                 params["page"] = page
-            response = self.request("GET", f"/{module}{suffix}", params=params, headers=headers)
+            try:
+                response = self.request("GET", f"/{module}{suffix}", params=params, headers=headers)
+            except CrmSyncError as exc:
+                if page_token and exc.code in PAGE_TOKEN_CAP_CODES:
+                    return True  # page tokens refused past Zoho's cap: continue by time
+                raise
             if response.status_code in (204, 304):
-                return
+                return False
             body = self._json_or_raise(response, module)
-            data = body.get("data") or []
-            yield [record for record in data if isinstance(record, dict)]
+            data = [record for record in body.get("data") or [] if isinstance(record, dict)]
+            yield [record for record in data if boundary.admit(record, time_key, again=again)]
             info = body.get("info") or {}
             if not info.get("more_records"):
-                return
-            page += 1
-            if (page - 1) * per_page >= DISCRETE_PAGINATION_LIMIT or page_token:
-                page_token = info.get("next_page_token") if tokens else None
+                return False
+            if page_token or page * per_page >= DISCRETE_PAGINATION_LIMIT:
+                page_token = info.get("next_page_token")
                 if not page_token:
-                    raise RemoteError(
-                        "more than 2,000 records and no next_page_token to continue",
-                        code="DISCRETE_PAGINATION_LIMIT_EXCEEDED",
-                    )
+                    return True  # no token to page past 2,000: continue by time
+            else:
+                page += 1
 
     def fields(self, module: str) -> list[dict[str, Any]]:
         """The module's field metadata (``GET /settings/fields?module=``): one call, each
@@ -289,6 +366,37 @@ class ZohoClient:
             ),
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
         )
+
+
+@dataclass
+class _Boundary:
+    """The newest modification time read so far and the ids read with exactly that time."""
+
+    stamp: dt.datetime | None = None
+    ids: set[str] = field(default_factory=set)
+
+    def admit(self, record: dict[str, Any], time_key: str, *, again: bool) -> bool:
+        """Whether ``record`` is new to this read; moves the boundary past it."""
+        stamp = _stamp(record.get(time_key))
+        if stamp is None:
+            return True  # cannot be placed in time: passed on (the engine quarantines it)
+        record_id = str(record.get("id", ""))
+        if again and self.stamp is not None:
+            if stamp < self.stamp or (stamp == self.stamp and record_id in self.ids):
+                return False  # read in an earlier window
+        if self.stamp is None or stamp > self.stamp:
+            self.stamp, self.ids = stamp, {record_id}
+        elif stamp == self.stamp:
+            self.ids.add(record_id)
+        return True
+
+
+def _stamp(value: Any) -> dt.datetime | None:
+    try:
+        stamp = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.timezone.utc)
 
 
 def _error_body(response: requests.Response) -> dict[str, Any]:

@@ -24,8 +24,10 @@ from .records import (
 )
 from .retry import RetryPolicy
 from .schema import RemoteField, remote_field
+from .state import StateStore
 from .zoho_auth import TokenStore, ZohoAuth
 from .zoho_client import ZohoClient
+from .zoho_credits import CreditLedger
 from .zoho_scopes import command_scopes, missing_scopes
 
 T = TypeVar("T")
@@ -129,7 +131,10 @@ class ZohoConnector(FieldMappedCrmConnector):
         token_store: TokenStore | None = None,
         retry: RetryPolicy | None = None,
         session: requests.Session | None = None,
+        state: StateStore | None = None,
     ) -> ZohoConnector:
+        """A connector from its settings; with ``state`` the day's API credits are counted in
+        the state store, so that runs of the same UTC day share ``daily_credit_budget``."""
         session = session or requests.Session()
         auth = ZohoAuth(
             accounts_url=settings.resolved_accounts_url,
@@ -143,11 +148,23 @@ class ZohoConnector(FieldMappedCrmConnector):
             timeout=settings.timeout_seconds,
             retry=retry,
         )
-        client = ZohoClient(auth, session=session, timeout=settings.timeout_seconds, retry=retry)
+        client = ZohoClient(
+            auth,
+            session=session,
+            timeout=settings.timeout_seconds,
+            retry=retry,
+            credits=CreditLedger(state, daily_budget=settings.daily_credit_budget),
+            concurrency=settings.concurrency_limit,
+        )
         return cls(settings, client)
 
     def __repr__(self) -> str:
         return f"ZohoConnector(module={self.settings.accounts_module!r}, client={self.client!r})"
+
+    @property
+    def credits_spent(self) -> int:
+        """API credits this connector's calls have cost so far (Zoho's published costs)."""
+        return self.client.credits.spent
 
     system_label = "Zoho CRM"
     object_label = "module"

@@ -8,11 +8,13 @@ Behaviour follows Zoho's published v8 OpenAPI (record.json, common.json) and API
   centre that issued it and only until it expires (401 ``INVALID_TOKEN``);
 - GET records needs ``fields`` (``REQUIRED_PARAM_MISSING``), takes at most 50 of them,
   ``per_page`` ≤ 200, refuses offsets beyond 2,000 without ``page_token``
-  (``DISCRETE_PAGINATION_LIMIT_EXCEEDED``), honours ``If-Modified-Since`` (304 when nothing
-  changed) and answers 204 when a module is empty;
+  (``DISCRETE_PAGINATION_LIMIT_EXCEEDED``), refuses page tokens past ``page_token_limit``
+  records (``PAGINATION_LIMIT_EXCEEDED``, HTTP 400), honours ``If-Modified-Since`` (304 when
+  nothing changed) and answers 204 when a module is empty;
 - upsert takes at most 100 records and answers per record (``DUPLICATE_DATA``,
   ``INVALID_DATA`` with ``details.json_path``, ``MANDATORY_NOT_FOUND``) with HTTP 200/201/207/400;
-- ``/deleted`` lists deleted records;
+- ``/deleted`` lists deleted records, oldest deletion first, paged like records (2,000 by page
+  number, then ``page_token`` up to ``page_token_limit``);
 - single records are read (``GET /{module}/{id}``, 204 when there is none), created
   (``POST /{module}``) and updated (``PUT /{module}`` and ``/{module}/{id}``) per record;
 - the metadata Zoho's own SDK reads before it touches records: ``settings/modules``
@@ -43,6 +45,7 @@ MAX_FIELDS = 50
 MAX_PER_PAGE = 200
 MAX_UPSERT = 100
 DISCRETE_LIMIT = 2000
+PAGE_TOKEN_LIMIT = 100_000  # Zoho's cap on page-token paging of some v8 list endpoints
 USER = {"name": "Sync Admin", "id": "4150868000000225013", "email": "admin@example.com"}
 SYSTEM_FIELDS = ("Created_Time", "Modified_Time", "Created_By", "Modified_By")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -294,7 +297,8 @@ class _PageToken:
     sort_order: str
     offset: int
     expires_at: float
-    ids: list[str] = field(default_factory=list)
+    ids: list[Any] = field(default_factory=list)
+    path: str = ""  # "" for records, "/deleted" for deleted records
 
 
 @dataclass
@@ -325,6 +329,7 @@ class ZohoEmulator(LoopbackEmulator):
         modules: dict[str, ModuleSchema] | None = None,
         granted_scopes: tuple[str, ...] = FULL_SCOPES,
         token_reports_scope: bool = True,
+        page_token_limit: int | None = PAGE_TOKEN_LIMIT,
     ) -> None:
         self.data_centres = data_centres
         self.client_id = client_id
@@ -342,6 +347,7 @@ class ZohoEmulator(LoopbackEmulator):
         # them in ``scope`` unless ``token_reports_scope`` is off.
         self.granted_scopes = granted_scopes
         self.token_reports_scope = token_reports_scope
+        self.page_token_limit = page_token_limit
         self._clients = {
             refresh_token: _Client(client_id, client_secret, refresh_token, data_centre)
         }
@@ -357,6 +363,9 @@ class ZohoEmulator(LoopbackEmulator):
             for field_name in schema.unique
         }
         self._page_tokens: dict[str, _PageToken] = {}
+        # The last sorted selection, reused while no record changes (large-account tests).
+        self._changes = 0
+        self._selection_cache: tuple[tuple[Any, ...], list[Any]] | None = None
         self.faults: list[Fault] = []
         self.created_fields: list[tuple[str, str, str]] = []
         self.calls: Counter[str] = Counter()
@@ -373,6 +382,7 @@ class ZohoEmulator(LoopbackEmulator):
     # -- data helpers for tests ----------------------------------------------------------
     def _store(self, module: str, record_id: str, record: dict[str, Any]) -> None:
         """Insert or replace a record, keeping the unique-field index in step."""
+        self._changes += 1
         old = self._records[module].get(record_id, {})
         for (name, field_name), index in self._unique_index.items():
             if name != module:
@@ -434,6 +444,12 @@ class ZohoEmulator(LoopbackEmulator):
                     "deleted_time": self._stamp(),
                 }
             )
+
+    def put_deleted(self, module: str, row: dict[str, Any]) -> None:
+        """Append a row to the deleted-records list exactly as given (large accounts)."""
+        with self._lock:
+            self._changes += 1
+            self._deleted[module].append(dict(row))
 
     def records(self, module: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -737,6 +753,79 @@ class ZohoEmulator(LoopbackEmulator):
 
         return sorted(records, key=key, reverse=sort_order == "desc")
 
+    def _cached(self, key: tuple[Any, ...], compute: Callable[[], list[Any]]) -> list[Any]:
+        cache_key = (self._changes, *key)
+        if self._selection_cache is None or self._selection_cache[0] != cache_key:
+            self._selection_cache = (cache_key, compute())
+        return self._selection_cache[1]
+
+    def _paging(
+        self, module: str, path: str, request: Request, per_page: int, page: int
+    ) -> _PageToken | Response:
+        """Where a list read starts: a page number (at most 2,000 records deep) or a page
+        token (at most ``page_token_limit`` records deep), with Zoho's errors past either."""
+        token_value = request.query.get("page_token")
+        if token_value:
+            if "page" in request.query:
+                return _error(400, "INVALID_DATA", "invalid data",
+                              {"param_name": "page", "param": "page"})  # fmt: skip
+            state = self._page_tokens.get(token_value)
+            if (
+                state is None
+                or state.expires_at < self.clock()
+                or (state.module, state.path) != (module, path)
+            ):
+                return _error(400, "INVALID_DATA", "invalid data",
+                              {"param_name": "page_token", "param": "page_token"})  # fmt: skip
+            if self.page_token_limit is not None and state.offset >= self.page_token_limit:
+                limit = self.page_token_limit
+                return _error(400, "PAGINATION_LIMIT_EXCEEDED",
+                              f"Only {limit} records can be fetched with page_token",
+                              {"limit": limit})  # fmt: skip
+            return state
+        parsed = self._parse_since(request)
+        if isinstance(parsed, Response):
+            return parsed
+        offset = (page - 1) * per_page
+        if offset >= DISCRETE_LIMIT:
+            return _error(400, "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
+                          "The requested page can not be fetched. Use page_token to fetch "
+                          "records beyond 2000.", {"limit": DISCRETE_LIMIT})  # fmt: skip
+        return _PageToken(
+            module,
+            (),
+            parsed,
+            request.query.get("sort_by", "id"),
+            request.query.get("sort_order", "desc"),
+            offset,
+            0.0,
+            path=path,
+        )
+
+    def _page_info(
+        self, state: _PageToken, per_page: int, count: int, snapshot: list[Any]
+    ) -> dict[str, Any]:
+        """``info`` of a page, with a ``next_page_token`` over the same snapshot when more."""
+        more = state.offset + per_page < len(snapshot)
+        info: dict[str, Any] = {
+            "per_page": per_page,
+            "count": count,
+            "page": state.offset // per_page + 1,
+            "more_records": more,
+        }
+        if more:
+            token = base64.urlsafe_b64encode(secrets.token_bytes(18)).decode()
+            expires = self.clock() + 86400
+            self._page_tokens[token] = _PageToken(
+                state.module, state.fields, state.since, state.sort_by, state.sort_order,
+                state.offset + per_page, expires, snapshot, state.path,
+            )  # fmt: skip
+            info["next_page_token"] = token
+            info["page_token_expiry"] = dt.datetime.fromtimestamp(
+                expires, dt.timezone.utc
+            ).isoformat(timespec="seconds")
+        return info
+
     def _get_records(self, module: str, request: Request) -> Response:
         query = request.query
         fields_param = query.get("fields")
@@ -757,92 +846,58 @@ class ZohoEmulator(LoopbackEmulator):
         if not 1 <= per_page <= MAX_PER_PAGE:
             details = {"param_name": "per_page", "param": "per_page", "limit": MAX_PER_PAGE}
             return _error(400, "INVALID_DATA", "invalid data", details)
-        token_value = query.get("page_token")
-        if token_value:
-            if "page" in query:
-                return _error(400, "INVALID_DATA", "invalid data",
-                              {"param_name": "page", "param": "page"})  # fmt: skip
-            state = self._page_tokens.get(token_value)
-            if state is None or state.expires_at < self.clock() or state.module != module:
-                return _error(400, "INVALID_DATA", "invalid data",
-                              {"param_name": "page_token", "param": "page_token"})  # fmt: skip
-            since, sort_by, sort_order, offset = (
-                state.since,
-                state.sort_by,
-                state.sort_order,
-                state.offset,
-            )
+        state = self._paging(module, "", request, per_page, page)
+        if isinstance(state, Response):
+            return state
+        if state.ids:
             # A page token pages through the result set as it was when the token was issued.
             snapshot = state.ids
         else:
-            snapshot = None
-            parsed = self._parse_since(request)
-            if isinstance(parsed, Response):
-                return parsed
-            since = parsed
-            sort_by = query.get("sort_by", "id")
-            sort_order = query.get("sort_order", "desc")
-            offset = (page - 1) * per_page
-            if offset >= DISCRETE_LIMIT:
-                return _error(400, "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
-                              "The requested page can not be fetched. Use page_token to fetch "
-                              "records beyond 2000.", {"limit": DISCRETE_LIMIT})  # fmt: skip
-        if snapshot is None:
-            snapshot = [r["id"] for r in self._selection(module, since, sort_by, sort_order)]
+            state.fields = fields
+            since, sort_by, sort_order = state.since, state.sort_by, state.sort_order
+            snapshot = self._cached(
+                (module, since, sort_by, sort_order),
+                lambda: [r["id"] for r in self._selection(module, since, sort_by, sort_order)],
+            )
         if not snapshot:
-            return Response(304 if since is not None else 204, None)
+            return Response(304 if state.since is not None else 204, None)
         records = self._records[module]
+        offset = state.offset
         chunk = [records[i] for i in snapshot[offset : offset + per_page] if i in records]
-        more = offset + per_page < len(snapshot)
         # Every field the module has comes back, null when empty; a name it lacks does not.
         schema = self.modules[module].fields
         known = [n for n in fields if n != "id" and (n in schema or n in SYSTEM_FIELDS)]
         data = [{"id": r["id"], **{name: r.get(name) for name in known}} for r in chunk]
-        info: dict[str, Any] = {
-            "per_page": per_page,
-            "count": len(data),
-            "page": offset // per_page + 1,
-            "sort_by": sort_by,
-            "sort_order": sort_order,
-            "more_records": more,
-        }
-        if more:
-            token = base64.urlsafe_b64encode(secrets.token_bytes(18)).decode()
-            expires = self.clock() + 86400
-            self._page_tokens[token] = _PageToken(
-                module, fields, since, sort_by, sort_order, offset + per_page, expires, snapshot
-            )
-            info["next_page_token"] = token
-            info["page_token_expiry"] = dt.datetime.fromtimestamp(
-                expires, dt.timezone.utc
-            ).isoformat(timespec="seconds")
+        info = self._page_info(state, per_page, len(data), snapshot)
+        info.update(sort_by=state.sort_by, sort_order=state.sort_order)
         return Response(200, {"data": data, "info": info})
 
     def _deleted_records(self, module: str, request: Request) -> Response:
-        parsed = self._parse_since(request)
-        if isinstance(parsed, Response):
-            return parsed
         per_page = min(int(request.query.get("per_page", MAX_PER_PAGE)), MAX_PER_PAGE)
         page = int(request.query.get("page", 1))
         kind = request.query.get("type", "all")
-        rows = [
-            row
-            for row in self._deleted[module]
-            if (kind in ("all", row["type"]))
-            and (parsed is None or (self._modified(row, "deleted_time") or parsed) > parsed)
-        ]
+        state = self._paging(module, "/deleted", request, per_page, page)
+        if isinstance(state, Response):
+            return state
+        if state.ids:
+            rows = state.ids
+        else:
+            since = state.since
+
+            def select() -> list[Any]:
+                return [
+                    row
+                    for row in self._deleted[module]
+                    if (kind in ("all", row["type"]))
+                    and (since is None or (self._modified(row, "deleted_time") or since) > since)
+                ]
+
+            rows = self._cached((module, "/deleted", since, kind), select)
         if not rows:
-            return Response(304 if parsed is not None else 204, None)
-        offset = (page - 1) * per_page
-        chunk = rows[offset : offset + per_page]
-        return Response(
-            200,
-            {
-                "data": chunk,
-                "info": {"per_page": per_page, "count": len(chunk), "page": page,
-                         "more_records": offset + per_page < len(rows)},
-            },
-        )  # fmt: skip
+            return Response(304 if state.since is not None else 204, None)
+        chunk = rows[state.offset : state.offset + per_page]
+        info = self._page_info(state, per_page, len(chunk), rows)
+        return Response(200, {"data": chunk, "info": info})
 
     # -- upsert --------------------------------------------------------------------------
     def _type_error(self, kind: str, value: Any) -> str | None:
