@@ -1,7 +1,9 @@
 """Aging bucket sets: the columns of the aging report, one set per company or more.
 
-A set holds its aging buckets (the last day of each, the last one open-ended) and one "in
-payment" line for invoices paid by a payment the bank has not matched yet. The buckets are
+A set holds its aging buckets (the last day of each, the last one open-ended), one "in
+payment" line for invoices paid by a payment the bank has not matched yet and one "unapplied"
+line for payments and credit notes not matched with an invoice yet (unapplied cash: see
+``ar.receivable``), which are no receivable of any age. The buckets are
 validated by :class:`ar_engine.aging.BucketSet`; its error codes become translated messages.
 """
 
@@ -53,26 +55,42 @@ class ArAgingBucketSet(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         bucket_sets = super().create(vals_list)
-        bucket_sets._ensure_in_payment_line()
+        bucket_sets._ensure_special_lines()
         return bucket_sets
 
     def write(self, vals):
         result = super().write(vals)
         if "line_ids" in vals:
-            self._ensure_in_payment_line()
+            self._ensure_special_lines()
         return result
 
-    def _ensure_in_payment_line(self):
+    def _ensure_special_lines(self):
+        """The "in payment" line (first) and the "unapplied" line (last) of every set."""
+        _ = self.env._
+        special = {"in_payment": (_("In payment"), 0), "unapplied": (_("Unapplied"), 1000)}
         for bucket_set in self:
-            if not bucket_set.line_ids.filtered(lambda line: line.kind == "in_payment"):
-                self.env["ar.aging.bucket.set.line"].create(
-                    {
-                        "bucket_set_id": bucket_set.id,
-                        "kind": "in_payment",
-                        "name": self.env._("In payment"),
-                        "sequence": 0,
-                    }
-                )
+            for kind, (name, sequence) in special.items():
+                if not bucket_set.line_ids.filtered(lambda line, kind=kind: line.kind == kind):
+                    self.env["ar.aging.bucket.set.line"].create(
+                        {
+                            "bucket_set_id": bucket_set.id,
+                            "kind": kind,
+                            "name": name,
+                            "sequence": sequence,
+                        }
+                    )
+
+    def _line_of_kind(self, kind):
+        """The set's "in_payment" or "unapplied" line."""
+        self.ensure_one()
+        return self.line_ids.filtered(lambda line: line.kind == kind)[:1]
+
+    def _columns(self):
+        """The columns of summaries and statements: in payment, the aging buckets in order,
+        unapplied."""
+        return (
+            self._line_of_kind("in_payment") | self._aging_lines() | self._line_of_kind("unapplied")
+        )
 
     # ------------------------------------------------------------------ engine
 
@@ -121,6 +139,8 @@ class ArAgingBucketSet(models.Model):
             bucket_set._engine_bucket_set()
             if len(bucket_set.line_ids.filtered(lambda line: line.kind == "in_payment")) > 1:
                 raise ValidationError(self.env._("An aging set has one 'in payment' line only."))
+            if len(bucket_set.line_ids.filtered(lambda line: line.kind == "unapplied")) > 1:
+                raise ValidationError(self.env._("An aging set has one 'unapplied' line only."))
 
     @api.constrains("is_default", "company_id", "active")
     def _check_one_default(self):
@@ -197,7 +217,7 @@ class ArAgingBucketSetLine(models.Model):
     sequence = fields.Integer(default=10)
     name = fields.Char(string="Label", required=True, translate=True)
     kind = fields.Selection(
-        [("age", "Aging bucket"), ("in_payment", "In payment")],
+        [("age", "Aging bucket"), ("in_payment", "In payment"), ("unapplied", "Unapplied")],
         required=True,
         default="age",
         readonly=True,
@@ -216,6 +236,6 @@ class ArAgingBucketSetLine(models.Model):
         bucket_sets = self.bucket_set_id
         result = super().unlink()
         bucket_sets = bucket_sets.exists()
-        bucket_sets._ensure_in_payment_line()
+        bucket_sets._ensure_special_lines()
         bucket_sets._check_buckets()
         return result

@@ -18,7 +18,13 @@ from ar_engine.dunning import DunningLine, late_fee_proposals
 
 _logger = logging.getLogger(__name__)
 
-STATES = [("draft", "To send"), ("sent", "Sent"), ("error", "Not sent")]
+STATES = [
+    ("draft", "To send"),
+    ("sent", "Sent"),
+    ("error", "Not sent"),
+    # read again before sending: the customer had paid (ar.dunning.run._skip_paid)
+    ("skipped", "Not sent: paid"),
+]
 
 
 class ArDunningCommunication(models.Model):
