@@ -3,7 +3,7 @@
     "name": "AR Credit Control",
     "summary": "Credit grades and limits from payment behaviour, exposure, credit block, "
     "aging, dunning, reconciliation, early warnings and collection forecast",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/ar-credit-control/ar_credit_control",
     "author": "ar_credit_control contributors",

@@ -22,7 +22,12 @@ MARK = "ar_credit_control"
 
 # Every name the addon has given its own objects, in any release: uninstall drops them even
 # when a database kept an unmarked or stale copy. Add a name here when an object is added.
-FUNCTIONS = ("ar_credit_exposure", "ar_credit_check_figures", "ar_open_balance_track")
+FUNCTIONS = (
+    "ar_credit_exposure",
+    "ar_credit_check_figures",
+    "ar_open_balance_track",
+    "ar_unapplied_cash",
+)
 TRIGGERS = (  # all on account_move_line
     "ar_open_balance_on_insert",
     "ar_open_balance_on_update",

@@ -1,7 +1,9 @@
 """Aging bucket sets: the columns of the aging report, one set per company or more.
 
-A set holds its aging buckets (the last day of each, the last one open-ended) and one "in
-payment" line for invoices paid by a payment the bank has not matched yet. The buckets are
+A set holds its aging buckets (the last day of each, the last one open-ended), one "in
+payment" line for invoices paid by a payment the bank has not matched yet and one "unapplied"
+line for payments and credit notes not matched with an invoice yet (unapplied cash: see
+``ar.receivable``), which are no receivable of any age. The buckets are
 validated by :class:`ar_engine.aging.BucketSet`; its error codes become translated messages.
 """
 
@@ -16,7 +18,8 @@ from ar_engine.errors import InvalidInputError
 DEFAULT_SET_NAME = "Standard (30/60/90)"
 NOT_DUE_LABEL = "Not due"
 IN_PAYMENT_LABEL = "In payment"
-DEFAULT_LABELS = (DEFAULT_SET_NAME, NOT_DUE_LABEL, IN_PAYMENT_LABEL)
+UNAPPLIED_LABEL = "Unapplied"
+DEFAULT_LABELS = (DEFAULT_SET_NAME, NOT_DUE_LABEL, IN_PAYMENT_LABEL, UNAPPLIED_LABEL)
 DEFAULT_LINES = (
     # (label, last day or None for the open-ended bucket)
     (NOT_DUE_LABEL, 0),
@@ -59,35 +62,38 @@ class ArAgingBucketSet(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         bucket_sets = super().create(vals_list)
-        bucket_sets._ensure_in_payment_line()
+        bucket_sets._ensure_special_lines()
         return bucket_sets
 
     def write(self, vals):
         result = super().write(vals)
         if "line_ids" in vals:
-            self._ensure_in_payment_line()
+            self._ensure_special_lines()
         return result
 
-    def _ensure_in_payment_line(self):
-        missing = self.filtered(
-            lambda bucket_set: (
-                not bucket_set.line_ids.filtered(lambda line: line.kind == "in_payment")
-            )
-        )
+    def _ensure_special_lines(self):
+        """The "in payment" line (first) and the "unapplied" line (last) of every set."""
+        special = {"in_payment": (IN_PAYMENT_LABEL, 0), "unapplied": (UNAPPLIED_LABEL, 1000)}
+        missing = [
+            (bucket_set, kind)
+            for bucket_set in self
+            for kind in special
+            if not bucket_set.line_ids.filtered(lambda line, kind=kind: line.kind == kind)
+        ]
         # Written in English, then translated: in the user's language it would be the English
         # value too, and every other language would show it.
         self.env["ar.aging.bucket.set.line"].with_context(lang="en_US").create(
             [
                 {
                     "bucket_set_id": bucket_set.id,
-                    "kind": "in_payment",
-                    "name": IN_PAYMENT_LABEL,
-                    "sequence": 0,
+                    "kind": kind,
+                    "name": special[kind][0],
+                    "sequence": special[kind][1],
                 }
-                for bucket_set in missing
+                for bucket_set, kind in missing
             ]
         )
-        missing._translate_default_labels()
+        self.browse({bucket_set.id for bucket_set, _kind in missing})._translate_default_labels()
 
     def _default_labels(self):
         """{English label: its translation in the env's language} of the labels written by
@@ -97,6 +103,7 @@ class ArAgingBucketSet(models.Model):
             DEFAULT_SET_NAME: _("Standard (30/60/90)"),
             NOT_DUE_LABEL: _("Not due"),
             IN_PAYMENT_LABEL: _("In payment"),
+            UNAPPLIED_LABEL: _("Unapplied"),
         }
 
     def _translate_default_labels(self, langs=None):
@@ -121,6 +128,18 @@ class ArAgingBucketSet(models.Model):
                 }
                 if missing:
                     record.update_field_translations("name", missing)
+
+    def _line_of_kind(self, kind):
+        """The set's "in_payment" or "unapplied" line."""
+        self.ensure_one()
+        return self.line_ids.filtered(lambda line: line.kind == kind)[:1]
+
+    def _columns(self):
+        """The columns of summaries and statements: in payment, the aging buckets in order,
+        unapplied."""
+        return (
+            self._line_of_kind("in_payment") | self._aging_lines() | self._line_of_kind("unapplied")
+        )
 
     # ------------------------------------------------------------------ engine
 
@@ -169,6 +188,8 @@ class ArAgingBucketSet(models.Model):
             bucket_set._engine_bucket_set()
             if len(bucket_set.line_ids.filtered(lambda line: line.kind == "in_payment")) > 1:
                 raise ValidationError(self.env._("An aging set has one 'in payment' line only."))
+            if len(bucket_set.line_ids.filtered(lambda line: line.kind == "unapplied")) > 1:
+                raise ValidationError(self.env._("An aging set has one 'unapplied' line only."))
 
     @api.constrains("is_default", "company_id", "active")
     def _check_one_default(self):
@@ -245,7 +266,7 @@ class ArAgingBucketSetLine(models.Model):
     sequence = fields.Integer(default=10)
     name = fields.Char(string="Label", required=True, translate=True)
     kind = fields.Selection(
-        [("age", "Aging bucket"), ("in_payment", "In payment")],
+        [("age", "Aging bucket"), ("in_payment", "In payment"), ("unapplied", "Unapplied")],
         required=True,
         default="age",
         readonly=True,
@@ -264,6 +285,6 @@ class ArAgingBucketSetLine(models.Model):
         bucket_sets = self.bucket_set_id
         result = super().unlink()
         bucket_sets = bucket_sets.exists()
-        bucket_sets._ensure_in_payment_line()
+        bucket_sets._ensure_special_lines()
         bucket_sets._check_buckets()
         return result

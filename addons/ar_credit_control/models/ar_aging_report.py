@@ -16,6 +16,11 @@ Invoices paid by a payment the bank has not matched yet (``payment_state`` "in p
 "paid" in Community which hides that state) keep their receivable open; their open debit
 lines go to the set's "in payment" bucket, not to an overdue one, once the payment's date is
 reached.
+
+Unapplied cash (payments and credit notes not matched with an invoice yet: open credits, see
+``ar.receivable``) is no receivable of any age: it goes to the set's "unapplied" bucket, not to
+"Not due" or an overdue one. Shares are of the gross receivables (the open debits): unapplied
+cash has no share, and the buckets' shares add up to 100 % however much customers paid ahead.
 """
 
 from odoo import api, fields, models
@@ -23,7 +28,7 @@ from odoo.tools import SQL
 
 from ..database_objects import ensure_index
 from .ar_credit_profile import GRADES, SEGMENTS
-from .ar_receivable import OPEN_LINE
+from .ar_receivable import OPEN_LINE, unapplied_item
 
 
 class ArAgingReport(models.Model):
@@ -79,6 +84,11 @@ class ArAgingReport(models.Model):
     days_past_due = fields.Integer(readonly=True, aggregator="max")
     bucket_id = fields.Many2one("ar.aging.bucket.set.line", string="Bucket", readonly=True)
     in_payment = fields.Boolean(readonly=True)
+    unapplied = fields.Boolean(
+        string="Unapplied cash",
+        readonly=True,
+        help="A payment or credit note not matched with an invoice yet.",
+    )
     amount_residual = fields.Monetary(
         string="Open amount", currency_field="company_currency_id", readonly=True
     )
@@ -88,7 +98,8 @@ class ArAgingReport(models.Model):
     share = fields.Float(
         string="Share (%)",
         readonly=True,
-        help="Share of the total open receivables (grouped: of the groups shown).",
+        help="Share of the gross open receivables, unapplied payments and credit notes left out "
+        "(grouped: of the groups shown).",
     )
 
     def init(self):
@@ -154,13 +165,15 @@ class ArAgingReport(models.Model):
         # The share's total is a scalar subquery, not a window over every line: PostgreSQL
         # leaves it out when the share is not read, and a query without window functions or
         # CTEs is flattened into the grouping and can be grouped in parallel. Grouped reads
-        # compute the share per group instead (see _read_group_select).
+        # compute the share per group instead (see _read_group_select). Shares are of the
+        # gross receivables: the open debits.
         items = self._open_items_sql(bucket_set, as_of, self.env.companies.ids)
         return SQL(
             """
             SELECT items.*,
-                   100.0 * items.amount_residual
-                   / NULLIF((SELECT SUM(total.amount_residual) FROM (%s) AS total), 0) AS share
+                   100.0 * GREATEST(items.amount_residual, 0)
+                   / NULLIF((SELECT SUM(GREATEST(total.amount_residual, 0))
+                               FROM (%s) AS total), 0) AS share
               FROM (%s) AS items
             """,
             items,
@@ -169,11 +182,13 @@ class ArAgingReport(models.Model):
 
     @api.model
     def _read_group_select(self, aggregate_spec, query):
-        """The share of a group is its open amount over the open amount of all groups: one
-        window over the grouped rows, instead of a total read again for every line."""
+        """The share of a group is its gross open amount (its open debits) over that of all
+        groups: one window over the grouped rows, instead of a total read again for every
+        line. Unapplied cash has no share: a group of it shows 0 %, not a negative share."""
         if aggregate_spec == "share:sum":
-            amount = super()._read_group_select("amount_residual:sum", query)
-            return SQL("100.0 * %s / NULLIF(SUM(%s) OVER (), 0)", amount, amount)
+            amount = self._field_to_sql(self._table, "amount_residual", query)
+            gross = SQL("SUM(GREATEST(%s, 0))", amount)
+            return SQL("100.0 * %s / NULLIF(SUM(%s) OVER (), 0)", gross, gross)
         return super()._read_group_select(aggregate_spec, query)
 
     @api.model
@@ -240,7 +255,8 @@ class ArAgingReport(models.Model):
 
         `partner_ids` (commercial partners) narrows it to those customers and their contacts.
         """
-        in_payment_line = bucket_set.line_ids.filtered(lambda line: line.kind == "in_payment")
+        in_payment_line = bucket_set._line_of_kind("in_payment")
+        unapplied_line = bucket_set._line_of_kind("unapplied")
         if bucket_set.basis == "invoice_date":
             basis_date = SQL("COALESCE(open_lines.invoice_date, open_lines.date)")
         else:
@@ -340,14 +356,17 @@ class ArAgingReport(models.Model):
         # joined by id (none: no join at all), so the expression on each line is a plain
         # join result that PostgreSQL computes and groups in its parallel workers.
         paid_open_ids = self._paid_open_move_ids(as_of, company_ids)
+        # Unapplied cash: an open credit, but of a document awaiting the bank.
         if paid_open_ids:
             in_payment = SQL("(paid_open.id IS NOT NULL AND open_lines.amount_residual > 0)")
+            unapplied = SQL("(%s AND paid_open.id IS NULL)", unapplied_item("open_lines"))
             paid_open_join = SQL(
                 "LEFT JOIN (VALUES %s) AS paid_open(id) ON paid_open.id = open_lines.move_id",
                 SQL(", ").join(SQL("(%s::integer)", move_id) for move_id in paid_open_ids),
             )
         else:
             in_payment = SQL("false")
+            unapplied = unapplied_item("open_lines")
             paid_open_join = SQL("")
         # Subqueries, not CTEs: PostgreSQL flattens them into the caller's grouping.
         return SQL(
@@ -368,6 +387,7 @@ class ArAgingReport(models.Model):
                    open_lines.date_maturity,
                    %(days)s AS days_past_due,
                    %(in_payment)s AS in_payment,
+                   %(unapplied)s AS unapplied,
                    bucket.id AS bucket_id,
                    open_lines.amount_residual,
                    open_lines.amount_residual_currency
@@ -381,6 +401,7 @@ class ArAgingReport(models.Model):
               -- makes few groups, and sums them in its parallel workers (hash aggregation).
               LEFT JOIN (VALUES %(bucket_ids)s) AS bucket(id)
                      ON bucket.id = CASE WHEN %(in_payment)s THEN %(in_payment_bucket)s
+                                         WHEN %(unapplied)s THEN %(unapplied_bucket)s
                                          ELSE %(bucket_case)s END
               -- Every partner has its commercial partner (itself for companies): a column,
               -- like the bucket, for the same reason.
@@ -398,12 +419,14 @@ class ArAgingReport(models.Model):
             as_of=as_of,
             companies=list(company_ids),
             days=days_sql,
-            in_payment_bucket=in_payment_line[:1].id or None,
+            in_payment_bucket=in_payment_line.id or None,
+            unapplied_bucket=unapplied_line.id or None,
             bucket_ids=SQL(", ").join(
                 SQL("(%s::integer)", bucket_id) for bucket_id in bucket_set.line_ids.ids or [None]
             ),
             bucket_case=self._bucket_case_sql(bucket_set, days_sql),
             in_payment=in_payment,
+            unapplied=unapplied,
             paid_open_join=paid_open_join,
         )
 
@@ -433,9 +456,7 @@ class ArAgingReport(models.Model):
     def _summary_rows(self, bucket_set, as_of, company_ids, partner_ids=None):
         """Per customer: name, amounts per bucket (in the set's line order) and total."""
         totals = self._bucket_totals(bucket_set, as_of, company_ids, partner_ids)
-        columns = bucket_set.line_ids.filtered(lambda line: line.kind == "in_payment") | (
-            bucket_set._aging_lines()
-        )
+        columns = bucket_set._columns()
         partners = self.env["res.partner"].browse(
             sorted({partner_id for partner_id, _bucket in totals if partner_id})
         )

@@ -6,7 +6,8 @@ Rules (each order, in its company), in the order of ``_credit_rules()``:
 - limit: exposure + this order (company currency, at the order date, net of online payments not
   yet in the ledger) above the customer's credit limit (0 = no limit);
 - overdue: more than the company's minimum amount overdue by more than its tolerance in days
-  (company setting, off by default);
+  (company setting, off by default), less the customer's unapplied cash where the company
+  nets it (``ar_net_unapplied_cash``);
 - hold / prepayment: the customer is on credit hold, or their grade asks for a prepayment the
   order has not received (done/authorized transactions and paid down-payment invoices).
 
@@ -83,7 +84,7 @@ RETURNS TABLE (
     grade varchar, credit_hold boolean, prepayment_percent double precision,
     credit_limit double precision, prepaid numeric, prepaid_off_ledger numeric,
     company_currency_id integer, block_overdue boolean, overdue_days integer,
-    overdue_amount numeric
+    overdue_amount numeric, unapplied_cash numeric, net_unapplied boolean
 )
 LANGUAGE plpgsql VOLATILE
 -- A check is about a few customers: one plan, kept for the session, fits every call (custom
@@ -101,7 +102,8 @@ BEGIN
            COALESCE(company.ar_credit_block_overdue, false) AS block_overdue,
            COALESCE(company.ar_credit_overdue_days, 0) AS overdue_days,
            COALESCE(company.ar_credit_overdue_amount, 0) AS overdue_amount,
-           COALESCE(company.ar_exposure_include_draft_invoices, false) AS include_draft
+           COALESCE(company.ar_exposure_include_draft_invoices, false) AS include_draft,
+           COALESCE(company.ar_net_unapplied_cash, false) AS net_unapplied
       INTO v_company
       FROM res_company company
      WHERE company.id = p_company;
@@ -209,7 +211,9 @@ BEGIN
                v_company.currency_id,
                v_company.block_overdue,
                v_company.overdue_days,
-               v_company.overdue_amount
+               v_company.overdue_amount,
+               COALESCE(exposure.unapplied_cash, 0),
+               v_company.net_unapplied
           FROM orders o
           JOIN res_partner commercial ON commercial.id = o.partner_id
           LEFT JOIN exposure ON exposure.exposure_partner_id = o.partner_id
@@ -305,6 +309,7 @@ class ArCreditCheck(models.AbstractModel):
                 row["uninvoiced_orders"],
                 row["amount_overdue"],
                 row["oldest_due_date"],
+                row["unapplied_cash"],
             )
             net_amount = max(0.0, order.amount_total - float(row["prepaid_off_ledger"]))
             order_amount = order.currency_id._convert(
@@ -316,8 +321,10 @@ class ArCreditCheck(models.AbstractModel):
                 credit_limit=row["credit_limit"],
                 exposure=exposure.total + batch_amounts.get(partner_id, 0.0),
                 order_amount=order_amount,
-                amount_overdue=exposure.amount_overdue,
-                oldest_overdue_days=exposure.oldest_overdue_days(today),
+                # less the unapplied cash where the company nets it: a customer who paid is
+                # not blocked while the payment waits to be matched
+                amount_overdue=exposure.overdue(row["net_unapplied"]),
+                oldest_overdue_days=exposure.oldest_overdue_days(today, row["net_unapplied"]),
                 prepaid=float(row["prepaid"]),
                 prepayment_required=order.currency_id.round(
                     order.amount_total * row["prepayment_percent"] / 100

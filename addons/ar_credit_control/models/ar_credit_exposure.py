@@ -1,6 +1,6 @@
 """A customer's credit exposure, computed in PostgreSQL in one query per batch of customers.
 
-Exposure = posted open receivables (net of unreconciled payments and credit notes)
+Exposure = posted open receivables (net of unapplied cash: unreconciled payments and credit notes)
          + draft customer invoices (company setting)
          + confirmed sale orders not yet invoiced (tax included, ordered minus invoiced quantity)
 
@@ -22,7 +22,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..database_objects import ensure_function, ensure_index
-from .ar_receivable import OPEN_LINE
+from .ar_receivable import OPEN_LINE, net_overdue
 
 # The exposure query, the body of the PL/pgSQL function ar_credit_exposure: PostgreSQL keeps
 # a function's plan for the session, so a credit check does not plan this query every time.
@@ -147,9 +147,13 @@ EXPOSURE_QUERY = """
                    COALESCE(d.draft_invoiced, 0),
                    COALESCE(o.uninvoiced_orders, 0),
                    COALESCE(oi.amount_overdue, 0),
-                   oldest.oldest_due_date
+                   oldest.oldest_due_date,
+                   COALESCE(unapplied.unapplied_cash, 0)
               FROM unnest(p_partners::int[]) AS p(id)
               LEFT JOIN open_items oi ON oi.partner_id = p.id
+              -- the one definition of unapplied cash (ar.receivable)
+              LEFT JOIN ar_unapplied_cash(p_partners, p_company, v_accounts) AS unapplied
+                     ON unapplied.partner_id = p.id
               LEFT JOIN oldest_open oldest ON oldest.partner_id = p.id
               LEFT JOIN drafts d ON d.partner_id = p.id
               LEFT JOIN orders o ON o.partner_id = p.id
@@ -164,6 +168,8 @@ class Exposure:
     uninvoiced_orders: float = 0.0
     amount_overdue: float = 0.0
     oldest_due_date: date | None = None
+    # payments and credit notes not matched yet (positive): ar.receivable._unapplied_cash
+    unapplied_cash: float = 0.0
 
     @classmethod
     def rounded(
@@ -175,6 +181,7 @@ class Exposure:
         uninvoiced_orders,
         amount_overdue,
         oldest_due_date,
+        unapplied_cash=0.0,
     ):
         """An exposure from the figures of ar_credit_exposure, rounded in company currency."""
         return cls(
@@ -184,14 +191,22 @@ class Exposure:
             uninvoiced_orders=currency.round(uninvoiced_orders),
             amount_overdue=currency.round(amount_overdue),
             oldest_due_date=oldest_due_date,
+            unapplied_cash=currency.round(unapplied_cash),
         )
 
     @property
     def total(self) -> float:
         return self.open_receivable + self.draft_invoiced + self.uninvoiced_orders
 
-    def oldest_overdue_days(self, today: date) -> int:
-        return (today - self.oldest_due_date).days if self.oldest_due_date else 0
+    def oldest_overdue_days(self, today: date, net_unapplied: bool = False) -> int:
+        if not self.oldest_due_date or not self.overdue(net_unapplied):
+            return 0
+        return (today - self.oldest_due_date).days
+
+    def overdue(self, net_unapplied: bool) -> float:
+        """The overdue amount, less the unapplied cash when the company nets it
+        (``res.company.ar_net_unapplied_cash``): what dunning and the credit check see."""
+        return net_overdue(self.amount_overdue, self.unapplied_cash, net_unapplied)
 
 
 class ArCreditExposure(models.AbstractModel):
@@ -212,7 +227,7 @@ class ArCreditExposure(models.AbstractModel):
                 RETURNS TABLE (
                     exposure_partner_id integer, open_receivable numeric,
                     draft_invoiced numeric, uninvoiced_orders numeric, amount_overdue numeric,
-                    oldest_due_date date
+                    oldest_due_date date, unapplied_cash numeric
                 )
                 LANGUAGE plpgsql STABLE AS $function$
                 #variable_conflict use_column

@@ -20,12 +20,14 @@ from ar_engine.dunning import DunningLine, late_fee_proposals
 _logger = logging.getLogger(__name__)
 
 # "Not sent": it could not leave (fix and send again); "Not delivered": it left and came back
-# (a bounce, a blacklisted address, a failed email or SMS: ar_dunning_delivery.py).
+# (a bounce, a blacklisted address, a failed email or SMS: ar_dunning_delivery.py); "Not sent:
+# paid": read again just before sending, the customer had paid (ar.dunning.run._skip_paid).
 STATES = [
     ("draft", "To send"),
     ("sent", "Sent"),
     ("error", "Not sent"),
     ("undelivered", "Not delivered"),
+    ("skipped", "Not sent: paid"),
 ]
 
 

@@ -13,6 +13,15 @@
 4. Send, in chunks: each communication on its own savepoint, so one broken template or missing
    address leaves a clear message on that communication and the others go out.
 
+Unapplied cash (payments and credit notes not matched yet, ``ar.receivable``): where the company
+sets it against the overdue amount (``ar_net_unapplied_cash``, on by default), the facts carry
+the open credits (the engine nets them from the amount due), customers whose unapplied cash
+covers their overdue items are not dunned and leave dunning, and before each chunk is sent the
+open items of its letters and the customers' unapplied cash are read again: a customer who paid
+since the letter was recorded, even between two chunks of the run, gets no letter ("Not sent:
+paid"). The run's log (its chatter) names those customers. Without the setting, credits are
+not netted and overdue invoices count in full.
+
 A session-level advisory lock per company refuses a second run while one is under way; it is
 released when the run ends or its connection closes (a killed worker never leaves it behind).
 """
@@ -23,6 +32,7 @@ from datetime import datetime
 from time import monotonic
 
 import pytz
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -30,11 +40,13 @@ from odoo.tools import SQL
 
 from ar_engine.dunning import CustomerDunningFacts, DunningItem, decide_dunning_batch
 
-from .ar_receivable import awaiting_bank, open_line
+from .ar_receivable import awaiting_bank, net_overdue, open_line
 
 _logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 500
+# Customers named one by one in a log message of the run; the rest are counted.
+LOG_NAMES = 50
 # Advisory lock namespace of the dunning run (first key); the second key is the company id.
 LOCK_NAMESPACE = 0x41524455  # "ARDU"
 
@@ -65,6 +77,11 @@ class ArDunningRun(models.Model):
     communication_count = fields.Integer(compute="_compute_counts")
     sent_count = fields.Integer(compute="_compute_counts")
     error_count = fields.Integer(compute="_compute_counts")
+    skipped_count = fields.Integer(
+        compute="_compute_counts",
+        string="Not sent: paid",
+        help="Letters recorded, then not sent: the customer paid before their turn came.",
+    )
     progress = fields.Float(compute="_compute_counts", string="Progress (%)")
     finished_at = fields.Datetime(readonly=True)
 
@@ -86,6 +103,7 @@ class ArDunningRun(models.Model):
             )
             run.sent_count = counts[run.id, "sent"]
             run.error_count = counts[run.id, "error"]
+            run.skipped_count = counts[run.id, "skipped"]
             run.progress = (
                 100.0 * run.processed_count / run.customer_count if run.customer_count else 100.0
             )
@@ -210,11 +228,18 @@ class ArDunningRun(models.Model):
         move_of = {}
         self = self.with_context(dunning_move_of=move_of)
         facts, chosen = self._gather_facts(policies)
+        covered = self._covered_by_unapplied_cash(facts)
+        if covered:
+            self._log_covered(covered)
         # A customer whose communication of an earlier day still waits under the daily email
         # cap gets that one first: no second communication, no level climbed unannounced.
         waiting = self._waiting_customers()
         decisions = [
-            entry for entry in self._decide(facts, chosen) if entry[0].partner_id not in waiting
+            entry
+            for entry in self._decide(
+                {pid: f for pid, f in facts.items() if pid not in covered}, chosen
+            )
+            if entry[0].partner_id not in waiting
         ]
         to_record = [
             (decision, policy, current)
@@ -236,8 +261,10 @@ class ArDunningRun(models.Model):
             [
                 partner_id
                 for partner_id, customer in facts.items()
-                if any(self._is_overdue(item) for item in customer.items)
-            ]
+                if partner_id not in covered
+                and any(self._is_overdue(item) for item in customer.items)
+            ],
+            covered_partner_ids=list(covered),
         )
         if not send:
             return False
@@ -247,6 +274,9 @@ class ArDunningRun(models.Model):
                 break
             if self._out_of_time(deadline, did_something):
                 return False
+            # Read again just before sending: a customer may have paid since the letter was
+            # recorded (or since the previous chunk went out).
+            pending = self._skip_paid(pending)
             pending._send()
             did_something = True
             if commit:
@@ -335,6 +365,136 @@ class ArDunningRun(models.Model):
         invoice paid and waiting for the bank is not owed)."""
         return item.amount_residual > 0 and item.due_date < self.date and not item.in_payment
 
+    # ------------------------------------------------------------------ unapplied cash
+
+    def _covered_by_unapplied_cash(self, facts):
+        """{customer id: (overdue, unapplied cash)} of the customers of the facts whose
+        unapplied cash covers all they have overdue, where the company nets it: they paid, the
+        payment waits to be matched. Empty when the company does not net unapplied cash."""
+        if not self.company_id.ar_net_unapplied_cash:
+            return {}
+        overdue = defaultdict(float)
+        for partner_id, customer in facts.items():
+            for item in customer.items:
+                if self._is_overdue(item):
+                    overdue[partner_id] += item.amount_residual
+        if not overdue:
+            return {}
+        unapplied = self.env["ar.receivable"]._unapplied_cash(self.company_id, list(overdue))
+        currency = self.company_id.currency_id
+        return {
+            partner_id: (amount, unapplied[partner_id])
+            for partner_id, amount in overdue.items()
+            if partner_id in unapplied
+            and currency.is_zero(net_overdue(amount, unapplied[partner_id]))
+        }
+
+    def _skip_paid(self, communications):
+        """The `communications` still to send; the others are marked "Not sent: paid".
+
+        Reads again, for each letter, what its items still owe (open, not waiting for the
+        bank) and, where the company nets it, the customer's unapplied cash: a letter with
+        nothing left to claim is not sent. One query for the items, one for the cash."""
+        if not communications:
+            return communications
+        company = self.company_id
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT line.communication_id,
+                       SUM(CASE WHEN %(open_line)s AND NOT (%(awaiting_bank)s)
+                                THEN aml.amount_residual ELSE 0 END)
+                  FROM ar_dunning_communication_line line
+                  JOIN account_move_line aml ON aml.id = line.move_line_ref
+                  JOIN account_move move ON move.id = aml.move_id
+                 WHERE line.communication_id = ANY(%(communications)s)
+                 GROUP BY line.communication_id
+                """,
+                open_line=open_line("aml"),
+                awaiting_bank=awaiting_bank("move"),
+                communications=communications.ids,
+            )
+        )
+        still_open = {communication_id: float(amount) for communication_id, amount in rows}
+        unapplied = {}
+        if company.ar_net_unapplied_cash:
+            unapplied = self.env["ar.receivable"]._unapplied_cash(
+                company, communications.partner_id.ids
+            )
+        paid = {}
+        for communication in communications:
+            claimed = still_open.get(communication.id, 0.0)
+            cash = unapplied.get(communication.partner_id.id, 0.0)
+            if company.currency_id.compare_amounts(claimed - cash, 0.0) <= 0:
+                paid[communication] = (claimed, cash)
+        if not paid:
+            return communications
+        currency = company.currency_id
+        skipped = self.env["ar.dunning.communication"]
+        for communication, (claimed, cash) in paid.items():
+            communication.write(
+                {
+                    "state": "skipped",
+                    "error_message": self.env._(
+                        "Not sent: the customer paid. Still open on this letter: %(claimed)s; "
+                        "payments and credit notes not matched yet: %(cash)s.",
+                        claimed=currency.format(claimed),
+                        cash=currency.format(cash),
+                    ),
+                }
+            )
+            skipped |= communication
+        self._post_customer_list(
+            self.env._("Letters not sent, the customers paid before their turn came:"),
+            [
+                self.env._(
+                    "%(customer)s: %(claimed)s still open on the letter, %(cash)s unapplied",
+                    customer=communication.partner_id.display_name,
+                    claimed=currency.format(claimed),
+                    cash=currency.format(cash),
+                )
+                for communication, (claimed, cash) in paid.items()
+            ],
+        )
+        _logger.info("dunning run %s: %d letters not sent, paid", self.id, len(skipped))
+        return communications - skipped
+
+    def _log_covered(self, covered):
+        currency = self.company_id.currency_id
+        partners = self.env["res.partner"].browse(sorted(covered))
+        self._post_customer_list(
+            self.env._(
+                "Not dunned, their overdue invoices are covered by payments and credit notes "
+                "not matched yet (unapplied):"
+            ),
+            [
+                self.env._(
+                    "%(customer)s: %(overdue)s overdue, %(cash)s unapplied",
+                    customer=partner.display_name,
+                    overdue=currency.format(covered[partner.id][0]),
+                    cash=currency.format(covered[partner.id][1]),
+                )
+                for partner in partners
+            ],
+        )
+        _logger.info(
+            "dunning run %s: %d customers covered by unapplied cash",
+            self.id,
+            len(covered),
+        )
+
+    def _post_customer_list(self, title, lines):
+        """One message in the run's log: a title and a list of customers (the first
+        LOG_NAMES named, the others counted)."""
+        items = [Markup("<li>%s</li>") % line for line in lines[:LOG_NAMES]]
+        if len(lines) > LOG_NAMES:
+            items.append(
+                Markup("<li>%s</li>")
+                % self.env._("and %(count)s more", count=len(lines) - LOG_NAMES)
+            )
+        self.message_post(body=Markup("<p>%s</p><ul>%s</ul>") % (title, Markup("").join(items)))
+
     def _reminder_horizon(self, policies):
         """Days before the due date the earliest reminder of these policies goes out."""
         days = [level.days for level in policies.level_ids]
@@ -344,8 +504,9 @@ class ArDunningRun(models.Model):
         """{partner id: CustomerDunningFacts}, {partner id: policy} in one query.
 
         Only the items the engine can act on are read: open debits due by the reminder
-        horizon, and open credits (netted from the amount due). Disputed, promised and
-        in-payment invoices are few: hash-joined as sets of move ids.
+        horizon, and open credits (netted from the amount due) where the company sets
+        unapplied cash against the overdue amount. Disputed, promised and in-payment invoices
+        are few: hash-joined as sets of move ids.
         """
         self.ensure_one()
         self.env.flush_all()
@@ -368,8 +529,9 @@ class ArDunningRun(models.Model):
                        AND aml.reconciled IS NOT TRUE
                        AND aml.parent_state = 'posted'
                        AND aml.company_id = %(company)s
-                       AND aml.amount_residual <> 0
-                       AND (aml.amount_residual < 0 OR aml.date_maturity <= %(horizon_date)s)
+                       AND ((aml.amount_residual < 0 AND %(net_unapplied)s)
+                            OR (aml.amount_residual > 0
+                                AND aml.date_maturity <= %(horizon_date)s))
                 ),
                 due_customers AS (
                     SELECT DISTINCT open_items.partner_id
@@ -418,6 +580,7 @@ class ArDunningRun(models.Model):
                 company=self.company_id.id,
                 accounts=receivable_accounts,
                 horizon_date=fields.Date.add(self.date, days=horizon),
+                net_unapplied=bool(self.company_id.ar_net_unapplied_cash),
             )
         )
         items = defaultdict(list)
@@ -689,12 +852,13 @@ class ArDunningRun(models.Model):
         )
         return profiles
 
-    def _reset_levels(self, overdue_partner_ids=()):
+    def _reset_levels(self, overdue_partner_ids=(), covered_partner_ids=()):
         """Customers with no overdue open item left leave dunning (level 0).
 
         `overdue_partner_ids`: customers the run's facts show overdue; only the others are
         looked up in the journal items (a hashed anti-join instead of one lookup per customer
-        in dunning)."""
+        in dunning). `covered_partner_ids`: customers whose unapplied cash covers their
+        overdue items (``_covered_by_unapplied_cash``): nothing overdue is left to them."""
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
@@ -703,7 +867,8 @@ class ArDunningRun(models.Model):
                    SET dunning_level = 0
                  WHERE profile.company_id = %(company)s
                    AND profile.dunning_level > 0
-                   AND profile.partner_id NOT IN (SELECT unnest(%(overdue)s::int[]))
+                   AND (profile.partner_id IN (SELECT unnest(%(covered)s::int[]))
+                   OR profile.partner_id NOT IN (SELECT unnest(%(overdue)s::int[]))
                    AND NOT EXISTS (
                        SELECT 1
                          FROM account_move_line aml
@@ -716,11 +881,12 @@ class ArDunningRun(models.Model):
                           AND NOT (%(awaiting_bank)s)
                           AND aml.amount_residual > 0
                           AND aml.date_maturity < %(date)s
-                   )
+                   ))
                 """,
                 company=self.company_id.id,
                 date=self.date,
                 overdue=list(overdue_partner_ids),
+                covered=list(covered_partner_ids),
                 accounts=self.env["ar.receivable"]._account_ids(self.company_id),
                 open_line=open_line("aml"),
                 awaiting_bank=awaiting_bank("move"),

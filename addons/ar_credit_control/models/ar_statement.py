@@ -32,7 +32,8 @@ class ArStatement(models.AbstractModel):
         """{commercial partner id: {"items": [...], "buckets": [(bucket, amount)], "total"}}.
 
         Only customers with open items are keys. `buckets` follows the set's column order
-        (the "in payment" column first).
+        (the "in payment" column first, the "unapplied" one last: payments and credit notes
+        not matched yet, which ``total`` nets).
         """
         return self._as_superuser()._compute_outstanding(partners, company, as_of, bucket_set)
 
@@ -73,7 +74,7 @@ class ArStatement(models.AbstractModel):
                    move.origin_payment_id IS NOT NULL OR move.statement_line_id IS NOT NULL,
                    move.ref,
                    items.date, items.date_maturity, items.days_past_due, items.bucket_id,
-                   items.in_payment, items.currency_id, items.amount_residual,
+                   items.in_payment, items.unapplied, items.currency_id, items.amount_residual,
                    items.amount_residual_currency
               FROM (%s) AS items
               JOIN account_move move ON move.id = items.move_id
@@ -81,9 +82,7 @@ class ArStatement(models.AbstractModel):
             """,
             aging._open_items_sql(bucket_set, as_of, [company.id], commercial.ids),
         )
-        columns = bucket_set.line_ids.filtered(lambda line: line.kind == "in_payment") | (
-            bucket_set._aging_lines()
-        )
+        columns = bucket_set._columns()
         kinds = self._move_kind_labels()
         currencies = self.env["res.currency"]
         result = {}
@@ -100,6 +99,7 @@ class ArStatement(models.AbstractModel):
                 days_past_due,
                 bucket_id,
                 in_payment,
+                unapplied,
                 currency_id,
                 amount,
                 amount_currency,
@@ -118,6 +118,7 @@ class ArStatement(models.AbstractModel):
                     "days_past_due": max(days_past_due or 0, 0),
                     "bucket_id": bucket_id,
                     "in_payment": in_payment,
+                    "unapplied": unapplied,
                     "currency": currencies.browse(currency_id),
                     "amount": amount,
                     "amount_currency": amount_currency,

@@ -29,6 +29,16 @@ class ResCompany(models.Model):
         help="Draft customer invoices are promises of receivables: count them in a "
         "customer's exposure so a credit check sees them before they are posted.",
     )
+    # A correction of the overdue figure, not a change of Odoo's flow: on for every company
+    # (an upgrade switches it on for existing ones too).
+    ar_net_unapplied_cash = fields.Boolean(
+        string="Set unapplied cash against overdue",
+        default=True,
+        help="A customer's payments and credit notes not matched with an invoice yet lower "
+        "the overdue amount that dunning and the credit check see: a customer who paid is "
+        "neither reminded nor blocked while the payment waits to be matched. Off: the "
+        "overdue invoices count in full, whatever the customer has paid on account.",
+    )
     ar_min_paid_instalments = fields.Integer(
         string="Paid instalments needed for a grade",
         default=1,

@@ -10,6 +10,9 @@ class ResConfigSettings(models.TransientModel):
     ar_exposure_include_draft_invoices = fields.Boolean(
         related="company_id.ar_exposure_include_draft_invoices", readonly=False
     )
+    ar_net_unapplied_cash = fields.Boolean(
+        related="company_id.ar_net_unapplied_cash", readonly=False
+    )
     ar_min_paid_instalments = fields.Integer(
         related="company_id.ar_min_paid_instalments", readonly=False
     )

@@ -94,9 +94,18 @@ class ResPartner(models.Model):
     credit_utilisation = fields.Float(
         string="Credit used (%)", compute="_compute_credit_exposure", groups=CREDIT_READERS
     )
+    credit_unapplied_cash = fields.Monetary(
+        string="Unapplied",
+        compute="_compute_credit_exposure",
+        currency_field="credit_currency_id",
+        help="Payments and credit notes of the customer not matched with an invoice yet.",
+        groups=CREDIT_READERS,
+    )
     amount_overdue = fields.Monetary(
         compute="_compute_credit_exposure",
         currency_field="credit_currency_id",
+        help="Overdue invoices, less the unapplied payments and credit notes when the company "
+        "sets them against the overdue amount (as dunning and the credit check do).",
         groups=CREDIT_READERS,
     )
     oldest_overdue_days = fields.Integer(compute="_compute_credit_exposure", groups=CREDIT_READERS)
@@ -144,8 +153,11 @@ class ResPartner(models.Model):
             partner.credit_exposure = exposure.total
             partner.credit_available = (limit - exposure.total) if limit else 0.0
             partner.credit_utilisation = 100.0 * exposure.total / limit if limit else 0.0
-            partner.amount_overdue = exposure.amount_overdue
-            partner.oldest_overdue_days = exposure.oldest_overdue_days(today)
+            partner.credit_unapplied_cash = exposure.unapplied_cash
+            partner.amount_overdue = exposure.overdue(company.ar_net_unapplied_cash)
+            partner.oldest_overdue_days = exposure.oldest_overdue_days(
+                today, company.ar_net_unapplied_cash
+            )
 
     def _search_profile(self, fname, field, operator, value):
         # Odoo checks the groups of stored fields only in a search domain: no oracle here.

@@ -138,6 +138,29 @@ class CreditControlCommon(AccountTestInvoicingCommon):
             wizard.payment_method_line_id.payment_account_id = False
         return wizard._create_payments()
 
+    @classmethod
+    def payment_on_account(cls, partner, amount, payment_date=None, company=None):
+        """A posted customer payment matched with no invoice: unapplied cash."""
+        company = company or cls.company
+        payment = (
+            cls.env["account.payment"]
+            .with_company(company)
+            .create(
+                {
+                    "payment_type": "inbound",
+                    "partner_type": "customer",
+                    "partner_id": partner.id,
+                    "amount": amount,
+                    "date": payment_date or fields.Date.today(),
+                    "journal_id": cls.env["account.journal"]
+                    .search([("type", "=", "bank"), ("company_id", "=", company.id)], limit=1)
+                    .id,
+                }
+            )
+        )
+        payment.action_post()
+        return payment
+
 
 class JsonRpcMixin:
     """For HttpCase tests: call a model method over HTTP JSON-RPC as a user whose password is

@@ -181,7 +181,9 @@ class TestAging(AgingCommon):
         self.create_invoice(customer, 200.0, self.days_ago(10), move_type="out_refund")
         self.register_payment(customer, 300.0, self.days_ago(3))
         rows = self.aging(customer)
-        self.assertEqual(self.by_bucket(rows), {"61-90": 600.0, "0-30": -500.0})
+        # The credit note and the payment not matched yet are unapplied cash, of no age.
+        self.assertEqual(self.by_bucket(rows), {"61-90": 600.0, "Unapplied": -500.0})
+        self.assertEqual(len(rows.filtered("unapplied")), 2)
         self.assertEqual(round(sum(rows.mapped("amount_residual")), 2), 100.0)
         self.assertEqual(round(sum(rows.mapped("amount_residual")), 2), customer.credit)
 

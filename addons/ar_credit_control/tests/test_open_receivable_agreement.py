@@ -36,7 +36,11 @@ The figures compared (company currency, rounded to the cent):
   in-payment invoices left out = exposure's ``open_receivable``;
 - ``due``: the open debits, in-payment invoices left out = exposure's ``amount_overdue`` (every
   open debit of the data set is overdue: the features that count only overdue or only debit
-  items are compared on it).
+  items are compared on it);
+- ``unapplied``: the unapplied cash (open credits: payments and credit notes not matched yet,
+  in-payment documents left out) = ``ar.receivable._unapplied_cash``, the one definition, which
+  exposure, aging and statements ("Unapplied" column), dunning (its facts' credits) and the
+  credit check read.
 """
 
 import json
@@ -116,7 +120,7 @@ class TestOpenReceivableAgreement(CreditControlCommon):
         cls.pay_invoice(cls.eur_invoice, amount=300.0, payment_date=cls.days_ago(30))
         cls.pay_invoice(cls.eur_invoice, amount=200.0, payment_date=cls.days_ago(10))
         cls.invoice(cls.p2, 150.0, 20, move_type="out_refund")
-        cls.payment_on_account(cls.p2, 200.0, 12)
+        cls.payment_on_account(cls.p2, 200.0, cls.days_ago(12))
 
         # P3: a credit note larger than the invoice it was applied to (150.00 of it left
         # open), another invoice, a payment on account.
@@ -126,7 +130,7 @@ class TestOpenReceivableAgreement(CreditControlCommon):
             lambda line: line.account_id.account_type == "asset_receivable"
         ).reconcile()
         cls.invoice(cls.p3, 400.0, 25)
-        cls.payment_on_account(cls.p3, 80.0, 5)
+        cls.payment_on_account(cls.p3, 80.0, cls.days_ago(5))
 
         # P4: nothing open but an overdue invoice in payment.
         cls.p4_in_payment = cls.invoice(cls.p4, 120.0, 20)
@@ -173,22 +177,6 @@ class TestOpenReceivableAgreement(CreditControlCommon):
         return cls.create_invoice(
             partner, amount, cls.days_ago(days), payment_term=cls.immediate, **values
         )
-
-    @classmethod
-    def payment_on_account(cls, partner, amount, days):
-        """A customer payment of company A matched to no invoice."""
-        payment = cls.env["account.payment"].create(
-            {
-                "payment_type": "inbound",
-                "partner_type": "customer",
-                "partner_id": partner.id,
-                "amount": amount,
-                "date": cls.days_ago(days),
-                "journal_id": cls.company_data["default_journal_bank"].id,
-            }
-        )
-        payment.action_post()
-        return payment
 
     # ------------------------------------------------------------------ the figures
 
@@ -237,6 +225,79 @@ class TestOpenReceivableAgreement(CreditControlCommon):
             if line.amount_residual > 0:
                 due[partner_id] += line.amount_residual
         return open_amounts, due, in_payment
+
+    def ledger_unapplied(self, company):
+        """The test's own unapplied cash, from the ORM: open credits, in payment left out."""
+        lines = (
+            self.env["account.move.line"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", company.id),
+                    ("account_id", "in", self.receivable_accounts(company)),
+                    ("parent_state", "=", "posted"),
+                    ("reconciled", "=", False),
+                    ("amount_residual", "<", 0),
+                    ("move_id.payment_state", "not in", ("in_payment", "paid")),
+                    ("partner_id.commercial_partner_id", "in", self.customers.ids),
+                ]
+            )
+        )
+        amounts = defaultdict(float)
+        for line in lines:
+            amounts[line.partner_id.commercial_partner_id.id] -= line.amount_residual
+        return amounts
+
+    def unapplied_figures(self, company):
+        """Unapplied cash as every feature sees it: {feature: {customer: amount}}."""
+        bucket_set = self.env["ar.aging.bucket.set"].sudo()._get_default(company)
+        unapplied_bucket = bucket_set._line_of_kind("unapplied")
+        totals = (
+            self.env["ar.aging.report"]
+            .sudo()
+            .with_company(company)
+            ._bucket_totals(bucket_set, self.today, [company.id], self.customers.ids)
+        )
+        aging = defaultdict(float)
+        for (partner_id, bucket_id), (amount, _count) in totals.items():
+            if bucket_id == unapplied_bucket.id:
+                aging[partner_id] -= amount
+        statements = {
+            partner_id: -{column.id: amount for column, amount in data["buckets"]}.get(
+                unapplied_bucket.id, 0.0
+            )
+            for partner_id, data in self.env["ar.statement"]
+            ._outstanding_data(self.customers, company, self.today)
+            .items()
+        }
+        exposures = (
+            self.env["ar.credit.exposure"]
+            .sudo()
+            ._compute_exposures(self.customers.ids, company, today=self.today)
+        )
+        run = (
+            self.env["ar.dunning.run"]
+            .sudo()
+            .with_company(company)
+            .new({"company_id": company.id, "date": self.today, "trigger": "manual"})
+        )
+        facts, _chosen = run._gather_facts(
+            self.env["ar.dunning.policy"].sudo()._policies_for(company)
+        )
+        dunning = defaultdict(float)
+        for partner_id, customer in facts.items():
+            for item in customer.items:
+                if item.amount_residual < 0 and not item.in_payment:
+                    dunning[partner_id] -= item.amount_residual
+        return {
+            "ledger (ORM, the test's own)": self.ledger_unapplied(company),
+            "exposure (credit check)": {
+                pid: exposure.unapplied_cash for pid, exposure in exposures.items()
+            },
+            "aging (Unapplied column)": aging,
+            "outstanding statement (Unapplied column)": statements,
+            "dunning facts (credits)": dunning,
+        }
 
     def receivable_accounts(self, company):
         return (
@@ -461,6 +522,14 @@ class TestOpenReceivableAgreement(CreditControlCommon):
                 {names[pid]: amount for pid, amount in due_ref.items()},
                 {names[pid]: amount for pid, amount in self.rounded(company, in_payment).items()},
             )
+            unapplied_ref = self.rounded(
+                company,
+                self.env["ar.receivable"]._unapplied_cash(company, self.customers.ids),
+            )
+            features += [
+                (feature, "unapplied", amounts, unapplied_ref)
+                for feature, amounts in self.unapplied_figures(company).items()
+            ]
             for feature, figure, amounts, reference in features:
                 amounts = self.rounded(company, amounts)
                 _logger.info(

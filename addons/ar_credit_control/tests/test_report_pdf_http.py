@@ -176,11 +176,29 @@ class TestAgingLabelTranslations(CreditControlCommon):
         )._update_translations("zh_CN")
         self.assertEqual(
             self.labels(bucket_set, "zh_CN"),
-            ["标准（30/60/90）", "付款中", "未到期", "1-30 days", "31-60", "61-90", "90+"],
+            [
+                "标准（30/60/90）",
+                "付款中",
+                "未到期",
+                "1-30 days",
+                "31-60",
+                "61-90",
+                "90+",
+                "未核销",
+            ],
         )
         self.assertEqual(
             self.labels(bucket_set, "en_US"),
-            ["Standard (30/60/90)", "In payment", "Not due", "1-30 days", "31-60", "61-90", "90+"],
+            [
+                "Standard (30/60/90)",
+                "In payment",
+                "Not due",
+                "1-30 days",
+                "31-60",
+                "61-90",
+                "90+",
+                "Unapplied",
+            ],
         )
 
     def test_set_created_by_a_chinese_user(self):

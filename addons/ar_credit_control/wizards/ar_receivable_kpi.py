@@ -171,9 +171,15 @@ class ArReceivableKpi(models.TransientModel):
         self.bucket_ids.unlink()
         bucket_set = self.bucket_set_id
         aging_lines = bucket_set._aging_lines()
-        # Not due and in payment are current: neither is late.
-        in_payment = bucket_set.line_ids.filtered(lambda line: line.kind == "in_payment")
-        current_buckets = set((aging_lines[:1] | in_payment).ids)
+        # Not due, in payment and unapplied cash are current: none is late (unapplied cash, of
+        # no age, lowers the current receivables, not the overdue ones).
+        current_buckets = set(
+            (
+                aging_lines[:1]
+                | bucket_set._line_of_kind("in_payment")
+                | bucket_set._line_of_kind("unapplied")
+            ).ids
+        )
         months = self._months()
         history_start = (self.date_to.replace(day=1)) - relativedelta(months=COUNTBACK_MONTHS - 1)
         history_start = min(history_start, self.date_from.replace(day=1))
