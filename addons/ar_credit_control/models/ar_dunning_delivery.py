@@ -49,25 +49,27 @@ class ArDunningCommunication(models.Model):
             )
         )
 
-    def message_update(self, msg_dict, update_vals=None):
-        """A reply to a dunning email: the message stays on the communication's thread and
-        is entered in the customer's collection log for the collector."""
-        result = super().message_update(msg_dict, update_vals=update_vals)
-        for communication in self:
-            text = html2plaintext(msg_dict.get("body") or "").strip()
-            self.env["ar.collection.log"].sudo().create(
-                {
-                    "partner_id": communication.partner_id.id,
-                    "company_id": communication.company_id.id,
-                    "user_id": communication._collector().id,
-                    "channel": "email",
-                    "result": "replied",
-                    "note": "\n".join(
-                        filter(None, [msg_dict.get("email_from"), msg_dict.get("subject"), text])
-                    ),
-                    "communication_id": communication.id,
-                }
-            )
+    def _message_post_after_hook(self, message, msg_vals):
+        """An email received on a communication's thread is a reply to its dunning email (the
+        mail gateway routes it here by its references): it stays on the thread and is entered
+        in the customer's collection log for the collector."""
+        result = super()._message_post_after_hook(message, msg_vals)
+        if message.message_type == "email":
+            text = html2plaintext(message.body or "").strip()
+            for communication in self:
+                self.env["ar.collection.log"].sudo().create(
+                    {
+                        "partner_id": communication.partner_id.id,
+                        "company_id": communication.company_id.id,
+                        "user_id": communication._collector().id,
+                        "channel": "email",
+                        "result": "replied",
+                        "note": "\n".join(
+                            filter(None, [message.email_from, message.subject, text])
+                        ),
+                        "communication_id": communication.id,
+                    }
+                )
         return result
 
 
