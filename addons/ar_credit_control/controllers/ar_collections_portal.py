@@ -114,7 +114,9 @@ class ArCollectionsPortal(ArStatementPortal, PaymentPortal):
             "as_of": today,
             "statement": statement,
             "payable_items": payable,
-            "due_now": sum(item["amount"] for item in payable if item["due_now"]),
+            "due_now": sum(
+                item["amount"] for item in payable if item["due_now"] and not item["disputed"]
+            ),
             "base_url": base,
             "access_token": token,
             "page_url": lambda suffix="", **params: self._with_token(
