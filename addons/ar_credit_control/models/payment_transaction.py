@@ -14,7 +14,9 @@ class PaymentTransaction(models.Model):
     ar_collections_portal = fields.Boolean(
         string="Paid from the collections page", readonly=True, copy=False
     )
-    ar_collections_logged = fields.Boolean(readonly=True, copy=False)
+    ar_collections_logged = fields.Boolean(
+        string="Entered in the collection log", readonly=True, copy=False
+    )
 
     def _check_amount_and_confirm_order(self):
         with _cursor_flag(self.env.cr, HOLD_MODE_KEY):
