@@ -114,9 +114,7 @@ class ArCollectionsPortal(ArStatementPortal, PaymentPortal):
             "as_of": today,
             "statement": statement,
             "payable_items": payable,
-            "due_now": sum(
-                item["amount"] for item in payable if item["due_now"] and not item["disputed"]
-            ),
+            "due_now": self._due_now(statement["items"]),
             "base_url": base,
             "access_token": token,
             "page_url": lambda suffix="", **params: self._with_token(
@@ -135,6 +133,13 @@ class ArCollectionsPortal(ArStatementPortal, PaymentPortal):
         return request.render(
             "ar_credit_control.portal_my_collections", values, status=400 if error else 200
         )
+
+    def _due_now(self, items):
+        """What the customer owes now: the instalments due (disputed ones aside), less the
+        open credits (credit notes, unapplied payments), as the dunning run nets them."""
+        due = sum(i["amount"] for i in items if i["payable"] and i["due_now"] and not i["disputed"])
+        credits = sum(item["amount"] for item in items if item["amount"] < 0)
+        return max(due + credits, 0.0)
 
     def _online_payment_available(self, company):
         return bool(

@@ -276,6 +276,29 @@ class TestCollectionsPortal(DunningCommon, HttpCase):
             "no item chosen: the whole account",
         )
 
+    def test_signed_page_in_the_customers_language(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["ar_credit_control"], ["zh_CN"])
+        self.customer.lang = "zh_CN"
+        page = self.url_open(self.signed_path())
+        self.assertEqual(page.status_code, 200)
+        for text in ("您的账户", "当前应付", "对项目提出争议", "付款日期"):
+            self.assertIn(text, page.text)
+        self.assertNotIn("Due now", page.text)
+        # A refused promise explains why, in the customer's language too.
+        csrf = CSRF_RE.search(page.text).group(1)
+        refused = self.url_open(
+            f"/my/collections/{self.profile.id}/promise",
+            data={
+                "csrf_token": csrf,
+                "access_token": self.profile.sudo().access_token,
+                "amount": "99999",
+                "promised_date": fields.Date.to_string(self.today + timedelta(days=3)),
+            },
+        )
+        self.assertEqual(refused.status_code, 400)
+        self.assertIn("承诺金额必须大于 0", refused.text)
+
     def _setup_provider(self):
         method_info = self.env["account.payment.method"]._get_payment_method_information()
 
