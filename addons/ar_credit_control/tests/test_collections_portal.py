@@ -188,6 +188,7 @@ class TestCollectionsPortal(DunningCommon, HttpCase):
         self.assertEqual(len(activities), 2)
         # The page shows what is paused.
         page = self.url_open("/my/collections")
+        self.assertNotIn(self.other_invoice.name, page.text, "only their own customer's items")
         self.assertIn("Disputed", page.text)
         self.assertIn("Promised by", page.text)
         # The dunning run of the same day: the promised and disputed invoices are not dunned;
@@ -282,7 +283,7 @@ class TestCollectionsPortal(DunningCommon, HttpCase):
         self.customer.lang = "zh_CN"
         page = self.url_open(self.signed_path())
         self.assertEqual(page.status_code, 200)
-        for text in ("您的账户", "当前应付", "对项目提出争议", "付款日期"):
+        for text in ("您在以下公司的账户", "当前应付", "对项目提出争议", "付款日期"):
             self.assertIn(text, page.text)
         self.assertNotIn("Due now", page.text)
         # A refused promise explains why, in the customer's language too.
