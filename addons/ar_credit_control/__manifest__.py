@@ -45,6 +45,7 @@
         "data/ar_confirmation_data.xml",
         "views/ar_balance_confirmation_views.xml",
         "views/ar_statement_portal_templates.xml",
+        "views/ar_collections_portal_templates.xml",
         "views/ar_statement_menus.xml",
         "security/ar_warning_security.xml",
         "data/ar_warning_data.xml",

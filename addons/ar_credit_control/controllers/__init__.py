@@ -1,1 +1,2 @@
 from . import ar_statement_portal
+from . import ar_collections_portal

@@ -4,6 +4,7 @@ from . import ar_credit_exposure
 from . import ar_credit_evaluation
 from . import ar_credit_demo
 from . import ar_credit_profile
+from . import ar_credit_profile_portal
 from . import ar_credit_review
 from . import ar_credit_policy
 from . import ar_credit_segment_rule

@@ -9,7 +9,13 @@ from odoo.exceptions import ValidationError
 
 from .ar_dispute import REASONS
 
-CHANNELS = [("call", "Call"), ("email", "Email"), ("letter", "Letter"), ("visit", "Visit")]
+CHANNELS = [
+    ("call", "Call"),
+    ("email", "Email"),
+    ("letter", "Letter"),
+    ("visit", "Visit"),
+    ("portal", "Customer portal"),
+]
 RESULTS = [
     ("reached", "Reached"),
     ("no_answer", "No answer"),

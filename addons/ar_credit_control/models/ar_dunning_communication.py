@@ -300,6 +300,12 @@ class ArDunningCommunication(models.Model):
             amount=self.currency_id.format(self.amount_due),
         )
 
+    def _portal_link(self):
+        """The customer's signed link to view and pay their account online (emails, letters)."""
+        self.ensure_one()
+        profiles = self.env["ar.credit.profile"].sudo()
+        return profiles._get_or_create(self.partner_id, self.company_id)._portal_signed_url()
+
     def _collector(self):
         profile = (
             self.env["ar.credit.profile"].sudo()._get_or_create(self.partner_id, self.company_id)

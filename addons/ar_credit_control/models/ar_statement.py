@@ -70,7 +70,7 @@ class ArStatement(models.AbstractModel):
         aging._disable_jit()
         query = SQL(
             """
-            SELECT items.partner_id, items.move_id, move.name, move.move_type,
+            SELECT items.partner_id, items.id, items.move_id, move.name, move.move_type,
                    move.origin_payment_id IS NOT NULL OR move.statement_line_id IS NOT NULL,
                    move.ref,
                    items.date, items.date_maturity, items.days_past_due, items.bucket_id,
@@ -89,6 +89,7 @@ class ArStatement(models.AbstractModel):
         for row in self.env.execute_query(query):
             (
                 partner_id,
+                line_id,
                 move_id,
                 name,
                 move_type,
@@ -109,6 +110,7 @@ class ArStatement(models.AbstractModel):
             )
             data["items"].append(
                 {
+                    "line_id": line_id,
                     "move_id": move_id,
                     "name": name,
                     "ref": ref,
