@@ -82,6 +82,13 @@ class ArAgingBucketSet(models.Model):
         lines = self.line_ids.filtered(lambda line: line.kind == "age")
         return lines.sorted(lambda line: (line.open_ended, line.max_days, line.id))
 
+    def _current_lines(self):
+        """The buckets that are not late: not due (the first aging line) and in payment. The
+        rest of the open receivables is overdue, for the KPIs and the overview alike."""
+        self.ensure_one()
+        in_payment = self.line_ids.filtered(lambda line: line.kind == "in_payment")
+        return self._aging_lines()[:1] | in_payment
+
     def _engine_bucket_set(self) -> BucketSet:
         """The validated engine bucket set; the bucket keys are the line ids."""
         self.ensure_one()

@@ -166,14 +166,19 @@ class ArReceivableKpi(models.TransientModel):
 
     def action_compute(self):
         self.ensure_one()
-        self.env.flush_all()
         self.line_ids.unlink()
         self.bucket_ids.unlink()
-        bucket_set = self.bucket_set_id
-        aging_lines = bucket_set._aging_lines()
-        # Not due and in payment are current: neither is late.
-        in_payment = bucket_set.line_ids.filtered(lambda line: line.kind == "in_payment")
-        current_buckets = set((aging_lines[:1] | in_payment).ids)
+        line_values, bucket_values = self._compute_values()
+        self.env["ar.receivable.kpi.line"].create(line_values)
+        self.env["ar.receivable.kpi.bucket"].create(bucket_values)
+        return self._action_show()
+
+    def _compute_values(self):
+        """(KPI line values, overdue bucket values) of the period and of each of its months,
+        without creating them: the overview reads the monthly trend from here too."""
+        self.ensure_one()
+        self.env.flush_all()
+        current_buckets = set(self.bucket_set_id._current_lines().ids)
         months = self._months()
         history_start = (self.date_to.replace(day=1)) - relativedelta(months=COUNTBACK_MONTHS - 1)
         history_start = min(history_start, self.date_from.replace(day=1))
@@ -279,9 +284,7 @@ class ArReceivableKpi(models.TransientModel):
             month_sales = {key: amount for (key, month), amount in sales.items() if month == start}
             add_lines("month", start, start, end, opening, closing, month_sales)
             opening = closing
-        self.env["ar.receivable.kpi.line"].create(line_values)
-        self.env["ar.receivable.kpi.bucket"].create(bucket_values)
-        return self._action_show()
+        return line_values, bucket_values
 
     @staticmethod
     def _sum_by_key(amounts_by_key_and_month):
