@@ -37,3 +37,4 @@ from . import test_security_company_moves
 from . import test_database_objects
 from . import test_open_receivable_agreement
 from . import test_overview
+from . import test_tours
