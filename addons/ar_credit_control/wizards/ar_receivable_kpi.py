@@ -16,7 +16,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
-from ar_engine.kpi import MonthlySales, PeriodFigures, compute_kpis
+from ar_engine.errors import InvalidInputError
+from ar_engine.kpi import MonthlySales, PeriodFigures, ReceivableKpis, compute_kpis
 
 from ..models.ar_credit_profile import SEGMENTS
 
@@ -219,7 +220,12 @@ class ArReceivableKpi(models.TransientModel):
                     ending_current_receivables=closing_current.get(key, 0.0),
                     monthly_sales=countback_history(key, end),
                 )
-                kpis = compute_kpis(figures)
+                try:
+                    kpis = compute_kpis(figures)
+                except InvalidInputError:
+                    # More credit than owed at the end of the period (payments in advance,
+                    # credit notes) or more credited than sold: the ratios mean nothing then.
+                    kpis = ReceivableKpis(None, None, None, None, None)
                 overdue = figures.ending_receivables - figures.ending_current_receivables
                 overdue_count = sum(
                     count
