@@ -51,9 +51,7 @@ class ArOverview(models.AbstractModel):
             "today": fields.Date.to_string(today),
             "receivable": aging["receivable"],
             "overdue": aging["overdue"],
-            "overdue_share": (
-                100.0 * aging["overdue"] / aging["receivable"] if aging["receivable"] else 0.0
-            ),
+            "overdue_share": aging["overdue_share"],
             "unapplied_cash": sum(
                 self._in_main_currency(company, unapplied.get(company.id, 0.0), today)
                 for company in companies
@@ -87,7 +85,7 @@ class ArOverview(models.AbstractModel):
             "receivable": ("ar_credit_control.action_ar_aging_report", [], _("Receivables")),
             "overdue": (
                 "ar_credit_control.action_ar_aging_report",
-                [("bucket_id", "in", overdue_buckets.ids)],
+                [("bucket_id", "in", overdue_buckets.ids), ("amount_residual", ">", 0)],
                 _("Overdue receivables"),
             ),
             "bucket": (
@@ -100,6 +98,7 @@ class ArOverview(models.AbstractModel):
                 [
                     ("partner_id", "=", int(value or 0)),
                     ("bucket_id", "in", overdue_buckets.ids),
+                    ("amount_residual", ">", 0),
                 ],
                 _("Overdue receivables of the customer"),
             ),
@@ -186,41 +185,55 @@ class ArOverview(models.AbstractModel):
 
     @api.model
     def _aging_figures(self, companies, today):
-        """Total receivable, overdue, amounts per bucket and the largest overdue customers,
-        from today's aging (one grouped query per company)."""
+        """From today's aging, in one grouped query over the aging's open items: the total
+        receivable and the amount of each bucket (net, as the aging report shows them), the
+        overdue invoices (open debit items in the overdue buckets: a payment not yet matched
+        is unapplied cash, not a smaller overdue) and the customers with the most overdue."""
         bucket_set = self._bucket_set()
         current = bucket_set._current_lines()
         aging_report = self.env["ar.aging.report"]
+        self.env.flush_all()
+        aging_report._disable_jit()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT items.company_id, items.partner_id, items.bucket_id,
+                       SUM(items.amount_residual),
+                       SUM(items.amount_residual) FILTER (WHERE items.amount_residual > 0)
+                  FROM (%s) AS items
+                 GROUP BY 1, 2, 3
+                """,
+                aging_report._open_items_sql(bucket_set, today, companies.ids),
+            )
+        )
+        company_by_id = {company.id: company for company in companies}
         by_bucket, overdue_by_customer = {}, {}
-        for company in companies:
-            totals = aging_report._bucket_totals(bucket_set, today, company.ids)
-            for (partner_id, bucket_id), (amount, _count) in totals.items():
-                amount = self._in_main_currency(company, amount, today)
-                by_bucket[bucket_id] = by_bucket.get(bucket_id, 0.0) + amount
-                if bucket_id not in current.ids:
-                    overdue_by_customer[partner_id] = (
-                        overdue_by_customer.get(partner_id, 0.0) + amount
-                    )
-        receivable = sum(by_bucket.values())
-        overdue = sum(
-            amount for bucket_id, amount in by_bucket.items() if bucket_id not in current.ids
-        )
+        receivable = overdue = open_debits = 0.0
+        for company_id, partner_id, bucket_id, net, debits in rows:
+            company = company_by_id[company_id]
+            net = self._in_main_currency(company, net or 0.0, today)
+            debits = self._in_main_currency(company, debits or 0.0, today)
+            by_bucket[bucket_id] = by_bucket.get(bucket_id, 0.0) + net
+            receivable += net
+            open_debits += debits
+            if bucket_id not in current.ids:
+                overdue += debits
+                overdue_by_customer[partner_id] = overdue_by_customer.get(partner_id, 0.0) + debits
         largest = sorted(
-            ((partner_id, amount) for partner_id, amount in overdue_by_customer.items()),
+            (item for item in overdue_by_customer.items() if item[1] > 0),
             key=lambda item: -item[1],
-        )
-        largest = [item for item in largest if item[1] > 0][:TOP_CUSTOMERS]
-        names = dict(
-            self.env["res.partner"]
-            .browse([partner_id for partner_id, _amount in largest])
-            .mapped(lambda partner: (partner.id, partner.display_name))
-        )
+        )[:TOP_CUSTOMERS]
+        names = {
+            partner.id: partner.display_name
+            for partner in self.env["res.partner"].browse([partner_id for partner_id, _ in largest])
+        }
         columns = bucket_set.line_ids.filtered(lambda line: line.kind == "in_payment") | (
             bucket_set._aging_lines()
         )
         return {
             "receivable": receivable,
             "overdue": overdue,
+            "overdue_share": 100.0 * overdue / open_debits if open_debits else 0.0,
             "buckets": [
                 {
                     "id": line.id,
