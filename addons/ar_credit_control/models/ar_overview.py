@@ -58,8 +58,9 @@ class ArOverview(models.AbstractModel):
             ),
             "buckets": aging["buckets"],
             "top_overdue": aging["top_overdue"],
-            "dso": trend[-1]["dso"] if trend else None,
-            "cei": trend[-1]["cei"] if trend else None,
+            # The latest month with a figure: a month without credit sales has no DSO.
+            "dso": self._latest(trend, "dso"),
+            "cei": self._latest(trend, "cei"),
             "trend": trend,
             **self._counts(companies, today),
             "forecast": self._forecast_weeks(companies, today),
@@ -301,6 +302,14 @@ class ArOverview(models.AbstractModel):
             }
             for month, figures in sorted(months.items())
         ]
+
+    @api.model
+    def _latest(self, trend, kpi):
+        """{"value", "month"} of the latest month of the trend with a value of `kpi`."""
+        for month in reversed(trend):
+            if month[kpi] is not None:
+                return {"value": month[kpi], "month": month["label"]}
+        return {"value": None, "month": None}
 
     @api.model
     def _counts(self, companies, today):

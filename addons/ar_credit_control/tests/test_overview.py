@@ -130,10 +130,12 @@ class TestOverview(OverviewCommon):
 
     def test_trend_reads_the_kpis_of_the_last_twelve_months(self):
         self.assertEqual(self.overview()["trend"], [])
+        first, last = self.env["ar.receivable.kpi.month"]._trend_months(self.today)
+        # Credit sales last month, so that it has a DSO and a CEI.
+        self.create_invoice(self.early_customer, 400.0, last.replace(day=10), self.immediate)
         self.env["ar.receivable.kpi.month"]._refresh(self.company, self.today)
         data = self.overview(user=self.collector)
         self.assertEqual(len(data["trend"]), 12)
-        first, last = self.env["ar.receivable.kpi.month"]._trend_months(self.today)
         self.assertEqual(data["trend"][0]["month"], fields.Date.to_string(first))
         # The same figures as the receivables KPIs of that month (their one home).
         wizard = self.env["ar.receivable.kpi"].create(
@@ -141,8 +143,10 @@ class TestOverview(OverviewCommon):
         )
         wizard.action_compute()
         line = wizard.line_ids.filtered(lambda row: row.kind == "month")
-        self.assertEqual(data["dso"], line.dso if line.has_dso else None)
-        self.assertEqual(data["cei"], line.cei if line.has_cei else None)
+        self.assertTrue(line.has_dso and line.has_cei)
+        self.assertAlmostEqual(data["dso"]["value"], line.dso)
+        self.assertAlmostEqual(data["cei"]["value"], line.cei)
+        self.assertEqual(data["dso"]["month"], last.strftime("%Y-%m"))
         # A second refresh updates its rows in place.
         self.env["ar.receivable.kpi.month"]._refresh(self.company, self.today)
         self.assertEqual(

@@ -50,7 +50,7 @@ export class CreditControlOverview extends Component {
     }
 
     percent(value) {
-        return `${this.number(value)} %`;
+        return value === null || value === undefined ? "–" : `${this.number(value)} %`;
     }
 
     /** Bar width or height in % of the largest value of the series. */
