@@ -151,6 +151,23 @@ class ArOverview(models.AbstractModel):
                 _("Forecast collections, next 13 weeks"),
             ),
         }
+        if tile == "forecast_week":
+            # One bar of the forecast: the lines expected that week (the first bar also holds
+            # those expected before it, as on the chart).
+            try:
+                week = iso_week_start(fields.Date.to_date(value))
+            except (TypeError, ValueError):
+                raise UserError(self.env._("%s is not a date.", value)) from None
+            week_domain = (
+                [("week_start", "<=", week)]
+                if week <= iso_week_start(today)
+                else [("week_start", "=", week)]
+            )
+            tiles[tile] = (
+                "ar_credit_control.action_ar_collection_forecast",
+                [*company_domain, ("in_horizon", "=", True), *week_domain],
+                _("Forecast collections of the week of %s", fields.Date.to_string(week)),
+            )
         if tile not in tiles:
             raise UserError(self.env._("The overview has no tile %s.", tile))
         xmlid, domain, name = tiles[tile]

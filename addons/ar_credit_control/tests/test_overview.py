@@ -5,7 +5,7 @@ a browser, as a credit manager would)."""
 from datetime import timedelta
 
 from odoo import Command, fields
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 
 from .common import JsonRpcMixin
@@ -127,6 +127,19 @@ class TestOverview(OverviewCommon):
         for bucket in data["buckets"]:
             rows = self.open_tile("bucket", bucket["id"])
             self.assertAlmostEqual(sum(rows.mapped("amount_residual")), bucket["amount"])
+
+    def test_forecast_weeks_open_their_lines(self):
+        self.env["ar.collection.forecast"]._refresh(self.company, self.today)
+        data = self.overview()
+        self.assertAlmostEqual(
+            sum(week["amount"] for week in data["forecast"]),
+            sum(self.open_tile("forecast").mapped("amount")),
+        )
+        for week in data["forecast"]:
+            lines = self.open_tile("forecast_week", week["week"])
+            self.assertAlmostEqual(sum(lines.mapped("amount")), week["amount"])
+        with self.assertRaises(UserError):
+            self.open_tile("forecast_week", "next tuesday")
 
     def test_trend_reads_the_kpis_of_the_last_twelve_months(self):
         self.assertEqual(self.overview()["trend"], [])
