@@ -67,7 +67,7 @@ class ArOverview(models.AbstractModel):
         }
 
     @api.model
-    def action_open_tile(self, tile, value=None):
+    def action_open_tile(self, tile=None, value=None):
         """The window action listing the records behind a tile of the overview. `value` is the
         bucket or customer id of a bar or a row; the records are searched with the user's own
         rights, so an id from outside shows nothing more than the user may see."""
@@ -82,6 +82,7 @@ class ArOverview(models.AbstractModel):
             "aging_as_of": fields.Date.to_string(today),
         }
         _ = self.env._
+        record_id = self._tile_record_id(tile, value)
         tiles = {
             "receivable": ("ar_credit_control.action_ar_aging_report", [], _("Receivables")),
             "overdue": (
@@ -91,13 +92,13 @@ class ArOverview(models.AbstractModel):
             ),
             "bucket": (
                 "ar_credit_control.action_ar_aging_report",
-                [("bucket_id", "=", int(value or 0))],
+                [("bucket_id", "=", record_id)],
                 _("Receivables in the bucket"),
             ),
             "customer": (
                 "ar_credit_control.action_ar_aging_report",
                 [
-                    ("partner_id", "=", int(value or 0)),
+                    ("partner_id", "=", record_id),
                     ("bucket_id", "in", overdue_buckets.ids),
                     ("amount_residual", ">", 0),
                 ],
@@ -180,6 +181,16 @@ class ArOverview(models.AbstractModel):
             action["views"] = [(False, "list"), (False, "pivot"), (False, "graph")]
         return action
 
+    @api.model
+    def _tile_record_id(self, tile, value):
+        """The bucket or customer id of a bar or row of the overview (0 for other tiles)."""
+        if tile not in ("bucket", "customer"):
+            return 0
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise UserError(self.env._("%s is not a record id.", value)) from None
+
     # ------------------------------------------------------------------ figures
 
     @api.model
@@ -194,12 +205,23 @@ class ArOverview(models.AbstractModel):
         return self.env["ar.aging.bucket.set"]._get_default(self.env.company)
 
     @api.model
-    def _in_main_currency(self, company, amount, day):
-        """`amount` in `company`'s currency, converted to the current company's currency."""
+    def _main_currency_rates(self, companies, day):
+        """{company id: rate from its currency to the current company's}, looked up once for
+        the thousands of rows of a grouped query."""
         main = self.env.company
-        if not amount or company.currency_id == main.currency_id:
-            return amount
-        return company.currency_id._convert(amount, main.currency_id, main, day)
+        return {
+            company.id: self.env["res.currency"]._get_conversion_rate(
+                company.currency_id, main.currency_id, main, day
+            )
+            for company in companies
+        }
+
+    @api.model
+    def _in_main_currency(self, company, amount, day):
+        """`amount` in `company`'s currency, in the current company's currency."""
+        if not amount:
+            return 0.0
+        return amount * self._main_currency_rates(company, day)[company.id]
 
     @api.model
     def _aging_figures(self, companies, today):
@@ -224,17 +246,17 @@ class ArOverview(models.AbstractModel):
                 aging_report._open_items_sql(bucket_set, today, companies.ids),
             )
         )
-        company_by_id = {company.id: company for company in companies}
+        rates = self._main_currency_rates(companies, today)
+        current_ids = set(current.ids)
         by_bucket, overdue_by_customer = {}, {}
         receivable = overdue = open_debits = 0.0
         for company_id, partner_id, bucket_id, net, debits in rows:
-            company = company_by_id[company_id]
-            net = self._in_main_currency(company, net or 0.0, today)
-            debits = self._in_main_currency(company, debits or 0.0, today)
+            net = (net or 0.0) * rates[company_id]
+            debits = (debits or 0.0) * rates[company_id]
             by_bucket[bucket_id] = by_bucket.get(bucket_id, 0.0) + net
             receivable += net
             open_debits += debits
-            if bucket_id not in current.ids:
+            if bucket_id not in current_ids:
                 overdue += debits
                 overdue_by_customer[partner_id] = overdue_by_customer.get(partner_id, 0.0) + debits
         largest = sorted(

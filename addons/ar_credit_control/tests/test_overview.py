@@ -140,6 +140,8 @@ class TestOverview(OverviewCommon):
             self.assertAlmostEqual(sum(lines.mapped("amount")), week["amount"])
         with self.assertRaises(UserError):
             self.open_tile("forecast_week", "next tuesday")
+        with self.assertRaises(UserError):
+            self.open_tile("customer", "1 OR 1=1")
 
     def test_trend_reads_the_kpis_of_the_last_twelve_months(self):
         self.assertEqual(self.overview()["trend"], [])
