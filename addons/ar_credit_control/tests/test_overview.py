@@ -3,6 +3,7 @@ follows the company switcher, only credit users get it, and its tiles open their
 a browser, as a credit manager would)."""
 
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
@@ -170,6 +171,15 @@ class TestOverview(OverviewCommon):
             ),
             12,
         )
+
+    def test_daily_job_fills_the_trend_of_every_company(self):
+        cron = self.env.ref("ar_credit_control.ir_cron_receivable_kpi_months")
+        self.assertTrue(cron.active)
+        with patch.object(self.env.cr, "commit", lambda *args: None):
+            cron.method_direct_trigger()
+        months = self.env["ar.receivable.kpi.month"].sudo().search([])
+        self.assertEqual(set(months.company_id.ids), set(self.env["res.company"].search([]).ids))
+        self.assertEqual(len(self.overview(user=self.collector)["trend"]), 12)
 
     def test_follows_the_company_switcher(self):
         other = self.setup_other_company(name="Overview Other Co")["company"]
