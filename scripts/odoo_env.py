@@ -100,6 +100,31 @@ def ensure_wkhtmltopdf() -> None:
         _apt_install(["fonts-noto-cjk"])
 
 
+# The executables Odoo's browser tests look for (odoo.tests.common._find_executable).
+BROWSERS = ("google-chrome", "chromium", "chromium-browser", "google-chrome-stable")
+
+
+def ensure_browser() -> None:
+    """What Odoo's browser tests (tours) need: a Chromium and the websocket-client module.
+    Without them Odoo skips those tests silently (see odoo_tier.browser_skips)."""
+    if not any(shutil.which(name) for name in BROWSERS):
+        _apt_install(["chromium"])
+    if subprocess.run([sys.executable, "-c", "import websocket"], capture_output=True).returncode:
+        print("[setup] installing websocket-client (Odoo's browser tests)", flush=True)
+        _run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--root-user-action=ignore",
+                "websocket-client",
+            ]
+        )
+
+
 def _current_user() -> str:
     import pwd  # noqa: PLC0415
 

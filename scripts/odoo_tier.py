@@ -12,7 +12,8 @@ cannot fetch it), and the dunning SMS tests with Odoo's sms module. Last, the up
 working tree, then uninstalled.
 
 Exit status: 0 all green; 1 a failure; 3 skipped (Odoo not importable). With CI=true a skip,
-or a run in which Odoo ran zero tests, is a failure.
+a run in which Odoo ran zero tests, or a browser test (tour) Odoo skipped for want of a
+browser, is a failure.
 """
 
 from __future__ import annotations
@@ -38,6 +39,16 @@ RESULT_RE = re.compile(r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of 
 # Log lines that mean the run is broken even when the process exits 0.
 BROKEN_RE = re.compile(r" (ERROR|CRITICAL) |Some modules are not loaded|Failed to load registry")
 LOG_DIR = odoo_env.REPO / "var" / "log"
+# Odoo skips a browser test (tour) instead of failing it when it cannot drive a browser: no
+# Chromium, no websocket-client module, or Chromium not answering.
+BROWSER_SKIP_RE = re.compile(
+    r"skipped (\S+) : (.*(?:websocket-client|[Cc]hrome|not found|devtools port).*)"
+)
+
+
+def browser_skips(log: str) -> list[str]:
+    """The browser tests Odoo skipped in this log, with the reason."""
+    return [f"{test}: {reason}" for test, reason in BROWSER_SKIP_RE.findall(log)]
 
 
 def run_scenario(
@@ -84,6 +95,15 @@ def run_scenario(
         problems = [line for line in log.splitlines() if BROKEN_RE.search(line)]
         if proc.returncode != 0:
             problems.append(f"odoo exited with status {proc.returncode}: {proc.stderr[-2000:]}")
+        skipped_tours = browser_skips(log)
+        if skipped_tours:
+            print("#" * 78)
+            print(f"# TIER 2 [{label}]: {len(skipped_tours)} BROWSER TEST(S) SKIPPED BY ODOO:")
+            for skipped in skipped_tours:
+                print(f"#   {skipped}")
+            print("#" * 78, flush=True)
+            if os.environ.get("CI", "").lower() == "true":
+                problems += [f"browser test skipped: {skipped}" for skipped in skipped_tours]
         if check_uninstall and not problems:
             problems += check_uninstall_leaves_odoo_working(db, paths)
         print(
@@ -169,6 +189,7 @@ def main() -> int:
         return 1 if in_ci else 3
     odoo_env.ensure_postgresql()
     odoo_env.ensure_wkhtmltopdf()
+    odoo_env.ensure_browser()
     scenarios = [("demo", True, False, ()), ("nodemo", False, True, NODEMO_TEST_ADDONS)]
     if args.only:
         scenarios = [s for s in scenarios if s[0] == args.only]

@@ -28,6 +28,7 @@
         "views/res_config_settings_dunning_views.xml",
         "views/sale_order_views.xml",
         "wizards/ar_credit_approval_wizard_views.xml",
+        "views/ar_overview_views.xml",
         "views/ar_credit_control_menus.xml",
         "views/ar_aging_views.xml",
         "views/ar_receivable_kpi_views.xml",
@@ -60,5 +61,11 @@
     "demo": ["demo/ar_credit_control_demo.xml"],
     "assets": {
         "web.report_assets_common": ["ar_credit_control/static/src/css/ar_report_fonts.css"],
+        "web.assets_backend": [
+            "ar_credit_control/static/src/overview/*",
+        ],
+        "web.assets_tests": [
+            "ar_credit_control/static/tests/tours/*",
+        ],
     },
 }

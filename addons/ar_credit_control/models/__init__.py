@@ -52,3 +52,5 @@ from . import ar_payment_promise_dunning
 from . import ar_open_balance
 from . import ir_actions_report_statement
 from . import ir_module_module
+from . import ar_receivable_kpi_month
+from . import ar_overview

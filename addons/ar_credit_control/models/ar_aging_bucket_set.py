@@ -149,6 +149,17 @@ class ArAgingBucketSet(models.Model):
         lines = self.line_ids.filtered(lambda line: line.kind == "age")
         return lines.sorted(lambda line: (line.open_ended, line.max_days, line.id))
 
+    def _current_lines(self):
+        """The buckets that are not late: not due (the first aging line), in payment and
+        unapplied cash (of no age, it lowers the current receivables, not the overdue ones).
+        The rest of the open receivables is overdue, for the KPIs and the overview alike."""
+        self.ensure_one()
+        return (
+            self._aging_lines()[:1]
+            | self._line_of_kind("in_payment")
+            | self._line_of_kind("unapplied")
+        )
+
     def _engine_bucket_set(self) -> BucketSet:
         """The validated engine bucket set; the bucket keys are the line ids."""
         self.ensure_one()

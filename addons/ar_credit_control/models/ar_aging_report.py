@@ -227,14 +227,27 @@ class ArAgingReport(models.Model):
         receivable is still open (see ar.credit.exposure). Few, found by a partial index."""
         self.env["account.move"].flush_model(["payment_state", "amount_residual", "company_id"])
         self.env["account.payment"].flush_model(["date"])
+        # The candidates first, by the partial index: PostgreSQL overestimates them and would
+        # otherwise hash every payment of the books (most of a second on a million lines) to
+        # find usually none.
+        candidates = [
+            move_id
+            for (move_id,) in self.env.execute_query(
+                SQL(
+                    "SELECT id FROM account_move WHERE payment_state IN ('in_payment', 'paid')"
+                    " AND amount_residual <> 0 AND company_id = ANY(%s)",
+                    list(company_ids),
+                )
+            )
+        ]
+        if not candidates:
+            return []
         rows = self.env.execute_query(
             SQL(
                 """
                 SELECT paid.id
                   FROM account_move paid
-                 WHERE paid.payment_state IN ('in_payment', 'paid')
-                   AND paid.amount_residual <> 0
-                   AND paid.company_id = ANY(%(companies)s)
+                 WHERE paid.id = ANY(%(candidates)s)
                    AND EXISTS (
                        SELECT 1
                          FROM account_move__account_payment rel
@@ -243,7 +256,7 @@ class ArAgingReport(models.Model):
                           AND payment.date <= %(as_of)s
                    )
                 """,
-                companies=list(company_ids),
+                candidates=candidates,
                 as_of=as_of,
             )
         )

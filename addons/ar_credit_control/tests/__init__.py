@@ -41,3 +41,5 @@ from . import test_database_objects
 from . import test_open_receivable_agreement
 from . import test_unapplied_cash
 from . import test_collections_portal
+from . import test_overview
+from . import test_tours

@@ -117,3 +117,30 @@ class TestReceivableKpis(CreditControlCommon):
             self.env["ar.receivable.kpi"].create(
                 {"date_from": date(2025, 3, 31), "date_to": date(2025, 3, 1)}
             )
+
+
+@tagged("post_install", "-at_install")
+class TestReceivableKpisAdvancePayment(CreditControlCommon):
+    def test_more_credit_than_owed_gives_no_ratio_instead_of_an_error(self):
+        """A customer who paid in advance: the receivables are negative at the end of the
+        month, DSO and CEI mean nothing (as without sales), and the wizard still computes."""
+        customer = self.create_customer("Advance Co")
+        self.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": customer.id,
+                "amount": 500.0,
+                "date": date(2025, 3, 10),
+            }
+        ).action_post()
+        wizard = self.env["ar.receivable.kpi"].create(
+            {"date_from": date(2025, 3, 1), "date_to": date(2025, 3, 31), "dimension": "customer"}
+        )
+        wizard.action_compute()
+        line = wizard.line_ids.filtered(
+            lambda row: row.kind == "period" and row.dimension_key == str(customer.id)
+        )
+        self.assertEqual(line.ending_receivables, -500.0)
+        self.assertFalse(line.has_dso)
+        self.assertFalse(line.has_cei)

@@ -16,7 +16,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
-from ar_engine.kpi import MonthlySales, PeriodFigures, compute_kpis
+from ar_engine.errors import InvalidInputError
+from ar_engine.kpi import MonthlySales, PeriodFigures, ReceivableKpis, compute_kpis
 
 from ..models.ar_credit_profile import SEGMENTS
 
@@ -166,20 +167,19 @@ class ArReceivableKpi(models.TransientModel):
 
     def action_compute(self):
         self.ensure_one()
-        self.env.flush_all()
         self.line_ids.unlink()
         self.bucket_ids.unlink()
-        bucket_set = self.bucket_set_id
-        aging_lines = bucket_set._aging_lines()
-        # Not due, in payment and unapplied cash are current: none is late (unapplied cash, of
-        # no age, lowers the current receivables, not the overdue ones).
-        current_buckets = set(
-            (
-                aging_lines[:1]
-                | bucket_set._line_of_kind("in_payment")
-                | bucket_set._line_of_kind("unapplied")
-            ).ids
-        )
+        line_values, bucket_values = self._compute_values()
+        self.env["ar.receivable.kpi.line"].create(line_values)
+        self.env["ar.receivable.kpi.bucket"].create(bucket_values)
+        return self._action_show()
+
+    def _compute_values(self):
+        """(KPI line values, overdue bucket values) of the period and of each of its months,
+        without creating them: the overview reads the monthly trend from here too."""
+        self.ensure_one()
+        self.env.flush_all()
+        current_buckets = set(self.bucket_set_id._current_lines().ids)
         months = self._months()
         history_start = (self.date_to.replace(day=1)) - relativedelta(months=COUNTBACK_MONTHS - 1)
         history_start = min(history_start, self.date_from.replace(day=1))
@@ -220,7 +220,12 @@ class ArReceivableKpi(models.TransientModel):
                     ending_current_receivables=closing_current.get(key, 0.0),
                     monthly_sales=countback_history(key, end),
                 )
-                kpis = compute_kpis(figures)
+                try:
+                    kpis = compute_kpis(figures)
+                except InvalidInputError:
+                    # More credit than owed at the end of the period (payments in advance,
+                    # credit notes) or more credited than sold: the ratios mean nothing then.
+                    kpis = ReceivableKpis(None, None, None, None, None)
                 overdue = figures.ending_receivables - figures.ending_current_receivables
                 overdue_count = sum(
                     count
@@ -285,9 +290,7 @@ class ArReceivableKpi(models.TransientModel):
             month_sales = {key: amount for (key, month), amount in sales.items() if month == start}
             add_lines("month", start, start, end, opening, closing, month_sales)
             opening = closing
-        self.env["ar.receivable.kpi.line"].create(line_values)
-        self.env["ar.receivable.kpi.bucket"].create(bucket_values)
-        return self._action_show()
+        return line_values, bucket_values
 
     @staticmethod
     def _sum_by_key(amounts_by_key_and_month):
