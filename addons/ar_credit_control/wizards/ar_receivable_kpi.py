@@ -188,12 +188,23 @@ class ArReceivableKpi(models.TransientModel):
         beginning = self._aging_by_dimension(self.date_from - timedelta(days=1))
         month_agings = [self._aging_by_dimension(end) for _start, end in months]
 
+        unapplied_bucket = self.bucket_set_id._line_of_kind("unapplied").id
+
         def totals(aging):
-            total, current = defaultdict(float), defaultdict(float)
+            """(total, current receivables) by key. Unapplied cash (of no age) is set against
+            the overdue first, as dunning and the credit check do; what is left of it lowers
+            the current receivables. So one large unmatched payment leaves the ratios
+            meaningful: current stays between 0 and the total while the total is positive."""
+            total, current, unapplied = defaultdict(float), defaultdict(float), defaultdict(float)
             for (key, bucket_id), (amount, _count) in aging.items():
                 total[key] += amount
-                if bucket_id in current_buckets:
+                if bucket_id == unapplied_bucket:
+                    unapplied[key] += amount  # negative
+                elif bucket_id in current_buckets:
                     current[key] += amount
+            for key in total:
+                overdue = total[key] - current[key] - unapplied[key]
+                current[key] = total[key] - max(0.0, overdue + unapplied[key])
             return total, current
 
         def countback_history(key, last_day):
