@@ -1,7 +1,10 @@
 """The company's daily cap on dunning emails: a run larger than the cap is spread over the next
-days, the most urgent first, with none lost and none sent twice."""
+days by the daily dunning job, the most urgent first, with none lost and none sent twice."""
 
 from datetime import date, timedelta
+from unittest.mock import patch
+
+from freezegun import freeze_time
 
 from odoo import Command
 from odoo.tests import tagged
@@ -11,6 +14,16 @@ from .dunning_common import DunningCommon
 
 @tagged("post_install", "-at_install")
 class TestDunningDailyCap(DunningCommon):
+    def cron_on(self, day):
+        """The daily dunning job as the scheduler runs it on `day` (its commits between chunks
+        kept inside the test's transaction); returns the company's run of that day."""
+        cron = self.env.ref("ar_credit_control.ir_cron_dunning_run")
+        with freeze_time(f"{day} 12:00:00"), patch.object(self.env.cr, "commit", lambda: None):
+            cron.method_direct_trigger()
+        return self.env["ar.dunning.run"].search(
+            [("company_id", "=", self.company.id), ("date", "=", day)]
+        )
+
     def test_a_thousand_reminders_under_a_cap_of_two_hundred(self):
         self.company.ar_dunning_daily_email_cap = 200
         customers = self.env["res.partner"].create(
@@ -47,7 +60,7 @@ class TestDunningDailyCap(DunningCommon):
         sent_on = {}
         for offset in range(6):
             day = date(2026, 3, 5) + timedelta(days=offset)
-            run = self.run_on(day.isoformat())
+            run = self.cron_on(day.isoformat())
             sent = self.env["ar.dunning.communication"].search(
                 [("partner_id", "in", customers.ids), ("sent_at", "!=", False)]
             )
