@@ -50,3 +50,4 @@ from . import ar_legal_case
 from . import ar_payment_promise_dunning
 from . import ar_open_balance
 from . import ir_actions_report_statement
+from . import ar_receivable_kpi_month
