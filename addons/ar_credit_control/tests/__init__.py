@@ -38,3 +38,4 @@ from . import test_security_portal
 from . import test_security_company_moves
 from . import test_database_objects
 from . import test_open_receivable_agreement
+from . import test_worklist
