@@ -8,7 +8,7 @@
 3. the worklist as a collector: the first page (80 rows, by priority, with the why-this-rank
    column) and today's count. Every customer with overdue items is put in dunning first.
 
-Run: python3 bench/kpi_worklist.py [--template NAME] [--runs 5] [--keep] [--db NAME]
+Run: python3 bench/kpi_worklist.py [--template NAME] [--runs 5] [--keep] [--db NAME [--refresh]]
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def credit_user(env, login, group):
 
 
 def prepare(db: str) -> None:
-    """Users, customers in dunning, and the KPI refresh (timed) on a fresh copy."""
+    """Users and customers in dunning on a fresh copy."""
     with harness.odoo_env(db, extra_paths=[harness.PROJECT_ADDONS_PATH], commit=True) as env:
         credit_user(env, "kpi_analyst", "ar_credit_control.group_credit_control_user")
         collector = credit_user(env, "kpi_collector", "ar_credit_control.group_credit_control_user")
@@ -71,6 +71,12 @@ def prepare(db: str) -> None:
             )
         profiles.write({"dunning_level": 1})
         profiles[::2].write({"collector_id": collector})
+
+
+def time_refresh(db: str) -> None:
+    """The nightly refresh of every month, from scratch (it commits each month)."""
+    with harness.odoo_env(db, extra_paths=[harness.PROJECT_ADDONS_PATH], commit=True) as env:
+        env["ar.receivable.kpi.refresh"].search([]).unlink()
         env.cr.commit()
         with harness.measure("KPI refresh, 13 months x companies") as measurement:
             model = env["ar.receivable.kpi.month"]
@@ -87,6 +93,7 @@ def main() -> None:
         "--db", help="reuse this database prepared by an earlier run with --keep (no refresh)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the database for --db")
+    parser.add_argument("--refresh", action="store_true", help="with --db: time the refresh again")
     args = parser.parse_args()
 
     db = args.db
@@ -96,6 +103,8 @@ def main() -> None:
         harness.install_addons(db, ["ar_credit_control"], extra_paths=[harness.PROJECT_ADDONS_PATH])
         print(f"install: {time.monotonic() - started:.1f} s")
         prepare(db)
+    if not args.db or args.refresh:
+        time_refresh(db)
     paths = [harness.PROJECT_ADDONS_PATH]
     try:
         with harness.odoo_env(db, extra_paths=paths) as env:
