@@ -15,15 +15,24 @@ Definitions (amounts in company currency, credit sales net of credit notes):
   total receivables) / (beginning receivables + credit sales - ending current receivables)
   x 100. Share of what was collectable in the period that was collected; 100 is perfect.
 
+- **Overdue share** = (ending receivables - current receivables) / ending receivables x 100.
+
 Undefined ratios (no credit sales, a CEI denominator of 0 or less) return ``None`` rather than
 a misleading number. When the countback runs out of history before the balance is consumed,
 the rest is converted to days at the average daily credit sales of the history given.
+
+A pivot table cannot average ratios: ``KpiSums`` holds figures that add up over any group of
+(customer, month) rows, and ``group_kpis`` gives the ratios of a group from its sums. Within
+one month they equal the ratios of the group's own figures; over several months DSO, best
+possible DSO and ADD are the averages of the monthly values weighted by credit sales, CEI is
+the collected share of everything collectable, and the countback DSO is the average of the
+customers' countbacks weighted by their ending receivables.
 """
 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .errors import InvalidInputError, require_non_negative
@@ -191,4 +200,89 @@ def compute_kpis(period: PeriodFigures) -> ReceivableKpis:
             period.ending_receivables,
             period.ending_current_receivables,
         ),
+    )
+
+
+def overdue_share(ending_receivables: float, ending_current_receivables: float) -> float | None:
+    """Share of the ending receivables past due, in percent; ``None`` without receivables."""
+    if ending_receivables <= 0:
+        return None
+    return (
+        (float(ending_receivables) - float(ending_current_receivables))
+        / float(ending_receivables)
+        * 100
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class KpiSums:
+    """Figures of a group of (customer, month) rows that add up: sum them over the rows."""
+
+    beginning_receivables: float = 0.0
+    credit_sales: float = 0.0
+    ending_receivables: float = 0.0
+    ending_current_receivables: float = 0.0
+    receivable_days: float = 0.0  # ending receivables x days of the row's period
+    current_receivable_days: float = 0.0  # current receivables x days of the row's period
+    countback_weight: float = 0.0  # ending receivables of the rows that have a countback DSO
+    countback_weighted: float = 0.0  # countback DSO x countback_weight
+
+    @classmethod
+    def of_period(cls, period: PeriodFigures, countback: float | None) -> KpiSums:
+        """The sums of one row: one customer's figures over one period."""
+        days = period.days_in_period
+        weight = period.ending_receivables if countback is not None else 0.0
+        return cls(
+            beginning_receivables=period.beginning_receivables,
+            credit_sales=period.credit_sales,
+            ending_receivables=period.ending_receivables,
+            ending_current_receivables=period.ending_current_receivables,
+            receivable_days=period.ending_receivables * days,
+            current_receivable_days=period.ending_current_receivables * days,
+            countback_weight=weight,
+            countback_weighted=(countback or 0.0) * weight,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class GroupKpis:
+    dso: float | None
+    dso_countback: float | None
+    best_possible_dso: float | None
+    average_days_delinquent: float | None
+    collection_effectiveness_index: float | None
+    overdue_share: float | None
+
+
+def _defined(function: Callable[..., float | None], *args: float) -> float | None:
+    # A group with a credit balance (negative receivables or sales) has no meaningful ratio.
+    try:
+        return function(*args)
+    except InvalidInputError:
+        return None
+
+
+def group_kpis(sums: KpiSums) -> GroupKpis:
+    """The ratios of a group of rows from the sums of their figures (see the module doc)."""
+    # Days are already in the sums (x days per row): the ratios take a one-day period.
+    dso = _defined(dso_standard, sums.receivable_days, sums.credit_sales, 1)
+    best = _defined(best_possible_dso, sums.current_receivable_days, sums.credit_sales, 1)
+    delinquent = None
+    if dso is not None and best is not None:
+        delinquent = dso - best
+    return GroupKpis(
+        dso=dso,
+        dso_countback=(
+            sums.countback_weighted / sums.countback_weight if sums.countback_weight > 0 else None
+        ),
+        best_possible_dso=best,
+        average_days_delinquent=delinquent,
+        collection_effectiveness_index=_defined(
+            collection_effectiveness_index,
+            sums.beginning_receivables,
+            sums.credit_sales,
+            sums.ending_receivables,
+            sums.ending_current_receivables,
+        ),
+        overdue_share=overdue_share(sums.ending_receivables, sums.ending_current_receivables),
     )

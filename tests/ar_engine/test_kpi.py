@@ -1,9 +1,11 @@
 import math
+from dataclasses import fields
 
 import pytest
 
 from ar_engine.errors import InvalidInputError
 from ar_engine.kpi import (
+    KpiSums,
     MonthlySales,
     PeriodFigures,
     average_days_delinquent,
@@ -12,6 +14,8 @@ from ar_engine.kpi import (
     compute_kpis,
     dso_countback,
     dso_standard,
+    group_kpis,
+    overdue_share,
 )
 
 # Q1 2024 (91 days: Jan 31 + Feb 29 + Mar 31), latest month first for the countback.
@@ -143,3 +147,54 @@ def test_invalid_inputs(call, field, code):
     with pytest.raises(InvalidInputError) as error:
         call()
     assert (error.value.field, error.value.code) == (field, code)
+
+
+def _sum(rows: list[KpiSums]) -> KpiSums:
+    return KpiSums(*(sum(getattr(row, field.name) for row in rows) for field in fields(KpiSums)))
+
+
+def test_group_kpis_of_one_row_equal_the_period_kpis():
+    period = PeriodFigures(31, 1000.0, 5600.0, 5600.0, 5000.0, (MonthlySales(5600.0, 31),))
+    kpis = compute_kpis(period)
+    group = group_kpis(KpiSums.of_period(period, kpis.dso_countback))
+    assert group.dso == pytest.approx(kpis.dso)
+    assert group.best_possible_dso == pytest.approx(kpis.best_possible_dso)
+    assert group.average_days_delinquent == pytest.approx(kpis.average_days_delinquent)
+    assert group.collection_effectiveness_index == pytest.approx(62.5)
+    assert group.dso_countback == pytest.approx(31.0)
+    assert group.overdue_share == pytest.approx(600 / 5600 * 100)
+
+
+def test_group_kpis_sum_numerators_and_denominators_not_ratios():
+    # Two customers in one month: a big one with DSO 15, a small one with DSO 300. The
+    # group's DSO is that of the summed figures (about 16), not the mean of the two (157.5).
+    big = PeriodFigures(30, 0.0, 10_000.0, 5_000.0, 5_000.0)
+    small = PeriodFigures(30, 0.0, 100.0, 1_000.0, 0.0)
+    group = group_kpis(_sum([KpiSums.of_period(big, None), KpiSums.of_period(small, None)]))
+    together = compute_kpis(PeriodFigures(30, 0.0, 10_100.0, 6_000.0, 5_000.0))
+    assert group.dso == pytest.approx(together.dso)
+    assert group.dso == pytest.approx(6_000 / 10_100 * 30)
+    assert group.collection_effectiveness_index == pytest.approx(
+        together.collection_effectiveness_index
+    )
+    assert group.overdue_share == pytest.approx(1_000 / 6_000 * 100)
+    assert group.dso_countback is None
+
+
+def test_group_kpis_over_months_weight_by_sales_and_balance():
+    january = PeriodFigures(31, 0.0, 1_000.0, 500.0, 500.0)
+    february = PeriodFigures(28, 500.0, 3_000.0, 1_500.0, 1_000.0)
+    group = group_kpis(_sum([KpiSums.of_period(january, 20.0), KpiSums.of_period(february, 10.0)]))
+    dso_january, dso_february = 500 / 1_000 * 31, 1_500 / 3_000 * 28
+    assert group.dso == pytest.approx((dso_january * 1_000 + dso_february * 3_000) / 4_000)
+    assert group.dso_countback == pytest.approx((20 * 500 + 10 * 1_500) / 2_000)
+
+
+def test_group_kpis_undefined_without_sales_or_with_a_credit_balance():
+    group = group_kpis(KpiSums(ending_receivables=-50.0, credit_sales=-10.0))
+    assert group.dso is None
+    assert group.best_possible_dso is None
+    assert group.average_days_delinquent is None
+    assert group.collection_effectiveness_index is None
+    assert group.overdue_share is None
+    assert overdue_share(200.0, 50.0) == pytest.approx(75.0)

@@ -31,6 +31,12 @@ class ArCreditSegmentRule(models.Model):
     min_revenue = fields.Monetary(
         string="Minimum revenue (12 months)", help="Invoiced in the last 12 months, at least."
     )
+    collector_id = fields.Many2one(
+        "res.users",
+        string="Collector",
+        help="Works the collections of this segment's customers who have no collector of "
+        "their own; the first rule of the segment naming a collector counts.",
+    )
     active = fields.Boolean(default=True)
 
     @api.constrains("best_grade", "worst_grade", "min_revenue")

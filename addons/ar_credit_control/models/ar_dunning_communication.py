@@ -307,12 +307,16 @@ class ArDunningCommunication(models.Model):
         return profiles._get_or_create(self.partner_id, self.company_id)._portal_signed_url()
 
     def _collector(self):
+        """The customer's collector (``ar.credit.profile._collector``); a customer without one
+        gets the policy's, else the run's user, as their own."""
         profile = (
             self.env["ar.credit.profile"].sudo()._get_or_create(self.partner_id, self.company_id)
         )
-        user = profile.collector_id or self.policy_id.collector_id or self.run_id.user_id
-        if not profile.collector_id and user:
-            profile.collector_id = user
+        user = profile._collector()
+        if not user:
+            user = self.policy_id.collector_id or self.run_id.user_id
+            if user:
+                profile.collector_id = user
         return user or self.env.user
 
     def _schedule_call(self, note=None):

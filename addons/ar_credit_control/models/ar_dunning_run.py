@@ -40,6 +40,7 @@ from odoo.tools import SQL
 
 from ar_engine.dunning import CustomerDunningFacts, DunningItem, decide_dunning_batch
 
+from .ar_credit_profile_dunning import segment_collector_sql
 from .ar_receivable import awaiting_bank, net_overdue, open_line
 
 _logger = logging.getLogger(__name__)
@@ -829,7 +830,7 @@ class ArDunningRun(models.Model):
                    SET dunning_level = data.level,
                        dunning_last_date = COALESCE(CASE WHEN data.sent THEN %(date)s::date END,
                                                     profile.dunning_last_date),
-                       collector_id = COALESCE(profile.collector_id, data.collector)
+                       collector_id = COALESCE(profile.collector_id, %(policy_collector)s)
                   FROM unnest(%(partners)s::int[], %(levels)s::int[], %(sent)s::bool[],
                               %(collectors)s::int[])
                        AS data(partner_id, level, sent, collector)
@@ -842,7 +843,12 @@ class ArDunningRun(models.Model):
                 partners=partner_ids,
                 levels=[d.customer_level for d, _p, _c in chunk],
                 sent=[d.communicate for d, _p, _c in chunk],
-                # The policy's collector becomes the customer's when they have none.
+                # The policy's collector becomes the customer's when they have none, neither
+                # their own nor their segment's (which stays the segment's: not copied).
+                policy_collector=SQL(
+                    "CASE WHEN %s IS NULL THEN data.collector END",
+                    segment_collector_sql("profile"),
+                ),
                 collectors=[p.collector_id.id or None for _d, p, _c in chunk],
             )
         )

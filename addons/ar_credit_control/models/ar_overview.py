@@ -10,6 +10,8 @@ forecast lines, the worklist view, and plain counts of holds, promises, disputes
 
 from datetime import timedelta
 
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
@@ -17,7 +19,8 @@ from odoo.tools import SQL
 from ar_engine.forecast import iso_week_start
 
 from .ar_collection_forecast import HORIZON_WEEKS
-from .ar_receivable_kpi_month import TREND_MONTHS
+
+TREND_MONTHS = 12  # the DSO and CEI trend: the last twelve closed months
 
 USER_GROUP = "ar_credit_control.group_credit_control_user"
 TOP_CUSTOMERS = 10
@@ -301,32 +304,39 @@ class ArOverview(models.AbstractModel):
 
     @api.model
     def _kpi_trend(self, companies, today):
-        """DSO and CEI of each of the last 12 closed months, as the daily KPI refresh left them
-        (weighted by each company's receivables when there are several). Months not computed
-        yet are missing: the refresh is started for them, the overview does not wait."""
-        first_month, _last = self.env["ar.receivable.kpi.month"]._trend_months(today)
-        rows = self.env["ar.receivable.kpi.month"].search(
-            [("company_id", "in", companies.ids), ("month", ">=", first_month)]
+        """DSO and CEI of each of the last 12 closed months, from the monthly receivables KPIs
+        (their one home, refreshed daily): each month's ratios are computed from the summed
+        figures of the companies shown, not averaged. Months not refreshed yet are missing:
+        the refresh is started for them, the overview does not wait."""
+        kpi_months = self.env["ar.receivable.kpi.month"]
+        last = today.replace(day=1) - relativedelta(months=1)
+        first = last - relativedelta(months=TREND_MONTHS - 1)
+        if kpi_months._months_due():
+            self.env.ref("ar_credit_control.ir_cron_receivable_kpi_refresh").sudo()._trigger()
+        groups = kpi_months.read_group(
+            [("company_id", "in", companies.ids), ("month", ">=", first), ("month", "<=", last)],
+            ["dso", "cei"],
+            ["month:month"],
+            lazy=False,
         )
-        if len(rows) < TREND_MONTHS * len(companies):
-            self.env.ref("ar_credit_control.ir_cron_receivable_kpi_months").sudo()._trigger()
-        months = {}
-        for row in rows:
-            month = months.setdefault(row.month, {"dso": [0.0, 0.0], "cei": [0.0, 0.0]})
-            weight = self._in_main_currency(row.company_id, row.ending_receivables, today) or 1.0
-            for kpi in ("dso", "cei"):
-                if row[f"has_{kpi}"]:
-                    month[kpi][0] += row[kpi] * weight
-                    month[kpi][1] += weight
-        return [
-            {
-                "month": fields.Date.to_string(month),
-                "label": month.strftime("%Y-%m"),
-                "dso": figures["dso"][0] / figures["dso"][1] if figures["dso"][1] else None,
-                "cei": figures["cei"][0] / figures["cei"][1] if figures["cei"][1] else None,
-            }
-            for month, figures in sorted(months.items())
-        ]
+        by_month = {
+            fields.Date.to_date(group["__range"]["month:month"]["from"]): group for group in groups
+        }
+        if not by_month:
+            return []  # nothing refreshed yet
+        trend = []
+        for index in range(TREND_MONTHS):
+            month = first + relativedelta(months=index)
+            group = by_month.get(month, {})
+            trend.append(
+                {
+                    "month": fields.Date.to_string(month),
+                    "label": month.strftime("%Y-%m"),
+                    "dso": group.get("dso"),
+                    "cei": group.get("cei"),
+                }
+            )
+        return trend
 
     @api.model
     def _latest(self, trend, kpi):

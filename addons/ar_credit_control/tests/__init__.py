@@ -43,3 +43,4 @@ from . import test_unapplied_cash
 from . import test_collections_portal
 from . import test_overview
 from . import test_tours
+from . import test_worklist

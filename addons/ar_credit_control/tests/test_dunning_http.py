@@ -44,7 +44,7 @@ class TestDunningHttp(JsonRpcMixin, DunningCommon, HttpCase):
         self.assertEqual(rows[0]["priority"], 1200.0 * 15)
 
         reply = self.jsonrpc(
-            collector, "ar.collection.worklist", "action_open_log_form", [rows[0]["id"]]
+            collector, "ar.collection.worklist", "action_log_promise", [rows[0]["id"]]
         )
         defaults = reply["result"]["context"]
         self.assertEqual(defaults["default_partner_id"], customer.id)

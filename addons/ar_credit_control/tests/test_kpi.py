@@ -1,10 +1,14 @@
-from datetime import date
+from datetime import date, timedelta
+from unittest.mock import patch
 
-from odoo import Command
-from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo import Command, fields
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import HttpCase, new_test_user, tagged
 
-from .common import CreditControlCommon
+from ..models.ar_receivable_kpi_month import RATIOS
+from .common import CreditControlCommon, JsonRpcMixin
+
+IMMEDIATE = "account.account_payment_term_immediate"
 
 
 @tagged("post_install", "-at_install")
@@ -117,6 +121,119 @@ class TestReceivableKpis(CreditControlCommon):
             self.env["ar.receivable.kpi"].create(
                 {"date_from": date(2025, 3, 31), "date_to": date(2025, 3, 1)}
             )
+
+    # ------------------------------------------------------------------ the monthly report
+
+    def test_monthly_report_cells_are_the_ratios_of_their_group(self):
+        other = self.create_customer("KPI Other Co")
+        self.create_invoice(other, 1000.0, date(2025, 3, 1), self.env.ref(IMMEDIATE))
+        months = self.env["ar.receivable.kpi.month"]
+        months._refresh_month(self.company, date(2025, 2, 1))
+        months._refresh_month(self.company, date(2025, 3, 1))
+        report = months.with_user(self.collector)
+        measures = [f"{name}:avg" for name in RATIOS] + ["ending_receivables:sum"]
+
+        # One customer and month: the wizard's figures for that customer.
+        [cell] = report.read_group(
+            [("partner_id", "=", self.customer.id), ("month", "=", date(2025, 3, 1))],
+            measures,
+            ["month:month"],
+        )
+        march = self.line(self.compute(date(2025, 3, 1), date(2025, 3, 31)), "period")
+        for name in RATIOS:
+            self.assertAlmostEqual(cell[name], march[name], places=6, msg=name)
+
+        # Two customers: the ratios of the summed figures, as the wizard computes them for the
+        # company, not the mean of the customers' ratios.
+        company_march = self.compute(date(2025, 3, 1), date(2025, 3, 31), dimension="company")
+        company_line = company_march.line_ids.filtered(lambda line: line.kind == "period")
+        [cell] = report.read_group(
+            [("month", "=", date(2025, 3, 1))], measures, ["company_id"], lazy=False
+        )
+        self.assertEqual(cell["ending_receivables"], 6600.0)
+        for name in ("dso", "best_possible_dso", "average_days_delinquent", "cei"):
+            self.assertAlmostEqual(cell[name], company_line[name], places=6, msg=name)
+        self.assertAlmostEqual(cell["overdue_share"], 1600 / 6600 * 100, places=6)
+        self.assertAlmostEqual(cell["cei"], 1000 / 2600 * 100, places=6)
+        # The countback of a group: its customers' countbacks weighted by their balances.
+        other_row = months.search([("partner_id", "=", other.id), ("month", "=", "2025-03-01")])
+        self.assertAlmostEqual(
+            cell["dso_countback"],
+            (march.dso_countback * 5600 + other_row.dso_countback * 1000) / 6600,
+            places=6,
+        )
+        # By month: February's own figures.
+        by_month = report.read_group([], measures, ["month:month"])
+        self.assertEqual([group["ending_receivables"] for group in by_month], [1000.0, 6600.0])
+        self.assertAlmostEqual(by_month[0]["dso"], 28.0, places=6)
+
+    def test_cron_fills_the_recent_months_once_a_day_for_allowed_companies_only(self):
+        today = fields.Date.today()
+        self.create_invoice(
+            self.customer, 700.0, today - timedelta(days=40), self.env.ref(IMMEDIATE)
+        )
+        months = self.env["ar.receivable.kpi.month"]
+        with patch.object(self.env.cr, "commit", lambda *args: None):
+            self.assertTrue(months._cron_refresh(time_budget=60))
+            self.assertFalse(months._months_due(), "every month refreshed today")
+            self.assertTrue(months._cron_refresh(time_budget=60))
+        this_month = today.replace(day=1)
+        row = months.with_user(self.collector).search(
+            [("partner_id", "=", self.customer.id), ("month", "=", this_month)]
+        )
+        self.assertEqual(row.days, today.day)
+        self.assertEqual(row.overdue_amount, 700.0 + 600.0 + 3000.0 + 2000.0)
+        self.assertEqual(row.user_id, self.env.user)
+
+        other_company = self.setup_other_company()["company"]
+        stranger = new_test_user(
+            self.env,
+            login="kpi_stranger",
+            groups="base.group_user,ar_credit_control.group_credit_control_user",
+            company_id=other_company.id,
+            company_ids=[Command.set(other_company.ids)],
+        )
+        self.assertFalse(months.with_user(stranger).search_count([]))
+        with self.assertRaises(AccessError):
+            months.with_user(self.salesperson).search_count([])
+        with self.assertRaises(AccessError):
+            months.with_user(self.collector).action_refresh()
+        refreshed = self.env["ar.receivable.kpi.refresh"].search_count([])
+        months.with_user(self.credit_manager).action_refresh()
+        self.assertLess(self.env["ar.receivable.kpi.refresh"].search_count([]), refreshed)
+        self.assertTrue(months._months_due())
+
+
+@tagged("post_install", "-at_install")
+class TestReceivableKpisHttp(JsonRpcMixin, CreditControlCommon, HttpCase):
+    def test_collector_opens_the_report_with_data(self):
+        today = fields.Date.today()
+        customer = self.create_customer("KPI Web Co")
+        self.create_invoice(customer, 900.0, today - timedelta(days=20), self.env.ref(IMMEDIATE))
+        with patch.object(self.env.cr, "commit", lambda *args: None):
+            self.env["ar.receivable.kpi.month"]._cron_refresh()
+        action = self.env.ref("ar_credit_control.action_ar_receivable_kpi_month")
+        self.assertEqual(action.view_mode.split(",")[0], "pivot")
+        # What the pivot asks: every ratio per month and company, as a collector.
+        reply = self.jsonrpc(
+            self.collector,
+            "ar.receivable.kpi.month",
+            "read_group",
+            [("month", "=", today.replace(day=1).isoformat())],
+            ["overdue_share:avg", "cei:avg", "dso_countback:avg"],
+            ["month:month", "company_id"],
+            lazy=False,
+        )
+        [cell] = reply["result"]
+        rows = self.env["ar.receivable.kpi.month"].search_read(
+            [("partner_id", "=", customer.id)], ["month", "ending_receivables", "overdue_amount"]
+        )
+        self.assertAlmostEqual(cell["overdue_share"], 100.0, places=6, msg=f"{cell} {rows}")
+        self.assertNotIn("__arcc_credit_sales", cell)
+        reply = self.jsonrpc(
+            self.salesperson, "ar.receivable.kpi.month", "read_group", [], ["cei:avg"], ["month"]
+        )
+        self.assertEqual(reply["error"]["data"]["name"], "odoo.exceptions.AccessError")
 
 
 @tagged("post_install", "-at_install")

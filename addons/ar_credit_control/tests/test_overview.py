@@ -5,6 +5,8 @@ a browser, as a credit manager would)."""
 from datetime import timedelta
 from unittest.mock import patch
 
+from dateutil.relativedelta import relativedelta
+
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
@@ -145,41 +147,37 @@ class TestOverview(OverviewCommon):
         with self.assertRaises(UserError):
             self.open_tile("customer", "1 OR 1=1")
 
-    def test_trend_reads_the_kpis_of_the_last_twelve_months(self):
+    def test_trend_reads_the_monthly_receivables_kpis(self):
         self.assertEqual(self.overview()["trend"], [])
-        first, last = self.env["ar.receivable.kpi.month"]._trend_months(self.today)
+        last = self.today.replace(day=1) - relativedelta(months=1)
+        first = last - relativedelta(months=11)
         # Credit sales last month, so that it has a DSO and a CEI.
         self.create_invoice(self.early_customer, 400.0, last.replace(day=10), self.immediate)
-        self.env["ar.receivable.kpi.month"]._refresh(self.company, self.today)
+        months = self.env["ar.receivable.kpi.month"]
+        for index in range(12):
+            months._refresh_month(self.company, first + relativedelta(months=index))
         data = self.overview(user=self.collector)
         self.assertEqual(len(data["trend"]), 12)
         self.assertEqual(data["trend"][0]["month"], fields.Date.to_string(first))
-        # The same figures as the receivables KPIs of that month (their one home).
-        wizard = self.env["ar.receivable.kpi"].create(
-            {"date_from": last.replace(day=1), "date_to": last, "dimension": "company"}
-        )
-        wizard.action_compute()
-        line = wizard.line_ids.filtered(lambda row: row.kind == "month")
-        self.assertTrue(line.has_dso and line.has_cei)
-        self.assertAlmostEqual(data["dso"]["value"], line.dso)
-        self.assertAlmostEqual(data["cei"]["value"], line.cei)
-        self.assertEqual(data["dso"]["month"], last.strftime("%Y-%m"))
-        # A second refresh updates its rows in place.
-        self.env["ar.receivable.kpi.month"]._refresh(self.company, self.today)
-        self.assertEqual(
-            self.env["ar.receivable.kpi.month"].search_count(
-                [("company_id", "=", self.company.id)]
-            ),
-            12,
-        )
+        self.assertEqual(data["trend"][-1]["month"], fields.Date.to_string(last))
+        # The same figures as the receivables KPI report's cell of that month (their one home).
+        cell = months.read_group(
+            [("company_id", "=", self.company.id), ("month", "=", last)], ["dso", "cei"], []
+        )[0]
+        self.assertEqual(data["trend"][-1]["dso"], cell["dso"])
+        self.assertEqual(data["trend"][-1]["cei"], cell["cei"])
+        # The customer who bought last month has its ratios in the refreshed rows.
+        own = months.read_group(
+            [("partner_id", "=", self.early_customer.id), ("month", "=", last)], ["dso"], []
+        )[0]
+        self.assertGreater(own["dso"], 0.0)
 
     def test_daily_job_fills_the_trend_of_every_company(self):
-        cron = self.env.ref("ar_credit_control.ir_cron_receivable_kpi_months")
+        cron = self.env.ref("ar_credit_control.ir_cron_receivable_kpi_refresh")
         self.assertTrue(cron.active)
         with patch.object(self.env.cr, "commit", lambda *args: None):
             cron.method_direct_trigger()
-        months = self.env["ar.receivable.kpi.month"].sudo().search([])
-        self.assertEqual(set(months.company_id.ids), set(self.env["res.company"].search([]).ids))
+        self.assertFalse(self.env["ar.receivable.kpi.month"]._months_due())
         self.assertEqual(len(self.overview(user=self.collector)["trend"]), 12)
 
     def test_follows_the_company_switcher(self):

@@ -6,20 +6,24 @@ credit notes) per month. ``ar_engine.kpi`` turns them into DSO (standard and cou
 possible DSO, average days delinquent and CEI. Definitions: ``readme/USAGE.md``.
 """
 
-import calendar
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
 
 from ar_engine.errors import InvalidInputError
-from ar_engine.kpi import MonthlySales, PeriodFigures, ReceivableKpis, compute_kpis
+from ar_engine.kpi import PeriodFigures, ReceivableKpis, compute_kpis, overdue_share
 
 from ..models.ar_credit_profile import SEGMENTS
+from ..models.ar_receivable_kpi_month import (
+    COUNTBACK_MONTHS,
+    countback_history,
+    current_net_of_unapplied,
+    month_end,
+)
 
 DIMENSIONS = [
     ("company", "Company"),
@@ -27,26 +31,8 @@ DIMENSIONS = [
     ("segment", "Segment"),
     ("customer", "Customer"),
 ]
-# The aging row column holding each dimension, and the SQL giving it for a sales line.
-AGING_COLUMN = {
-    "company": "company_id",
-    "salesperson": "user_id",
-    "segment": "segment",
-    "customer": "partner_id",
-}
-SALES_EXPRESSION = {
-    "company": SQL("aml.company_id"),
-    "salesperson": SQL("move.invoice_user_id"),
-    "segment": SQL("profile.segment"),
-    "customer": SQL("move.commercial_partner_id"),
-}
-COUNTBACK_MONTHS = 12
 # Each month costs an aging query: a longer period is refused, not left to run for hours.
 MAX_PERIOD_MONTHS = 36
-
-
-def _month_end(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
 class ArReceivableKpi(models.TransientModel):
@@ -104,53 +90,24 @@ class ArReceivableKpi(models.TransientModel):
     def _aging_by_dimension(self, as_of):
         """{(dimension value, bucket line id): (amount, count)} of the receivables open at the
         end of `as_of`."""
-        self.env["ar.aging.report"]._disable_jit()
-        column = SQL.identifier("items", AGING_COLUMN[self.dimension])
-        query = SQL(
-            "SELECT %s, items.bucket_id, SUM(items.amount_residual), COUNT(*)"
-            " FROM (%s) AS items GROUP BY 1, 2",
-            column,
-            self.env["ar.aging.report"]._open_items_sql(
-                self.bucket_set_id, as_of, [self.company_id.id]
-            ),
+        facts = self.env["ar.receivable.kpi.month"]._aging_facts(
+            self.company_id, self.bucket_set_id, as_of, (self.dimension,)
         )
-        return {
-            (key, bucket_id): (amount, count)
-            for key, bucket_id, amount, count in self.env.execute_query(query)
-        }
+        return {(key, bucket_id): figures for ((key,), bucket_id), figures in facts.items()}
 
     def _monthly_sales(self, date_from, date_to):
-        """{(dimension value, first day of month): credit sales}: the receivable side of posted
-        customer invoices net of credit notes, in company currency."""
-        query = SQL(
-            """
-            SELECT %(dimension)s, date_trunc('month', aml.date)::date, SUM(aml.balance)
-              FROM account_move_line aml
-              JOIN account_move move ON move.id = aml.move_id
-              LEFT JOIN ar_credit_profile profile
-                     ON profile.partner_id = move.commercial_partner_id
-                    AND profile.company_id = aml.company_id
-             WHERE aml.account_id = ANY(%(accounts)s)
-               AND aml.company_id = %(company)s
-               AND aml.parent_state = 'posted'
-               AND move.move_type IN ('out_invoice', 'out_refund')
-               AND aml.date BETWEEN %(date_from)s AND %(date_to)s
-             GROUP BY 1, 2
-            """,
-            dimension=SALES_EXPRESSION[self.dimension],
-            accounts=self.env["ar.receivable"]._account_ids([self.company_id.id]),
-            company=self.company_id.id,
-            date_from=date_from,
-            date_to=date_to,
+        """{(dimension value, first day of month): credit sales}."""
+        facts = self.env["ar.receivable.kpi.month"]._sales_facts(
+            self.company_id, date_from, date_to, (self.dimension,)
         )
-        return {(key, month): amount for key, month, amount in self.env.execute_query(query)}
+        return {(key, month): amount for ((key,), month), amount in facts.items()}
 
     def _months(self):
         """(first day, last day) of each calendar month of the period, clipped to it."""
         months = []
         start = self.date_from
         while start <= self.date_to:
-            end = min(_month_end(start), self.date_to)
+            end = min(month_end(start), self.date_to)
             months.append((start, end))
             start = end + timedelta(days=1)
         return months
@@ -167,19 +124,11 @@ class ArReceivableKpi(models.TransientModel):
 
     def action_compute(self):
         self.ensure_one()
+        self.env.flush_all()
         self.line_ids.unlink()
         self.bucket_ids.unlink()
-        line_values, bucket_values = self._compute_values()
-        self.env["ar.receivable.kpi.line"].create(line_values)
-        self.env["ar.receivable.kpi.bucket"].create(bucket_values)
-        return self._action_show()
-
-    def _compute_values(self):
-        """(KPI line values, overdue bucket values) of the period and of each of its months,
-        without creating them: the overview reads the monthly trend from here too."""
-        self.ensure_one()
-        self.env.flush_all()
-        current_buckets = set(self.bucket_set_id._current_lines().ids)
+        bucket_set = self.bucket_set_id
+        current_buckets = self.env["ar.receivable.kpi.month"]._current_bucket_ids(bucket_set)
         months = self._months()
         history_start = (self.date_to.replace(day=1)) - relativedelta(months=COUNTBACK_MONTHS - 1)
         history_start = min(history_start, self.date_from.replace(day=1))
@@ -188,33 +137,21 @@ class ArReceivableKpi(models.TransientModel):
         beginning = self._aging_by_dimension(self.date_from - timedelta(days=1))
         month_agings = [self._aging_by_dimension(end) for _start, end in months]
 
-        unapplied_bucket = self.bucket_set_id._line_of_kind("unapplied").id
+        unapplied_bucket = bucket_set._line_of_kind("unapplied").id
+        late_buckets = set(bucket_set.line_ids.ids) - current_buckets - {unapplied_bucket}
 
         def totals(aging):
-            """(total, current receivables) by key. Unapplied cash (of no age) is set against
-            the overdue first, as dunning and the credit check do; what is left of it lowers
-            the current receivables. So one large unmatched payment leaves the ratios
-            meaningful: current stays between 0 and the total while the total is positive."""
             total, current, unapplied = defaultdict(float), defaultdict(float), defaultdict(float)
             for (key, bucket_id), (amount, _count) in aging.items():
                 total[key] += amount
                 if bucket_id == unapplied_bucket:
-                    unapplied[key] += amount  # negative
+                    unapplied[key] += amount
                 elif bucket_id in current_buckets:
                     current[key] += amount
-            for key in total:
-                overdue = total[key] - current[key] - unapplied[key]
-                current[key] = total[key] - max(0.0, overdue + unapplied[key])
-            return total, current
-
-        def countback_history(key, last_day):
-            history = []
-            month_start = last_day.replace(day=1)
-            while month_start >= history_start:
-                days = (min(_month_end(month_start), last_day) - month_start).days + 1
-                history.append(MonthlySales(sales.get((key, month_start), 0.0), days))
-                month_start -= relativedelta(months=1)
-            return tuple(history)
+            return total, {
+                key: current_net_of_unapplied(total[key], current[key], unapplied[key])
+                for key in total
+            }
 
         line_values, bucket_values = [], []
 
@@ -229,7 +166,7 @@ class ArReceivableKpi(models.TransientModel):
                     credit_sales=period_credit_sales.get(key, 0.0),
                     ending_receivables=closing_total.get(key, 0.0),
                     ending_current_receivables=closing_current.get(key, 0.0),
-                    monthly_sales=countback_history(key, end),
+                    monthly_sales=countback_history(sales, key, end, history_start),
                 )
                 try:
                     kpis = compute_kpis(figures)
@@ -241,7 +178,7 @@ class ArReceivableKpi(models.TransientModel):
                 overdue_count = sum(
                     count
                     for (k, bucket_id), (_amount, count) in closing.items()
-                    if k == key and bucket_id not in current_buckets
+                    if k == key and bucket_id in late_buckets
                 )
                 line_values.append(
                     {
@@ -256,11 +193,10 @@ class ArReceivableKpi(models.TransientModel):
                         "current_receivables": figures.ending_current_receivables,
                         "overdue_amount": overdue,
                         "overdue_count": overdue_count,
-                        "overdue_share": (
-                            100.0 * overdue / figures.ending_receivables
-                            if figures.ending_receivables
-                            else 0.0
-                        ),
+                        "overdue_share": overdue_share(
+                            figures.ending_receivables, figures.ending_current_receivables
+                        )
+                        or 0.0,
                         "dso": kpis.dso,
                         "dso_countback": kpis.dso_countback,
                         "best_possible_dso": kpis.best_possible_dso,
@@ -271,7 +207,7 @@ class ArReceivableKpi(models.TransientModel):
                     }
                 )
             for (key, bucket_id), (amount, count) in closing.items():
-                if bucket_id in current_buckets:
+                if bucket_id not in late_buckets:
                     continue
                 total = closing_total.get(key, 0.0)
                 bucket_values.append(
@@ -301,7 +237,9 @@ class ArReceivableKpi(models.TransientModel):
             month_sales = {key: amount for (key, month), amount in sales.items() if month == start}
             add_lines("month", start, start, end, opening, closing, month_sales)
             opening = closing
-        return line_values, bucket_values
+        self.env["ar.receivable.kpi.line"].create(line_values)
+        self.env["ar.receivable.kpi.bucket"].create(bucket_values)
+        return self._action_show()
 
     @staticmethod
     def _sum_by_key(amounts_by_key_and_month):

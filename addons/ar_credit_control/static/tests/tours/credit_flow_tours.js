@@ -85,7 +85,7 @@ registry.category("web_tour.tours").add("ar_credit_control_worklist_promise_tour
         },
         {
             content: "Log a promise to pay",
-            trigger: ".o_data_row:contains(Worklist Customer) button[name='action_open_log_form']:has(.fa-handshake-o)",
+            trigger: ".o_data_row:contains(Worklist Customer) button[name='action_log_promise']",
             run: "click",
         },
         {
