@@ -198,8 +198,8 @@ def landing_action(odoo: Odoo) -> int:
         "ir.model.data", "search_read", [["module", "=", "ar_credit_control"],
         ["name", "=", "menu_credit_control_root"]], ["res_id"],
     )[0]["res_id"]  # fmt: skip
-    menus = odoo.post("/web/webclient/load_menus", {})
-    if isinstance(menus, dict) and str(root) in menus:
+    menus = odoo.call("ir.ui.menu", "load_web_menus", [], False)
+    if str(root) in menus:
         action = menus[str(root)].get("actionID")
         if action:
             return int(action)
@@ -245,7 +245,10 @@ def take(database: str, out: Path) -> list[Path]:
 
             partner = xmlid_id(odoo, PARTNER_XMLID)
             browser.open(f"{url}/odoo/res.partner/{partner}", ".o_form_view .o_notebook")
-            browser.evaluate("document.querySelector('.o_notebook a[name=\"ar_credit\"]').click()")
+            browser.evaluate(
+                "document.querySelector('.o_notebook a[name=\"ar_credit\"]').click();"
+                "document.querySelector('.o_notebook').scrollIntoView()"
+            )
             time.sleep(1.5)
             shots.append(out / "partner_credit.png")
             browser.screenshot(shots[-1])

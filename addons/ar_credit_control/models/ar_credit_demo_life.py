@@ -34,7 +34,7 @@ CUSTOMERS = 194  # with the six graded customers of the demo XML: 200
 HISTORY_DAYS = 548  # 18 months
 NEW_CUSTOMER_SHARE = 0.08  # first invoice in the last weeks: graded "new"
 # Days between two invoices of a customer, by size: a few big accounts, many small ones.
-CADENCES = ((45, 0.05), (150, 0.20), (400, 0.75))
+CADENCES = ((60, 0.04), (180, 0.16), (540, 0.80))
 PRODUCTS = (
     ("Office chairs", 12000),
     ("Standing desks", 48000),

@@ -68,7 +68,7 @@ class TestDemoLife(TransactionCase):
                 ("partner_id", "in", self.profiles.partner_id.ids),
             ]
         )
-        self.assertGreaterEqual(len(invoices), 300)
+        self.assertGreaterEqual(len(invoices), 250)
         oldest = min(invoices.mapped("invoice_date"))
         self.assertLessEqual(oldest, date.today() - timedelta(days=500))
         foreign = invoices.filtered(lambda m: m.currency_id != self.company.currency_id)
