@@ -46,6 +46,8 @@ setup(
             # From 2.31.0.7 on the stubs require urllib3 2, which Odoo 18 pins below 2 on
             # Python < 3.12: these stubs install beside either.
             "types-requests>=2.31,<2.31.0.7",
+            # Drives headless Chromium for the README screenshots (scripts/screenshots.py).
+            "websocket-client>=1.6",
         ],
         "postgres": ["psycopg2>=2.9"],
     },

@@ -16,6 +16,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database", default="ar_credit_demo")
     parser.add_argument("--port", type=int, default=8069)
+    parser.add_argument(
+        "--no-serve",
+        action="store_true",
+        help="build (or update) the demo database, then stop instead of serving it",
+    )
     args = parser.parse_args()
     odoo_env.ensure_postgresql()
     odoo_env.ensure_wkhtmltopdf()
@@ -31,6 +36,9 @@ def main() -> int:
         odoo_env.odoo_command(args.database, args.port, *action, "--stop-after-init"),
         check=True,
     )
+    if args.no_serve:
+        print(f"[demo] {args.database} ready", flush=True)
+        return 0
     print(f"[demo] Odoo on http://127.0.0.1:{args.port}/odoo (login admin / admin)", flush=True)
     cmd = odoo_env.odoo_command(args.database, args.port)
     os.execv(cmd[0], cmd)

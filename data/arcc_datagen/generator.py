@@ -12,9 +12,8 @@ from pathlib import Path
 
 import psycopg2
 
-from . import bulk, dbtools
-from .instalments import TERMS
-from .plan import (
+from ar_engine.sample.instalments import TERMS
+from ar_engine.sample.plan import (
     COMPANIES,
     InvoicePlan,
     OpenSaleOrder,
@@ -22,6 +21,8 @@ from .plan import (
     plan_sale_order,
     plan_unapplied_payment,
 )
+
+from . import bulk, dbtools
 from .rows import IdCounters, RowBuilder, Sequences
 
 BASE_MODULES = "account,sale_management"

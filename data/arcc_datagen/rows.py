@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from .plan import (
+from ar_engine.sample.plan import (
     COMPANIES,
     InvoicePlan,
     OpenSaleOrder,

@@ -12,9 +12,10 @@ from datetime import date
 
 from odoo import Command
 
-from .instalments import TERMS
-from .plan import COMPANIES, currency_rate
-from .profiles import PaymentProfile, assign_profiles
+from ar_engine.sample.instalments import TERMS
+from ar_engine.sample.plan import COMPANIES, currency_rate
+from ar_engine.sample.profiles import PaymentProfile, assign_profiles
+
 from .rows import CompanyContext, GenerationContext
 
 PRODUCT_NAMES = (

@@ -2,7 +2,8 @@ import random
 from datetime import date, timedelta
 
 import pytest
-from arcc_datagen.plan import (
+
+from ar_engine.sample.plan import (
     COMPANIES,
     UNMATCHED_PAYMENT_DAYS,
     ProductLine,
@@ -10,7 +11,7 @@ from arcc_datagen.plan import (
     currency_rate,
     plan_invoice,
 )
-from arcc_datagen.profiles import PROFILES, PROFILES_BY_NAME
+from ar_engine.sample.profiles import PROFILES, PROFILES_BY_NAME
 
 TODAY = date(2026, 6, 15)
 PRICES = [4500, 9000, 12000, 25000, 48000, 99000]

@@ -3,8 +3,9 @@ from collections import Counter
 from datetime import date
 
 import pytest
-from arcc_datagen.instalments import TERMS, TermSpec, due_dates, split_amount
-from arcc_datagen.profiles import PROFILES, assign_profiles
+
+from ar_engine.sample.instalments import TERMS, TermSpec, due_dates, split_amount
+from ar_engine.sample.profiles import PROFILES, assign_profiles
 
 
 def test_split_amount_sums_exactly_and_puts_remainder_last():

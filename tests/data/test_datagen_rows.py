@@ -3,8 +3,6 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
-from arcc_datagen.plan import plan_invoice, plan_sale_order, plan_unapplied_payment
-from arcc_datagen.profiles import PROFILES
 from arcc_datagen.rows import (
     TABLE_COLUMNS,
     CompanyContext,
@@ -13,6 +11,9 @@ from arcc_datagen.rows import (
     RowBuilder,
     Sequences,
 )
+
+from ar_engine.sample.plan import plan_invoice, plan_sale_order, plan_unapplied_payment
+from ar_engine.sample.profiles import PROFILES
 
 TODAY = date(2026, 6, 15)
 PRICES = [4500, 9000, 12000, 25000]

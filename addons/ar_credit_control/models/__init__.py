@@ -3,6 +3,7 @@ from . import ar_receivable
 from . import ar_credit_exposure
 from . import ar_credit_evaluation
 from . import ar_credit_demo
+from . import ar_credit_demo_life
 from . import ar_credit_profile
 from . import ar_credit_profile_portal
 from . import ar_credit_review

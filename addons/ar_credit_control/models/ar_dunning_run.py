@@ -182,11 +182,19 @@ class ArDunningRun(models.Model):
 
     @api.model
     def _run_company(
-        self, company, trigger, chunk_size=CHUNK_SIZE, deadline=None, commit=True, send=True
+        self,
+        company,
+        trigger,
+        chunk_size=CHUNK_SIZE,
+        deadline=None,
+        commit=True,
+        send=True,
+        run_date=None,
     ):
         """Run (or resume) today's dunning of `company`. Returns the run, or an empty
         recordset when the company has no policy. With ``send=False`` the communications are
-        recorded and left to send ("To send") by the next call."""
+        recorded and left to send ("To send") by the next call. ``run_date`` runs as on
+        another day (the demo data replays past runs)."""
         # The run is the system's work: whoever starts it, it reads and writes as superuser.
         started_by = self.env.uid
         self = (
@@ -199,7 +207,7 @@ class ArDunningRun(models.Model):
             return self.browse()
         self._acquire_lock(company)
         try:
-            run_date = self._company_today(company)
+            run_date = run_date or self._company_today(company)
             run = self.search([("company_id", "=", company.id), ("date", "=", run_date)])
             if not run:
                 run = self.create(

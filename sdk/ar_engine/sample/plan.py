@@ -279,7 +279,7 @@ def _plan_settlements(
             else:
                 events.append((day, 1 + index, "pay", index, 1.0))
     events.sort(key=lambda event: (event[0], event[1]))
-    for day, _order, kind, index, fraction in events:
+    for day, _order, kind, instalment, fraction in events:
         if day > today:
             continue
         day = max(day, plan.invoice_date)
@@ -287,7 +287,7 @@ def _plan_settlements(
             _plan_refund(rng, plan, day, fraction)
             continue
         settlement = Settlement("payment", day, is_matched_on(day, today))
-        targets = range(len(plan.instalments)) if index is None else (index,)
+        targets = range(len(plan.instalments)) if instalment is None else (instalment,)
         for target in targets:
             residual = plan.instalments[target].residual_cents
             wanted = residual if fraction >= 1.0 else max(1, int(residual * fraction))
