@@ -2,9 +2,9 @@
 
 "Sent" means queued. What the mail queue, the SMS gateway or the customer's mail server
 reports afterwards comes back to the communication: a bounce, a blacklisted address, an email
-the mail server refused or an SMS that failed marks it "Not delivered" with the reason and
-schedules a call for the customer's collector, so that no reminder is silently lost. A reply
-to a dunning email lands in the customer's collection log.
+the mail server refused for its recipient or an SMS that failed marks it "Not delivered" with
+the reason and schedules a call for the customer's collector, so that no reminder is silently
+lost. A reply to a dunning email lands in the customer's collection log.
 """
 
 from odoo import api, models
@@ -12,6 +12,17 @@ from odoo.tools import html2plaintext
 from odoo.tools.mail import email_normalize
 
 COMMUNICATION = "ar.dunning.communication"
+# Failures of Odoo's mail queue that say the customer's address does not take the email (a
+# refused recipient comes back as "unknown"). The others (no connection to the mail server, a
+# wrong sender address) are the company's mail setup: the email stays failed in the queue, to
+# send again once the server works, and nobody calls the customer about it.
+RECIPIENT_FAILURES = {
+    "mail_email_invalid",
+    "mail_email_missing",
+    "mail_bl",
+    "mail_optout",
+    "unknown",
+}
 
 
 class ArDunningCommunication(models.Model):
@@ -77,7 +88,7 @@ class MailMail(models.Model):
     _inherit = "mail.mail"
 
     def _postprocess_sent_message(self, success_pids, failure_reason=False, failure_type=None):
-        if failure_type:
+        if failure_type in RECIPIENT_FAILURES:
             failed = self.filtered(lambda mail: mail.model == COMMUNICATION and mail.res_id)
             for mail in failed:
                 reason = failure_reason or dict(

@@ -127,14 +127,27 @@ class TestDunningDelivery(DunningCommon):
 
     def test_mail_server_refusal_marks_it_undelivered(self):
         _customer, communication = self.dunned("Refused Co")
+        # A refused recipient: Odoo's mail queue records it as an unknown failure.
         communication.mail_id.sudo()._postprocess_sent_message(
             success_pids=self.env["res.partner"],
             failure_reason="550 5.1.1 mailbox unavailable",
-            failure_type="mail_smtp",
+            failure_type="unknown",
         )
         self.assertEqual(communication.state, "undelivered")
         self.assertIn("550 5.1.1 mailbox unavailable", communication.error_message)
         self.assertEqual(len(self.calls(communication)), 1)
+
+    def test_mail_server_down_is_no_customer_failure(self):
+        _customer, communication = self.dunned("Outage Co")
+        communication.mail_id.sudo().write({"state": "exception"})
+        communication.mail_id.sudo()._postprocess_sent_message(
+            success_pids=self.env["res.partner"],
+            failure_reason="Connection refused",
+            failure_type="mail_smtp",
+        )
+        self.assertEqual(communication.state, "sent", "the email waits in the queue, failed")
+        self.assertEqual(communication.mail_state, "exception")
+        self.assertFalse(self.calls(communication), "nobody calls the customer about an outage")
 
     def test_undelivered_filter_and_status_for_a_collector(self):
         _customer, communication = self.dunned("Visible Co")
