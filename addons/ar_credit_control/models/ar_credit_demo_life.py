@@ -106,6 +106,12 @@ class ArCreditDemo(models.AbstractModel):
         step("orders on hold, statements")
         self.env["ar.warning.rule"]._cron_evaluate_warnings()
         self.env["ar.collection.forecast"]._refresh(company, today)
+        # The receivables KPIs of the months the nightly job keeps (the overview's DSO/CEI
+        # trend reads them), month by month: the job itself commits, an install may not.
+        kpi_months = self.env["ar.receivable.kpi.month"]
+        for company_month in kpi_months._months_due():
+            if company_month[0] == company:
+                kpi_months._refresh_month(*company_month)
         # Limits, holds and exposure as the customer list shows them after the day's work.
         self.env["ar.credit.evaluation"]._refresh_snapshots(company, profiles)
         step("warnings, forecast and credit figures")

@@ -1,6 +1,7 @@
 from collections import Counter
 from datetime import date, timedelta
 
+from odoo import fields
 from odoo.tests import TransactionCase, tagged
 
 from ..models.ar_credit_demo import DEMO_HISTORIES
@@ -119,6 +120,10 @@ class TestDemoLife(TransactionCase):
         self.assertTrue(self.count("ar.credit.warning", [("state", "=", "active")]))
         self.assertTrue(self.count("ar.statement.run.line", [("state", "=", "sent")]))
         self.assertTrue(self.count("ar.collection.forecast", []))
+        # The overview's DSO/CEI trend has its months.
+        overview = self.env["ar.overview"].with_context(allowed_company_ids=self.company.ids)
+        trend = overview._kpi_trend(self.company, fields.Date.today())
+        self.assertTrue(any(month["dso"] is not None for month in trend))
         unapplied = self.env["account.move.line"].search_count(
             [
                 ("company_id", "=", self.company.id),
